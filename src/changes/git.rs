@@ -1,0 +1,325 @@
+//! Changes from the local repository (`diff-source: git`), with no network
+//! request except, in a shallow clone, fetching a commit it lacks.
+//!
+//! Everything goes through git's plumbing with NUL-separated output, so file
+//! names with spaces, quotes, newlines or non-ASCII letters arrive intact.
+//! Inside a container action the workspace belongs to another user and git
+//! refuses it ("dubious ownership"); every call therefore names the
+//! repository as a safe directory for that one command only.
+
+use std::ffi::OsStr;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::{Delta, Detected, EntryKind, Range, Side, classify};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error("diff-source git needs the `git` program, which could not be started: {0}")]
+    NotInstalled(io::Error),
+    #[error("`{}` is not inside a git repository", .0.display())]
+    NotARepository(PathBuf),
+    #[error("`{rev}` does not name a commit in the repository at `{}`", dir.display())]
+    UnknownRevision { rev: String, dir: PathBuf },
+    #[error("commit {sha} is not in this {kind} and {reason}")]
+    MissingCommit {
+        sha: String,
+        kind: &'static str,
+        reason: String,
+    },
+    #[error("`git {command}` failed: {stderr}")]
+    Failed { command: String, stderr: String },
+}
+
+impl GitError {
+    pub fn is_configuration(&self) -> bool {
+        !matches!(self, GitError::Failed { .. })
+    }
+
+    pub fn help(&self) -> String {
+        match self {
+            GitError::NotInstalled(_) => {
+                "use `diff-source: api` (the default inside Actions), or install git".to_string()
+            }
+            GitError::NotARepository(_) => {
+                "add an actions/checkout step before this one, or use `diff-source: api`".to_string()
+            }
+            GitError::UnknownRevision { .. } => {
+                "give base and head as commit shas, branch or tag names, or expressions such as HEAD~1 that exist in the clone".to_string()
+            }
+            GitError::MissingCommit { kind: "shallow clone", .. } => {
+                "set `fetch-depth: 0` (or `fetch-depth: 2` when pushes hold one commit) on actions/checkout, or use `diff-source: api`".to_string()
+            }
+            GitError::MissingCommit { sha, .. } => {
+                format!("run `git fetch origin {sha}` first, or use `--diff-source api`")
+            }
+            GitError::Failed { .. } => {
+                "run the same git command in the repository to see what is wrong".to_string()
+            }
+        }
+    }
+}
+
+/// A repository on disk, reached through the `git` program.
+pub struct Repo {
+    dir: PathBuf,
+}
+
+impl Repo {
+    /// Opens the repository containing `dir`.
+    pub fn open(dir: &Path) -> Result<Self, GitError> {
+        let dir = dir
+            .canonicalize()
+            .map_err(|_| GitError::NotARepository(dir.to_path_buf()))?;
+        let repo = Self { dir };
+        let output = repo.run(["rev-parse", "--show-toplevel"])?;
+        if !output.status.success() {
+            return Err(GitError::NotARepository(repo.dir));
+        }
+        let top = String::from_utf8_lossy(&output.stdout)
+            .trim_end()
+            .to_string();
+        Ok(Self {
+            dir: PathBuf::from(top),
+        })
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("git");
+        command
+            .arg("-c")
+            .arg(format!("safe.directory={}", self.dir.display()))
+            .arg("-C")
+            .arg(&self.dir)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("LC_ALL", "C")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE");
+        command
+    }
+
+    fn run<I, S>(&self, args: I) -> Result<Output, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command()
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(GitError::NotInstalled)
+    }
+
+    /// Runs git and returns its standard output, or the failure.
+    fn output(&self, args: &[&str]) -> Result<Vec<u8>, GitError> {
+        let output = self.run(args)?;
+        if output.status.success() {
+            Ok(output.stdout)
+        } else {
+            Err(GitError::Failed {
+                command: args.join(" "),
+                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+            })
+        }
+    }
+
+    fn is_shallow(&self) -> bool {
+        self.output(&["rev-parse", "--is-shallow-repository"])
+            .map(|out| out.starts_with(b"true"))
+            .unwrap_or(false)
+    }
+
+    fn has_commit(&self, sha: &str) -> bool {
+        self.run(["cat-file", "-e", &format!("{sha}^{{commit}}")])
+            .map(|out| out.status.success())
+            .unwrap_or(false)
+    }
+
+    /// The full sha of a revision, fetching it first when this is a shallow
+    /// clone that lacks it.
+    pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
+        let looks_like_sha = rev.len() >= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
+        if looks_like_sha && !self.has_commit(rev) {
+            self.fetch(rev)?;
+        }
+        let output = self.run([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            "--end-of-options",
+            &format!("{rev}^{{commit}}"),
+        ])?;
+        if !output.status.success() {
+            return Err(GitError::UnknownRevision {
+                rev: rev.to_string(),
+                dir: self.dir.clone(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+    }
+
+    /// Fetches one commit with its tree, as actions/checkout's shallow clones
+    /// need. A full clone is never made shallow behind its owner's back.
+    fn fetch(&self, sha: &str) -> Result<(), GitError> {
+        if !self.is_shallow() {
+            return Err(GitError::MissingCommit {
+                sha: sha.to_string(),
+                kind: "clone",
+                reason: "the clone is not shallow, so it is not fetched automatically".to_string(),
+            });
+        }
+        let output = self.run([
+            "fetch",
+            "--quiet",
+            "--no-tags",
+            "--no-write-fetch-head",
+            "--depth=1",
+            "origin",
+            sha,
+        ])?;
+        if output.status.success() && self.has_commit(sha) {
+            return Ok(());
+        }
+        Err(GitError::MissingCommit {
+            sha: sha.to_string(),
+            kind: "shallow clone",
+            reason: format!(
+                "`git fetch --depth=1 origin {sha}` did not bring it: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        })
+    }
+
+    /// The parents recorded in the commit object itself, which a shallow
+    /// clone keeps even where it cut the history.
+    fn parents(&self, sha: &str) -> Result<Vec<String>, GitError> {
+        let raw = self.output(&["cat-file", "commit", sha])?;
+        let text = String::from_utf8_lossy(&raw);
+        Ok(text
+            .lines()
+            .take_while(|line| !line.is_empty())
+            .filter_map(|line| line.strip_prefix("parent "))
+            .map(str::to_string)
+            .collect())
+    }
+
+    /// Paths that differ between two commits (`base` `None`: every file of
+    /// `head`).
+    pub fn diff(&self, base: Option<&str>, head: &str) -> Result<Vec<Delta>, GitError> {
+        let mut args = vec![
+            "diff-tree",
+            "-r",
+            "-z",
+            "--raw",
+            "--no-abbrev",
+            "--no-renames",
+            "--no-commit-id",
+            "--no-ext-diff",
+        ];
+        match base {
+            Some(base) => args.extend(["--end-of-options", base, head]),
+            None => args.extend(["--root", "--end-of-options", head]),
+        }
+        let raw = self.output(&args)?;
+        parse_raw(&raw)
+    }
+}
+
+/// Parses `git diff-tree -r -z --raw` output:
+/// `:<old mode> <new mode> <old oid> <new oid> <status>\0<path>\0`.
+fn parse_raw(raw: &[u8]) -> Result<Vec<Delta>, GitError> {
+    let malformed = |what: &str| GitError::Failed {
+        command: "diff-tree".to_string(),
+        stderr: format!("unexpected output: {what}"),
+    };
+    let mut deltas = Vec::new();
+    let mut fields = raw.split(|&b| b == 0);
+    while let Some(header) = fields.next() {
+        if header.is_empty() {
+            continue;
+        }
+        let header = std::str::from_utf8(header).map_err(|_| malformed("header"))?;
+        let header = header.strip_prefix(':').ok_or_else(|| malformed(header))?;
+        let parts: Vec<&str> = header.split(' ').collect();
+        let [old_mode, new_mode, old_oid, new_oid, _status] = parts.as_slice() else {
+            return Err(malformed(header));
+        };
+        let path = fields
+            .next()
+            .filter(|path| !path.is_empty())
+            .ok_or_else(|| malformed("missing path"))?;
+        let (path, lossy) = match String::from_utf8(path.to_vec()) {
+            Ok(path) => (path, false),
+            Err(error) => (String::from_utf8_lossy(error.as_bytes()).into_owned(), true),
+        };
+        let side = |mode: &str, oid: &str| {
+            EntryKind::from_mode(mode).map(|kind| Side {
+                kind,
+                oid: oid.to_string(),
+            })
+        };
+        deltas.push(Delta {
+            path,
+            lossy,
+            old: side(old_mode, old_oid),
+            new: side(new_mode, new_oid),
+        });
+    }
+    Ok(deltas)
+}
+
+/// Finds the changes of `range` in the repository at `dir`.
+pub fn detect(dir: &Path, range: &Range) -> Result<Detected, GitError> {
+    let repo = Repo::open(dir)?;
+    let head = repo.resolve(&range.head)?;
+    let base = match &range.base {
+        Some(base) => Some(repo.resolve(base)?),
+        None => match repo.parents(&head)?.first() {
+            Some(parent) => Some(repo.resolve(parent)?),
+            None => None,
+        },
+    };
+    let deltas = repo.diff(base.as_deref(), &head)?;
+    Ok(Detected {
+        changes: classify(deltas),
+        base,
+        head,
+        notes: Vec::new(),
+        api_requests: 0,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_output_with_awkward_names_parses() {
+        let zeros = "0".repeat(40);
+        let a = "a".repeat(40);
+        let b = "b".repeat(40);
+        let mut raw = Vec::new();
+        raw.extend(format!(":000000 100644 {zeros} {a} A\0public/my photo\n\"q\".png\0").bytes());
+        raw.extend(format!(":100644 120000 {a} {b} T\0public/link.png\0").bytes());
+        raw.extend(format!(":100644 000000 {a} {zeros} D\0").bytes());
+        raw.extend(b"public/\xff.png\0");
+        let deltas = parse_raw(&raw).expect("parses");
+        assert_eq!(deltas.len(), 3);
+        assert_eq!(deltas[0].path, "public/my photo\n\"q\".png");
+        assert!(deltas[0].old.is_none());
+        assert_eq!(
+            deltas[1].new.as_ref().map(|s| s.kind),
+            Some(EntryKind::Symlink)
+        );
+        assert!(deltas[2].lossy);
+        assert!(deltas[2].new.is_none());
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        assert!(parse_raw(b"nonsense\0").is_err());
+        assert!(parse_raw(b":100644 100644 a b\0x\0").is_err());
+        assert!(parse_raw(b":100644 100644 a b M\0").is_err());
+    }
+}

@@ -1,0 +1,258 @@
+//! Deployments, through GitHub's Deployments API where Vercel's Git
+//! integration records them: waiting for the deployment of a commit to go
+//! live before invalidating (an invalidation sent earlier is revalidated
+//! against the old image and wasted), and finding the previous successful
+//! deployment for runs triggered by `deployment_status`.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::config::Polling;
+use crate::github::{GitHub, GitHubError, RetryNote};
+
+const DEPLOYMENTS: &str = "deployments: read";
+
+/// How many earlier deployments to look through for the previous success.
+const LOOKBACK: usize = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DeployError {
+    #[error(transparent)]
+    GitHub(#[from] GitHubError),
+    #[error("the deployment of {sha} to {environment} ended in `{state}` after {}", format_wait(*.waited))]
+    Failed {
+        sha: String,
+        environment: String,
+        state: String,
+        url: Option<String>,
+        waited: Duration,
+    },
+    #[error("the deployment of {sha} to {environment} did not succeed within {} (last state: {last})", format_wait(*.waited))]
+    TimedOut {
+        sha: String,
+        environment: String,
+        last: String,
+        waited: Duration,
+    },
+}
+
+impl DeployError {
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, DeployError::GitHub(error) if error.is_configuration())
+    }
+
+    pub fn help(&self) -> String {
+        match self {
+            DeployError::GitHub(error) => error.help(),
+            DeployError::Failed { url, .. } => format!(
+                "fix the deployment{}; once a deployment of this commit succeeds, rerun this job",
+                url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+            ),
+            DeployError::TimedOut { .. } => {
+                "raise deployment-timeout, or check deployment-environment: it must match the environment Vercel reports to GitHub (Production by default)".to_string()
+            }
+        }
+    }
+}
+
+/// A deployment that went live.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Live {
+    pub id: u64,
+    pub url: Option<String>,
+    pub waited: Duration,
+    /// Status checks made (each one a deployments or statuses request).
+    pub polls: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct Deployment {
+    id: u64,
+    sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Status {
+    state: String,
+    environment_url: Option<String>,
+    target_url: Option<String>,
+}
+
+/// `12s`, `2m 05s`.
+pub fn format_wait(wait: Duration) -> String {
+    let seconds = wait.as_secs();
+    if seconds < 60 {
+        format!("{:.1}s", wait.as_secs_f64())
+    } else {
+        format!("{}m {:02}s", seconds / 60, seconds % 60)
+    }
+}
+
+fn query_value(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+pub struct Deployments<'a> {
+    pub github: &'a GitHub,
+    pub repo: &'a str,
+    pub on_retry: &'a dyn Fn(RetryNote),
+}
+
+impl Deployments<'_> {
+    async fn list(
+        &self,
+        sha: Option<&str>,
+        environment: &str,
+    ) -> Result<Vec<Deployment>, GitHubError> {
+        let sha = sha.map(|s| format!("sha={s}&")).unwrap_or_default();
+        let path = format!(
+            "/repos/{}/deployments?{sha}environment={}&per_page=100",
+            self.repo,
+            query_value(environment)
+        );
+        self.github.get(&path, DEPLOYMENTS, self.on_retry).await
+    }
+
+    async fn statuses(&self, id: u64, count: u32) -> Result<Vec<Status>, GitHubError> {
+        let path = format!(
+            "/repos/{}/deployments/{id}/statuses?per_page={count}",
+            self.repo
+        );
+        self.github.get(&path, DEPLOYMENTS, self.on_retry).await
+    }
+
+    /// Waits until the newest deployment of `sha` to `environment` has
+    /// succeeded. `on_state` hears each change of state.
+    pub async fn wait_until_live(
+        &self,
+        sha: &str,
+        environment: &str,
+        timeout: Duration,
+        polling: &Polling,
+        on_state: &dyn Fn(&str),
+    ) -> Result<Live, DeployError> {
+        let started = Instant::now();
+        let deadline = started + timeout;
+        let mut interval = polling.initial;
+        let mut last = "not created yet".to_string();
+        let mut polls = 0;
+        on_state(&last);
+        loop {
+            polls += 1;
+            let deployments = self.list(Some(sha), environment).await?;
+            let newest = deployments.iter().max_by_key(|d| d.id);
+            let mut url = None;
+            let state = match newest {
+                None => "not created yet".to_string(),
+                Some(deployment) => {
+                    polls += 1;
+                    let statuses = self.statuses(deployment.id, 1).await?;
+                    match statuses.into_iter().next() {
+                        None => "created".to_string(),
+                        Some(status) => {
+                            url = status
+                                .environment_url
+                                .or(status.target_url)
+                                .filter(|u| !u.is_empty());
+                            status.state.to_ascii_lowercase()
+                        }
+                    }
+                }
+            };
+            if state != last {
+                on_state(&state);
+                last = state.clone();
+            }
+            match state.as_str() {
+                // `inactive`: a newer deployment replaced this one after it
+                // went live, which is just as good for the cache.
+                "success" | "inactive" => {
+                    return Ok(Live {
+                        id: newest.map(|d| d.id).unwrap_or_default(),
+                        url,
+                        waited: started.elapsed(),
+                        polls,
+                    });
+                }
+                "failure" | "error" => {
+                    return Err(DeployError::Failed {
+                        sha: sha.to_string(),
+                        environment: environment.to_string(),
+                        state,
+                        url,
+                        waited: started.elapsed(),
+                    });
+                }
+                _ => {}
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(DeployError::TimedOut {
+                    sha: sha.to_string(),
+                    environment: environment.to_string(),
+                    last,
+                    waited: started.elapsed(),
+                });
+            }
+            tokio::time::sleep(interval.min(deadline - now)).await;
+            interval = interval.mul_f64(1.5).min(polling.max);
+        }
+    }
+
+    /// The sha of the newest deployment to `environment`, older than
+    /// `current`, that went live; `None` when there is none to be found.
+    pub async fn previous_success(
+        &self,
+        environment: &str,
+        current: u64,
+        current_sha: &str,
+    ) -> Result<Option<String>, GitHubError> {
+        let mut deployments = self.list(None, environment).await?;
+        deployments.retain(|d| d.id < current && !d.sha.eq_ignore_ascii_case(current_sha));
+        deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
+        for deployment in deployments.into_iter().take(LOOKBACK) {
+            let statuses = self.statuses(deployment.id, 100).await?;
+            if statuses
+                .iter()
+                .any(|s| s.state.eq_ignore_ascii_case("success"))
+            {
+                return Ok(Some(deployment.sha));
+            }
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_are_shown_in_seconds_then_minutes() {
+        assert_eq!(format_wait(Duration::from_millis(2500)), "2.5s");
+        assert_eq!(format_wait(Duration::from_secs(125)), "2m 05s");
+    }
+
+    #[test]
+    fn failures_say_what_to_do() {
+        let failed = DeployError::Failed {
+            sha: "abc".into(),
+            environment: "Production".into(),
+            state: "failure".into(),
+            url: Some("https://x.vercel.app".into()),
+            waited: Duration::from_secs(3),
+        };
+        assert!(failed.to_string().contains("`failure`"));
+        assert!(failed.help().contains("https://x.vercel.app"));
+        assert!(!failed.is_configuration());
+        let timed_out = DeployError::TimedOut {
+            sha: "abc".into(),
+            environment: "Production".into(),
+            last: "in_progress".into(),
+            waited: Duration::from_secs(600),
+        };
+        assert!(timed_out.help().contains("deployment-timeout"));
+    }
+}

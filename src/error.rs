@@ -1,0 +1,113 @@
+//! The errors that end a run, and the exit code each one maps to.
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | done, or nothing to do |
+//! | 1 | some images could not be invalidated (with `fail-on-error: true`), the changes could not be read, or the awaited deployment failed or timed out |
+//! | 2 | bad input or configuration: nothing was sent |
+
+use std::fmt;
+
+use crate::changes::ChangesError;
+use crate::deploy::DeployError;
+use crate::event::EventError;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// One input that cannot be used, with the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The input's name as in `action.yml` (`concurrency`), or the variable.
+    pub input: String,
+    /// What is wrong, quoting the value unless it is a secret.
+    pub problem: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+impl InputError {
+    pub fn new(input: &str, problem: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            input: input.to_string(),
+            problem: problem.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "input `{}`: {}", self.input, self.problem)
+    }
+}
+
+/// Every bad input found at once, so that one run shows them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputErrors(pub Vec<InputError>);
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} inputs are not valid:", many.len())?;
+                for error in many {
+                    write!(f, "\n  - {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for InputErrors {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Input(InputErrors),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    #[error(transparent)]
+    Changes(#[from] ChangesError),
+    #[error(transparent)]
+    Deploy(#[from] DeployError),
+    #[error("could not write {what} to {path}: {source}")]
+    Write {
+        what: &'static str,
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl From<InputErrors> for Error {
+    fn from(errors: InputErrors) -> Self {
+        Error::Input(errors)
+    }
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Input(_) | Error::Event(_) => EXIT_BAD_INPUT,
+            Error::Changes(error) if error.is_configuration() => EXIT_BAD_INPUT,
+            Error::Deploy(error) if error.is_configuration() => EXIT_BAD_INPUT,
+            Error::Changes(_) | Error::Deploy(_) | Error::Write { .. } => EXIT_FAILED,
+        }
+    }
+
+    /// One actionable line: what to do next.
+    pub fn help(&self) -> Vec<String> {
+        match self {
+            Error::Input(errors) => errors.0.iter().map(|e| e.help.clone()).collect(),
+            Error::Event(error) => vec![error.help()],
+            Error::Changes(error) => vec![error.help()],
+            Error::Deploy(error) => vec![error.help()],
+            Error::Write { .. } => {
+                vec!["check that the runner's file system is writable and not full".to_string()]
+            }
+        }
+    }
+}

@@ -1,0 +1,525 @@
+//! What triggered the run, from `GITHUB_EVENT_NAME` and the payload at
+//! `GITHUB_EVENT_PATH`, and from that what to compare.
+//!
+//! A push compares `before` with `after` (what was live with what will be);
+//! a new branch compares the head with its first parent; a deleted branch or
+//! a tag has nothing to do. A `deployment_status` compares the previous
+//! successful deployment with this one. Any other event (or a run outside
+//! Actions) needs `images`, or `base` (and optionally `head`).
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    #[error("the event payload `{}` could not be read: {source}", path.display())]
+    Unreadable {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the event payload `{}` is not valid JSON: {message}", path.display())]
+    NotJson { path: PathBuf, message: String },
+    #[error("the `{event}` event payload `{}` {problem}", path.display())]
+    Shape {
+        event: String,
+        path: PathBuf,
+        problem: String,
+    },
+    #[error("GITHUB_EVENT_NAME is `{0}` but GITHUB_EVENT_PATH is not set")]
+    NoPayload(String),
+    #[error("{what} there is no push to compare")]
+    NothingToCompare { what: String, inside_actions: bool },
+}
+
+impl EventError {
+    pub fn help(&self) -> String {
+        match self {
+            EventError::NothingToCompare {
+                inside_actions: true,
+                ..
+            } => "set the `images` input to the public paths to invalidate, or `base` (and optionally `head`) to the commits to compare".to_string(),
+            EventError::NothingToCompare { .. } => {
+                "pass --base <commit> (for example --base HEAD~1) to preview a change, or --images with public paths".to_string()
+            }
+            _ => "run this action in a GitHub Actions job; to run it elsewhere, unset GITHUB_EVENT_NAME and GITHUB_EVENT_PATH and pass --base".to_string(),
+        }
+    }
+}
+
+const ZERO_SHA_40: &str = "0000000000000000000000000000000000000000";
+
+fn is_zero(sha: &str) -> bool {
+    !sha.is_empty() && sha.bytes().all(|b| b == b'0')
+}
+
+fn is_sha(sha: &str) -> bool {
+    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// What started the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    Push {
+        git_ref: String,
+        /// `None` for a new branch (all zeros).
+        before: Option<String>,
+        /// `None` for a deleted branch (all zeros).
+        after: Option<String>,
+        forced: bool,
+    },
+    DeploymentStatus {
+        state: String,
+        environment: String,
+        sha: String,
+        deployment_id: u64,
+        url: Option<String>,
+    },
+    /// Any other event, by name (`workflow_dispatch`, `schedule`...).
+    Other(String),
+    /// Not in Actions.
+    Local,
+}
+
+#[derive(Deserialize)]
+struct PushPayload {
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    before: Option<String>,
+    after: Option<String>,
+    #[serde(default)]
+    forced: bool,
+}
+
+#[derive(Deserialize)]
+struct DeploymentStatusPayload {
+    deployment_status: DeploymentStatusPart,
+    deployment: DeploymentPart,
+}
+
+#[derive(Deserialize)]
+struct DeploymentStatusPart {
+    state: String,
+    environment: Option<String>,
+    environment_url: Option<String>,
+    target_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct DeploymentPart {
+    id: u64,
+    sha: String,
+    environment: Option<String>,
+}
+
+fn read_payload(event: &str, path: &Path) -> Result<Value, EventError> {
+    let text = std::fs::read_to_string(path).map_err(|source| EventError::Unreadable {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value: Value = serde_json::from_str(&text).map_err(|e| EventError::NotJson {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if !value.is_object() {
+        return Err(EventError::Shape {
+            event: event.to_string(),
+            path: path.to_path_buf(),
+            problem: "is not a JSON object".to_string(),
+        });
+    }
+    Ok(value)
+}
+
+/// Reads the trigger from the event name and payload path.
+pub fn load(event_name: Option<&str>, event_path: Option<&Path>) -> Result<Trigger, EventError> {
+    let Some(event) = event_name else {
+        return Ok(Trigger::Local);
+    };
+    let shape = |path: &Path, problem: String| EventError::Shape {
+        event: event.to_string(),
+        path: path.to_path_buf(),
+        problem,
+    };
+    match event {
+        "push" | "deployment_status" => {
+            let path = event_path.ok_or_else(|| EventError::NoPayload(event.to_string()))?;
+            let value = read_payload(event, path)?;
+            if event == "push" {
+                let push: PushPayload = serde_json::from_value(value)
+                    .map_err(|e| shape(path, format!("has an unexpected shape: {e}")))?;
+                let (Some(git_ref), Some(before), Some(after)) =
+                    (push.git_ref, push.before, push.after)
+                else {
+                    return Err(shape(path, "lacks `ref`, `before` or `after`".to_string()));
+                };
+                for (name, sha) in [("before", &before), ("after", &after)] {
+                    if !is_sha(sha) {
+                        return Err(shape(
+                            path,
+                            format!(
+                                "has `{name}` = `{}`, which is not a commit sha",
+                                crate::actions::one_line(sha)
+                            ),
+                        ));
+                    }
+                }
+                Ok(Trigger::Push {
+                    git_ref,
+                    before: (!is_zero(&before)).then_some(before.to_ascii_lowercase()),
+                    after: (!is_zero(&after)).then_some(after.to_ascii_lowercase()),
+                    forced: push.forced,
+                })
+            } else {
+                let payload: DeploymentStatusPayload = serde_json::from_value(value)
+                    .map_err(|e| shape(path, format!("has an unexpected shape: {e}")))?;
+                if !is_sha(&payload.deployment.sha) {
+                    return Err(shape(
+                        path,
+                        "has a deployment sha that is not a commit sha".to_string(),
+                    ));
+                }
+                let environment = payload
+                    .deployment_status
+                    .environment
+                    .or(payload.deployment.environment)
+                    .unwrap_or_default();
+                Ok(Trigger::DeploymentStatus {
+                    state: payload.deployment_status.state,
+                    environment,
+                    sha: payload.deployment.sha.to_ascii_lowercase(),
+                    deployment_id: payload.deployment.id,
+                    url: payload
+                        .deployment_status
+                        .environment_url
+                        .or(payload.deployment_status.target_url)
+                        .filter(|u| !u.is_empty()),
+                })
+            }
+        }
+        other => {
+            if let Some(path) = event_path {
+                // A payload that is there must at least be JSON: a broken
+                // file means a broken runner or a hand-made call.
+                read_payload(other, path)?;
+            }
+            Ok(Trigger::Other(other.to_string()))
+        }
+    }
+}
+
+/// Where the comparison starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Base {
+    Commit(String),
+    /// The head commit's first parent (or every file of a root commit).
+    FirstParent,
+    /// The sha of the last successful deployment before this one.
+    PreviousDeployment {
+        environment: String,
+        deployment_id: u64,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compare {
+    pub base: Base,
+    pub head: String,
+}
+
+/// What the run will do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Exit 0 without sending anything, for this reason.
+    Nothing(String),
+    Work {
+        compare: Option<Compare>,
+        /// Explicit public paths.
+        images: Vec<String>,
+        /// Deployment page, from a `deployment_status` event.
+        deployment_url: Option<String>,
+    },
+}
+
+/// Decides what to do from the trigger and the inputs (`base`, `head`,
+/// `images` override the event).
+pub fn plan(trigger: &Trigger, config: &Config) -> Result<Plan, EventError> {
+    let images = config.images.clone();
+    let explicit_head = || {
+        config
+            .head
+            .clone()
+            .or_else(|| config.runner.sha.clone())
+            .unwrap_or_else(|| "HEAD".to_string())
+    };
+    let with_base = |default_head: String| {
+        config.base.as_ref().map(|base| Compare {
+            base: Base::Commit(base.clone()),
+            head: config.head.clone().unwrap_or(default_head),
+        })
+    };
+    match trigger {
+        Trigger::Push {
+            git_ref,
+            before,
+            after,
+            ..
+        } => {
+            if let Some(compare) = with_base(after.clone().unwrap_or_else(explicit_head)) {
+                return Ok(Plan::Work {
+                    compare: Some(compare),
+                    images,
+                    deployment_url: None,
+                });
+            }
+            if git_ref.starts_with("refs/tags/") {
+                return Ok(Plan::Nothing(format!(
+                    "`{}` is a tag push: tags do not change what is deployed",
+                    crate::actions::one_line(git_ref)
+                )));
+            }
+            let Some(after) = after else {
+                return Ok(Plan::Nothing(format!(
+                    "`{}` was deleted: nothing was deployed",
+                    crate::actions::one_line(git_ref)
+                )));
+            };
+            let base = match before {
+                Some(before) => Base::Commit(before.clone()),
+                None => Base::FirstParent,
+            };
+            Ok(Plan::Work {
+                compare: Some(Compare {
+                    base,
+                    head: config.head.clone().unwrap_or_else(|| after.clone()),
+                }),
+                images,
+                deployment_url: None,
+            })
+        }
+        Trigger::DeploymentStatus {
+            state,
+            environment,
+            sha,
+            deployment_id,
+            url,
+        } => {
+            if !state.eq_ignore_ascii_case("success") {
+                return Ok(Plan::Nothing(format!(
+                    "the deployment's state is `{}`, not `success`",
+                    crate::actions::one_line(state)
+                )));
+            }
+            if !environment.eq_ignore_ascii_case(&config.deployment_environment) {
+                return Ok(Plan::Nothing(format!(
+                    "the deployment is to `{}`, not to `{}` (deployment-environment)",
+                    crate::actions::one_line(environment),
+                    config.deployment_environment
+                )));
+            }
+            let compare = with_base(sha.clone()).unwrap_or_else(|| Compare {
+                base: Base::PreviousDeployment {
+                    environment: environment.clone(),
+                    deployment_id: *deployment_id,
+                },
+                head: sha.clone(),
+            });
+            Ok(Plan::Work {
+                compare: Some(compare),
+                images,
+                deployment_url: url.clone(),
+            })
+        }
+        Trigger::Other(name) => {
+            let compare = with_base(explicit_head());
+            if compare.is_none() && images.is_empty() {
+                return Err(EventError::NothingToCompare {
+                    what: format!("on a `{}` event", crate::actions::one_line(name)),
+                    inside_actions: true,
+                });
+            }
+            Ok(Plan::Work {
+                compare,
+                images,
+                deployment_url: None,
+            })
+        }
+        Trigger::Local => {
+            let compare = with_base(explicit_head());
+            if compare.is_none() && images.is_empty() {
+                return Err(EventError::NothingToCompare {
+                    what: "outside GitHub Actions".to_string(),
+                    inside_actions: false,
+                });
+            }
+            Ok(Plan::Work {
+                compare,
+                images,
+                deployment_url: None,
+            })
+        }
+    }
+}
+
+/// For the log: the all-zeros sha of a 40-digit repository.
+pub fn zero_sha() -> &'static str {
+    ZERO_SHA_40
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Env, Secrets};
+    use clap::Parser;
+    use std::io::Write;
+
+    fn payload(json: &str) -> tempfile::NamedTempFile {
+        let mut file = tempfile::NamedTempFile::new().expect("temp file");
+        file.write_all(json.as_bytes()).expect("write");
+        file
+    }
+
+    fn config(flags: &[&str]) -> Config {
+        let mut argv = vec!["x", "--dry-run"];
+        argv.extend_from_slice(flags);
+        let args = crate::args::Args::try_parse_from(argv).expect("flags");
+        let env = Env::new();
+        Config::build(&args, &env, Secrets::default()).expect("config")
+    }
+
+    const A: &str = "1111111111111111111111111111111111111111";
+    const B: &str = "2222222222222222222222222222222222222222";
+
+    fn push(before: &str, after: &str, git_ref: &str) -> Trigger {
+        let file = payload(&format!(
+            r#"{{"ref":"{git_ref}","before":"{before}","after":"{after}","forced":false,"repository":{{"full_name":"o/r"}}}}"#
+        ));
+        load(Some("push"), Some(file.path())).expect("valid push")
+    }
+
+    #[test]
+    fn a_push_compares_before_with_after() {
+        let trigger = push(A, B, "refs/heads/main");
+        let plan = plan(&trigger, &config(&[])).expect("plan");
+        assert_eq!(
+            plan,
+            Plan::Work {
+                compare: Some(Compare {
+                    base: Base::Commit(A.into()),
+                    head: B.into()
+                }),
+                images: vec![],
+                deployment_url: None
+            }
+        );
+    }
+
+    #[test]
+    fn new_branch_uses_the_first_parent_and_deletion_and_tags_do_nothing() {
+        let new_branch = plan(&push(zero_sha(), B, "refs/heads/x"), &config(&[])).expect("plan");
+        assert!(matches!(
+            new_branch,
+            Plan::Work {
+                compare: Some(Compare {
+                    base: Base::FirstParent,
+                    ..
+                }),
+                ..
+            }
+        ));
+        let deleted = plan(&push(A, zero_sha(), "refs/heads/x"), &config(&[])).expect("plan");
+        assert!(matches!(deleted, Plan::Nothing(reason) if reason.contains("deleted")));
+        let tag = plan(&push(zero_sha(), B, "refs/tags/v1"), &config(&[])).expect("plan");
+        assert!(matches!(tag, Plan::Nothing(reason) if reason.contains("tag")));
+    }
+
+    #[test]
+    fn inputs_override_the_event() {
+        let trigger = push(A, B, "refs/heads/main");
+        let plan = plan(
+            &trigger,
+            &config(&["--base", "HEAD~3", "--images", "/x.png"]),
+        )
+        .expect("plan");
+        assert_eq!(
+            plan,
+            Plan::Work {
+                compare: Some(Compare {
+                    base: Base::Commit("HEAD~3".into()),
+                    head: B.into()
+                }),
+                images: vec!["/x.png".into()],
+                deployment_url: None
+            }
+        );
+    }
+
+    #[test]
+    fn manual_runs_need_images_or_base() {
+        let trigger = Trigger::Other("workflow_dispatch".into());
+        let error = plan(&trigger, &config(&[])).expect_err("nothing to do");
+        assert!(error.help().contains("`images`"));
+        let images = plan(&trigger, &config(&["--images", "/a.png"])).expect("plan");
+        assert!(matches!(images, Plan::Work { compare: None, .. }));
+        let error = plan(&Trigger::Local, &config(&[])).expect_err("nothing to do");
+        assert!(error.help().contains("--base"));
+    }
+
+    #[test]
+    fn broken_payloads_are_errors_that_name_the_file() {
+        let not_json = payload("{not json");
+        let error = load(Some("push"), Some(not_json.path())).expect_err("bad json");
+        assert!(error.to_string().contains("not valid JSON"));
+        let wrong = payload(r#"{"ref":"refs/heads/main","before":"x","after":"y"}"#);
+        let error = load(Some("push"), Some(wrong.path())).expect_err("bad shas");
+        assert!(error.to_string().contains("`before`"), "{error}");
+        let missing = payload(r#"{"ref":"refs/heads/main"}"#);
+        assert!(load(Some("push"), Some(missing.path())).is_err());
+        let array = payload("[]");
+        assert!(load(Some("push"), Some(array.path())).is_err());
+        assert!(matches!(
+            load(Some("push"), Some(Path::new("/nonexistent/event.json"))),
+            Err(EventError::Unreadable { .. })
+        ));
+        assert!(matches!(
+            load(Some("push"), None),
+            Err(EventError::NoPayload(_))
+        ));
+    }
+
+    #[test]
+    fn deployment_status_runs_only_for_success_in_the_environment() {
+        let event = |state: &str, env: &str| {
+            let file = payload(&format!(
+                r#"{{"deployment_status":{{"state":"{state}","environment":"{env}","target_url":"https://x.vercel.app"}},"deployment":{{"id":7,"sha":"{B}","environment":"{env}"}}}}"#
+            ));
+            load(Some("deployment_status"), Some(file.path())).expect("valid")
+        };
+        let ok = plan(&event("success", "Production"), &config(&[])).expect("plan");
+        assert_eq!(
+            ok,
+            Plan::Work {
+                compare: Some(Compare {
+                    base: Base::PreviousDeployment {
+                        environment: "Production".into(),
+                        deployment_id: 7
+                    },
+                    head: B.into()
+                }),
+                images: vec![],
+                deployment_url: Some("https://x.vercel.app".into())
+            }
+        );
+        assert!(matches!(
+            plan(&event("pending", "Production"), &config(&[])),
+            Ok(Plan::Nothing(_))
+        ));
+        assert!(matches!(
+            plan(&event("success", "Preview"), &config(&[])),
+            Ok(Plan::Nothing(_))
+        ));
+    }
+}

@@ -1,0 +1,292 @@
+//! The GitHub REST API client: octocrab underneath, with this project's own
+//! retry discipline on top (octocrab's retry layer is left out, so requests
+//! are never retried twice over) and every request counted.
+//!
+//! Retried: 5xx, 429, a 403 that is a rate limit (`x-ratelimit-remaining: 0`
+//! or `Retry-After`), timeouts and transport errors. Anything else is final.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use http::header::{ACCEPT, USER_AGENT};
+use http::{HeaderMap, HeaderName};
+use octocrab::Octocrab;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::config::Http;
+use crate::retry::{Attempt, Gate, retry, server_hint};
+use crate::secret::Secret;
+
+pub const USER_AGENT_VALUE: &str = concat!("vercel-image-invalidate/", env!("CARGO_PKG_VERSION"));
+
+#[derive(Debug, thiserror::Error)]
+pub enum GitHubError {
+    #[error("GitHub answered {status} to GET {path}: {message}")]
+    Status {
+        status: u16,
+        path: String,
+        message: String,
+        /// The permission this request needs, for the help line.
+        permission: &'static str,
+    },
+    #[error("could not get GET {path} from GitHub: {message}")]
+    Transport { path: String, message: String },
+    #[error("GitHub's answer to GET {path} could not be read: {message}")]
+    Decode { path: String, message: String },
+    #[error("the GitHub client could not be set up: {0}")]
+    Setup(String),
+}
+
+impl GitHubError {
+    /// A 4xx means the token, its permissions or the commits asked for are
+    /// wrong: configuration, not a passing fault.
+    pub fn is_configuration(&self) -> bool {
+        matches!(self, GitHubError::Status { status, .. } if (400..500).contains(status))
+    }
+
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            GitHubError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    pub fn help(&self) -> String {
+        match self {
+            GitHubError::Status { status: 401, .. } => {
+                "the github-token is not valid: pass `github-token: ${{ github.token }}` (the default) or a current token".to_string()
+            }
+            GitHubError::Status {
+                status: 403,
+                permission,
+                ..
+            } => format!(
+                "give the job `permissions: {permission}` (a workflow that sets `permissions` must list it), or pass a github-token that has it"
+            ),
+            GitHubError::Status { status: 404, .. } => {
+                "check that the repository and the commits exist and that github-token can read them (a token of another repository cannot)".to_string()
+            }
+            GitHubError::Status { .. } => {
+                "check base and head: they must be commits of this repository".to_string()
+            }
+            GitHubError::Transport { .. } | GitHubError::Decode { .. } => {
+                "GitHub may be having trouble; rerun the job (rerunning is safe), or check GITHUB_API_URL".to_string()
+            }
+            GitHubError::Setup(_) => {
+                "check that the system has CA certificates (SSL_CERT_FILE) and that GITHUB_API_URL is valid".to_string()
+            }
+        }
+    }
+}
+
+/// Reads the `message` of a GitHub error body, or a short, single-line
+/// excerpt of whatever came back.
+fn error_message(body: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        message: String,
+    }
+    match serde_json::from_str::<Body>(body) {
+        Ok(parsed) => parsed.message,
+        Err(_) if body.trim().is_empty() => "(empty answer)".to_string(),
+        Err(_) => excerpt(body),
+    }
+}
+
+/// The first 200 characters of untrusted text, on one line.
+pub fn excerpt(text: &str) -> String {
+    let short: String = text.trim().chars().take(200).collect();
+    let more = if text.trim().chars().count() > 200 {
+        "..."
+    } else {
+        ""
+    };
+    format!("{}{more}", crate::actions::one_line(&short))
+}
+
+fn is_rate_limited(status: u16, headers: &HeaderMap) -> bool {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    status == 429
+        || (status == 403
+            && (header("retry-after").is_some()
+                || header("x-ratelimit-remaining").is_some_and(|v| v.trim() == "0")))
+}
+
+pub struct GitHub {
+    octocrab: Octocrab,
+    http: Http,
+    gate: Gate,
+    requests: AtomicU32,
+}
+
+/// What the log is told when a request is retried.
+pub struct RetryNote {
+    pub path: String,
+    pub attempt: u32,
+    pub reason: String,
+    pub wait: Duration,
+}
+
+impl GitHub {
+    pub fn new(api_url: &Url, token: &Secret, http: &Http) -> Result<Self, GitHubError> {
+        let setup = |e: octocrab::Error| GitHubError::Setup(e.to_string());
+        let base = api_url.as_str().trim_end_matches('/').to_string();
+        let octocrab = Octocrab::builder()
+            .base_uri(base)
+            .map_err(setup)?
+            .personal_token(token.expose().to_string())
+            .add_header(USER_AGENT, USER_AGENT_VALUE.to_string())
+            .add_header(ACCEPT, "application/vnd.github+json".to_string())
+            .add_header(
+                HeaderName::from_static("x-github-api-version"),
+                "2022-11-28".to_string(),
+            )
+            .build()
+            .map_err(setup)?;
+        Ok(Self {
+            octocrab,
+            http: http.clone(),
+            gate: Gate::default(),
+            requests: AtomicU32::new(0),
+        })
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn requests(&self) -> u32 {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// `GET path_and_query` (relative to the API URL), decoded from JSON.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        permission: &'static str,
+        on_retry: &dyn Fn(RetryNote),
+    ) -> Result<T, GitHubError> {
+        let body = retry(
+            &self.http.retry,
+            &self.gate,
+            |_| self.attempt(path, permission),
+            |attempt, error: &GitHubError, wait| {
+                on_retry(RetryNote {
+                    path: path.to_string(),
+                    attempt,
+                    reason: error.to_string(),
+                    wait,
+                })
+            },
+        )
+        .await
+        .map_err(|gave_up| match gave_up.refused_wait {
+            Some(wait) => GitHubError::Transport {
+                path: path.to_string(),
+                message: format!(
+                    "rate limited, and GitHub asked to wait {} s, longer than the retry limit",
+                    wait.as_secs()
+                ),
+            },
+            None => gave_up.error,
+        })?;
+        serde_json::from_str(&body).map_err(|e| GitHubError::Decode {
+            path: path.to_string(),
+            message: e.to_string(),
+        })
+    }
+
+    async fn attempt(&self, path: &str, permission: &'static str) -> Attempt<String, GitHubError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let transport = |message: String| GitHubError::Transport {
+            path: path.to_string(),
+            message,
+        };
+        let exchange = async {
+            let response = self.octocrab._get(path).await.map_err(|e| e.to_string())?;
+            let status = response.status().as_u16();
+            let headers = response.headers().clone();
+            let body = self
+                .octocrab
+                .body_to_string(response)
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((status, headers, body))
+        };
+        let (status, headers, body) = match tokio::time::timeout(self.http.timeout, exchange).await
+        {
+            Err(_) => {
+                return Attempt::Retry {
+                    error: transport(format!(
+                        "no complete answer within {:.1} s",
+                        self.http.timeout.as_secs_f64()
+                    )),
+                    hint: None,
+                };
+            }
+            Ok(Err(message)) => {
+                return Attempt::Retry {
+                    error: transport(message),
+                    hint: None,
+                };
+            }
+            Ok(Ok(answer)) => answer,
+        };
+        if (200..300).contains(&status) {
+            return Attempt::Done(body);
+        }
+        let error = GitHubError::Status {
+            status,
+            path: path.to_string(),
+            message: error_message(&body),
+            permission,
+        };
+        if status >= 500 || status == 408 || is_rate_limited(status, &headers) {
+            Attempt::Retry {
+                error,
+                hint: server_hint(&headers, SystemTime::now()),
+            }
+        } else {
+            Attempt::Fatal(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    #[test]
+    fn error_messages_come_from_json_or_an_excerpt() {
+        assert_eq!(error_message(r#"{"message":"Not Found"}"#), "Not Found");
+        assert_eq!(error_message(""), "(empty answer)");
+        assert_eq!(error_message("<html>\nboom"), "<html>\\nboom");
+        let long = "x".repeat(500);
+        assert_eq!(error_message(&long).len(), 203);
+    }
+
+    #[test]
+    fn a_403_is_retried_only_when_it_is_a_rate_limit() {
+        let mut headers = HeaderMap::new();
+        assert!(!is_rate_limited(403, &headers));
+        assert!(is_rate_limited(429, &headers));
+        headers.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+        assert!(is_rate_limited(403, &headers));
+    }
+
+    #[test]
+    fn four_hundreds_are_configuration_and_help_names_the_permission() {
+        let error = GitHubError::Status {
+            status: 403,
+            path: "/x".into(),
+            message: "Resource not accessible by integration".into(),
+            permission: "deployments: read",
+        };
+        assert!(error.is_configuration());
+        assert!(error.help().contains("deployments: read"));
+        let error = GitHubError::Transport {
+            path: "/x".into(),
+            message: "reset".into(),
+        };
+        assert!(!error.is_configuration());
+    }
+}

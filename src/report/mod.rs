@@ -1,0 +1,312 @@
+//! What the run did, in one value: every changed image with its result, the
+//! counts, and anything the user needs to know. Rendered as the job summary
+//! ([`markdown`]), as terminal text ([`text`]) and as step outputs.
+
+pub mod markdown;
+pub mod text;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::Mode;
+use crate::select::{Selection, Skip, Source};
+use crate::vercel::{Sent, Stop};
+
+/// The result of one row.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Outcome {
+    /// Listed first: these need attention.
+    Failed(String),
+    Skipped(String),
+    Invalidated,
+    /// Dry run.
+    WouldInvalidate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Row {
+    pub outcome: Outcome,
+    pub public_path: Option<String>,
+    pub sources: Vec<Source>,
+}
+
+/// A deployment that was waited for, or that triggered the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeploymentNote {
+    pub url: Option<String>,
+    pub waited: Option<Duration>,
+}
+
+/// Why the run ended before or instead of invalidating.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub message: String,
+    pub help: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Report {
+    pub dry_run: bool,
+    pub mode: Option<Mode>,
+    pub project: Option<String>,
+    pub repository: Option<String>,
+    pub server_url: String,
+    pub base: Option<String>,
+    pub head: Option<String>,
+    /// Set when there was nothing to do, with the reason.
+    pub nothing: Option<String>,
+    /// Set when the run failed as a whole.
+    pub problem: Option<Problem>,
+    pub rows: Vec<Row>,
+    /// Changed files that are not images (no `include` match).
+    pub ignored: usize,
+    pub requests: u32,
+    pub stop: Option<Stop>,
+    pub deployment: Option<DeploymentNote>,
+    pub notes: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct SkippedOutput<'a> {
+    path: &'a str,
+    reason: &'a str,
+}
+
+impl Report {
+    /// Fills the rows from the selection and what Vercel answered (`None` in
+    /// a dry run, or when nothing could be sent: then `unsent` says why).
+    pub fn record(&mut self, selection: &Selection, sent: Option<&Sent>, unsent: Option<&str>) {
+        let failures: HashMap<&str, String> = sent
+            .map(|s| {
+                s.failed
+                    .iter()
+                    .map(|(path, failure)| (path.as_str(), failure.describe()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for target in &selection.targets {
+            let outcome = match (sent, unsent) {
+                (_, Some(reason)) => Outcome::Failed(format!("not sent: {reason}")),
+                (None, None) => Outcome::WouldInvalidate,
+                (Some(_), None) => match failures.get(target.public_path.as_str()) {
+                    Some(reason) => Outcome::Failed(reason.clone()),
+                    None => Outcome::Invalidated,
+                },
+            };
+            self.rows.push(Row {
+                outcome,
+                public_path: Some(target.public_path.clone()),
+                sources: target.sources.clone(),
+            });
+        }
+        for Skip {
+            source,
+            public_path,
+            reason,
+        } in &selection.skipped
+        {
+            self.rows.push(Row {
+                outcome: Outcome::Skipped(reason.clone()),
+                public_path: public_path.clone(),
+                sources: vec![source.clone()],
+            });
+        }
+        self.ignored += selection.ignored;
+        if let Some(sent) = sent {
+            self.requests += sent.requests;
+            self.stop = sent.stopped.clone().or(self.stop.take());
+        }
+        self.rows.sort();
+    }
+
+    fn paths(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
+        self.rows
+            .iter()
+            .filter(|row| pick(&row.outcome))
+            .filter_map(|row| row.public_path.as_deref())
+            .collect()
+    }
+
+    /// Public paths invalidated (in a dry run: that would be).
+    pub fn invalidated(&self) -> Vec<&str> {
+        self.paths(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate))
+    }
+
+    pub fn failed(&self) -> Vec<&str> {
+        self.paths(|o| matches!(o, Outcome::Failed(_)))
+    }
+
+    /// `(repository path, reason)` of every skipped image.
+    pub fn skipped(&self) -> Vec<(&str, &str)> {
+        self.rows
+            .iter()
+            .filter_map(|row| match &row.outcome {
+                Outcome::Skipped(reason) => Some((
+                    row.sources
+                        .first()
+                        .map(|s| s.repo_path.as_str())
+                        .or(row.public_path.as_deref())
+                        .unwrap_or_default(),
+                    reason.as_str(),
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The values for `GITHUB_OUTPUT`.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        let skipped: Vec<SkippedOutput> = self
+            .skipped()
+            .into_iter()
+            .map(|(path, reason)| SkippedOutput { path, reason })
+            .collect();
+        vec![
+            ("images", json(&self.invalidated())),
+            ("failed", json(&self.failed())),
+            ("skipped", json(&skipped)),
+            ("count", self.invalidated().len().to_string()),
+            ("requests", self.requests.to_string()),
+        ]
+    }
+
+    /// The verb for what happens to a path: depends on `mode`.
+    pub fn verb(&self) -> &'static str {
+        match self.mode {
+            Some(Mode::Delete) => "deleted from the cache",
+            _ => "invalidated",
+        }
+    }
+
+    /// A link to the compared commits, when the repository is known.
+    pub fn compare_link(&self) -> Option<(String, String)> {
+        let repository = self.repository.as_ref()?;
+        let head = self.head.as_ref()?;
+        let short = |sha: &str| sha.chars().take(7).collect::<String>();
+        Some(match &self.base {
+            Some(base) => (
+                format!("{}...{}", short(base), short(head)),
+                format!("{}/{repository}/compare/{base}...{head}", self.server_url),
+            ),
+            None => (
+                short(head),
+                format!("{}/{repository}/commit/{head}", self.server_url),
+            ),
+        })
+    }
+}
+
+/// JSON for the outputs; arrays of strings and string pairs cannot fail to
+/// encode.
+fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::select::{Role, Target};
+    use crate::vercel::Failure;
+
+    pub(crate) fn source(path: &str, role: Role) -> Source {
+        Source {
+            repo_path: path.to_string(),
+            role,
+        }
+    }
+
+    pub(crate) fn sample_selection() -> Selection {
+        Selection {
+            targets: vec![
+                Target {
+                    public_path: "/a.png".into(),
+                    sources: vec![source("public/a.png", Role::Modified)],
+                },
+                Target {
+                    public_path: "/b.png".into(),
+                    sources: vec![source("public/b.png", Role::Added)],
+                },
+            ],
+            skipped: vec![Skip {
+                source: source("src/c.png", Role::Added),
+                public_path: None,
+                reason: "outside the public dir `public`".into(),
+            }],
+            ignored: 2,
+        }
+    }
+
+    #[test]
+    fn every_image_lands_in_exactly_one_output() {
+        let mut report = Report::default();
+        let sent = Sent {
+            done: vec!["/a.png".into()],
+            failed: vec![(
+                "/b.png".into(),
+                Failure {
+                    status: Some(500),
+                    code: None,
+                    message: "Internal Server Error".into(),
+                },
+            )],
+            requests: 3,
+            stopped: None,
+        };
+        report.record(&sample_selection(), Some(&sent), None);
+        assert_eq!(report.invalidated(), ["/a.png"]);
+        assert_eq!(report.failed(), ["/b.png"]);
+        assert_eq!(
+            report.skipped(),
+            [("src/c.png", "outside the public dir `public`")]
+        );
+        let outputs = report.outputs();
+        assert_eq!(outputs[0], ("images", r#"["/a.png"]"#.to_string()));
+        assert_eq!(outputs[1], ("failed", r#"["/b.png"]"#.to_string()));
+        assert_eq!(
+            outputs[2],
+            (
+                "skipped",
+                r#"[{"path":"src/c.png","reason":"outside the public dir `public`"}]"#.to_string()
+            )
+        );
+        assert_eq!(outputs[3], ("count", "1".to_string()));
+        assert_eq!(outputs[4], ("requests", "3".to_string()));
+        // Failures sort first.
+        assert!(matches!(report.rows[0].outcome, Outcome::Failed(_)));
+    }
+
+    #[test]
+    fn a_dry_run_reports_what_would_be_sent_and_unsent_batches_fail() {
+        let mut dry = Report::default();
+        dry.record(&sample_selection(), None, None);
+        assert_eq!(dry.invalidated(), ["/a.png", "/b.png"]);
+
+        let mut blocked = Report::default();
+        blocked.record(&sample_selection(), None, Some("the deployment failed"));
+        assert_eq!(blocked.failed(), ["/a.png", "/b.png"]);
+        assert!(blocked.invalidated().is_empty());
+    }
+
+    #[test]
+    fn compare_links_use_the_server_and_repository() {
+        let report = Report {
+            repository: Some("o/r".into()),
+            server_url: "https://github.com".into(),
+            base: Some("a".repeat(40)),
+            head: Some("b".repeat(40)),
+            ..Report::default()
+        };
+        let (label, url) = report.compare_link().expect("a link");
+        assert_eq!(label, "aaaaaaa...bbbbbbb");
+        assert_eq!(
+            url,
+            format!(
+                "https://github.com/o/r/compare/{}...{}",
+                "a".repeat(40),
+                "b".repeat(40)
+            )
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! The report as plain text, for a developer's terminal.
+
+use std::fmt::Write as _;
+
+use super::{Outcome, Report};
+use crate::actions::one_line;
+use crate::select::Role;
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        let (_, headline) = self.headline();
+        let _ = writeln!(out, "{headline}");
+        let mut facts = vec![
+            format!(
+                "{} {}",
+                self.invalidated().len(),
+                if self.dry_run { "to send" } else { self.verb() }
+            ),
+            format!("{} failed", self.failed().len()),
+            format!("{} skipped", self.skipped().len()),
+        ];
+        if !self.dry_run {
+            facts.push(format!("{} requests", self.requests));
+        }
+        if let Some(project) = &self.project {
+            facts.push(format!("project {}", one_line(project)));
+        }
+        if let Some(head) = &self.head {
+            let short = |sha: &str| sha.chars().take(12).collect::<String>();
+            facts.push(match &self.base {
+                Some(base) => format!("{}..{}", short(base), short(head)),
+                None => format!("{} (all files)", short(head)),
+            });
+        }
+        let _ = writeln!(out, "  {}", facts.join(", "));
+        if let Some(problem) = &self.problem {
+            let _ = writeln!(out, "  error: {}", one_line(&problem.message));
+            for help in &problem.help {
+                let _ = writeln!(out, "  help: {}", one_line(help));
+            }
+        }
+        if let Some(stop) = &self.stop {
+            let _ = writeln!(out, "  stopped early: {}", one_line(&stop.reason));
+            let _ = writeln!(out, "  help: {}", one_line(&stop.help));
+        }
+        if let Some(reason) = &self.nothing {
+            let _ = writeln!(out, "  nothing was sent: {}", one_line(reason));
+        }
+        for note in &self.notes {
+            let _ = writeln!(out, "  note: {}", one_line(note));
+        }
+        if !self.rows.is_empty() {
+            out.push('\n');
+        }
+        for row in &self.rows {
+            let (label, reason) = match &row.outcome {
+                Outcome::Failed(reason) => ("failed ", Some(reason)),
+                Outcome::Skipped(reason) => ("skipped", Some(reason)),
+                Outcome::Invalidated => ("done   ", None),
+                Outcome::WouldInvalidate => ("send   ", None),
+            };
+            let public = row
+                .public_path
+                .as_deref()
+                .map(|p| one_line(p).into_owned())
+                .unwrap_or_else(|| "-".to_string());
+            let sources: Vec<String> = row
+                .sources
+                .iter()
+                .map(|s| match &s.role {
+                    Role::Listed => "listed in images".to_string(),
+                    role => format!(
+                        "{} ({})",
+                        one_line(&s.repo_path),
+                        one_line(&role.describe())
+                    ),
+                })
+                .collect();
+            let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
+            if let Some(reason) = reason {
+                let _ = write!(out, ": {}", one_line(reason));
+            }
+            out.push('\n');
+        }
+        if self.ignored > 0 {
+            let _ = writeln!(
+                out,
+                "\n  {} other changed file(s) do not match include (not images)",
+                self.ignored
+            );
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::report::Report;
+    use crate::report::tests::sample_selection;
+
+    #[test]
+    fn terminal_text_lists_every_row_on_one_line() {
+        let mut report = Report {
+            dry_run: true,
+            head: Some("b".repeat(40)),
+            base: Some("a".repeat(40)),
+            ..Report::default()
+        };
+        report.record(&sample_selection(), None, None);
+        let text = report.text();
+        assert!(
+            text.starts_with("Dry run: 2 images would be invalidated\n"),
+            "{text}"
+        );
+        assert!(text.contains("aaaaaaaaaaaa..bbbbbbbbbbbb"));
+        assert!(
+            text.contains("  send     /a.png  <- public/a.png (modified)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  skipped  -  <- src/c.png (added): outside the public dir `public`\n")
+        );
+    }
+}

@@ -1,0 +1,696 @@
+//! From changed files to public paths: which changes count (include,
+//! exclude, change types, real files only), and where each one is served
+//! (public dir replaced by the URL prefix).
+//!
+//! Every changed path that matches `include` ends as a [`Target`] or a
+//! [`Skip`] with its reason; nothing in between is dropped.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+
+use crate::changes::{Change, ChangeKind, EntryKind};
+use crate::config::MAX_PATH_CHARS;
+use crate::error::InputError;
+
+/// Lower-cases (ASCII) the extension of the last path component, so that
+/// extensions match whatever their case while the rest stays exact.
+fn lower_extension(text: &str) -> Cow<'_, str> {
+    let name_start = text.rfind('/').map_or(0, |i| i + 1);
+    match text[name_start..].rfind('.') {
+        Some(dot) => {
+            let split = name_start + dot;
+            let ext = &text[split..];
+            if ext.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(format!("{}{}", &text[..split], ext.to_ascii_lowercase()))
+            } else {
+                Cow::Borrowed(text)
+            }
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+/// A compiled list of globs over repository paths. `*` does not cross `/`;
+/// `**` does; extensions match in any case.
+#[derive(Clone, Debug, Default)]
+pub struct Globs {
+    patterns: Vec<String>,
+    set: GlobSet,
+}
+
+impl Globs {
+    pub fn compile(
+        input: &str,
+        lines: &[String],
+        warnings: &mut Vec<String>,
+    ) -> Result<Self, Vec<InputError>> {
+        let mut builder = GlobSetBuilder::new();
+        let mut errors = Vec::new();
+        for line in lines {
+            let pattern = line.trim_start_matches("./");
+            if pattern.starts_with('!') {
+                errors.push(InputError::new(
+                    input,
+                    format!("`{line}` starts with `!`, which does not negate here"),
+                    "list the paths to leave out in `exclude` instead",
+                ));
+                continue;
+            }
+            if has_comma_outside_braces(pattern) {
+                warnings.push(format!(
+                    "{input}: `{line}` contains a comma outside braces, so it is one glob that matches a literal comma; put one glob a line, or write `*.{{png,jpg}}`"
+                ));
+            }
+            match GlobBuilder::new(&lower_extension(pattern))
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+            {
+                Ok(glob) => {
+                    builder.add(glob);
+                }
+                Err(error) => errors.push(InputError::new(
+                    input,
+                    format!("`{line}` is not a valid glob: {}", error.kind()),
+                    "fix the glob: `*` matches within a folder, `**` across folders, `{a,b}` either, `[ab]` one character",
+                )),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let set = builder.build().map_err(|error| {
+            vec![InputError::new(
+                input,
+                format!("the globs could not be compiled together: {error}"),
+                "simplify the globs",
+            )]
+        })?;
+        Ok(Self {
+            patterns: lines.to_vec(),
+            set,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    pub fn patterns(&self) -> &[String] {
+        &self.patterns
+    }
+
+    pub fn is_match(&self, path: &str) -> bool {
+        self.set.is_match(lower_extension(path).as_ref())
+    }
+
+    /// The first pattern that matches, to name it in a reason.
+    pub fn first_match(&self, path: &str) -> Option<&str> {
+        self.set
+            .matches(lower_extension(path).as_ref())
+            .first()
+            .map(|&i| self.patterns[i].as_str())
+    }
+}
+
+fn has_comma_outside_braces(pattern: &str) -> bool {
+    let mut depth = 0usize;
+    for c in pattern.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The folders served at the site root, normalised (`./public/` ->
+/// `public`; `.` -> the repository root, written as the empty string).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicDirs(Vec<String>);
+
+impl Default for PublicDirs {
+    fn default() -> Self {
+        Self(vec!["public".to_string()])
+    }
+}
+
+impl PublicDirs {
+    pub fn parse(lines: &[String]) -> Result<Self, InputError> {
+        if lines.is_empty() {
+            return Ok(Self::default());
+        }
+        let mut dirs = Vec::new();
+        for line in lines {
+            let mut dir = line.trim().replace('\\', "/");
+            while let Some(rest) = dir.strip_prefix("./") {
+                dir = rest.to_string();
+            }
+            let dir = dir.trim_matches('/').to_string();
+            let dir = if dir == "." { String::new() } else { dir };
+            if dir.split('/').any(|part| part == ".." || part == ".") {
+                return Err(InputError::new(
+                    "public-dir",
+                    format!("`{line}` leaves or loops inside the repository"),
+                    "give folders relative to the repository root, such as `public` or `apps/web/public`",
+                ));
+            }
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+        // Longest first, so that nested folders map by the most specific one.
+        dirs.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+        Ok(Self(dirs))
+    }
+
+    pub fn dirs(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The part of `path` below its public dir, or `None` outside them all.
+    pub fn strip<'p>(&self, path: &'p str) -> Option<&'p str> {
+        self.0.iter().find_map(|dir| {
+            if dir.is_empty() {
+                Some(path)
+            } else {
+                path.strip_prefix(dir.as_str())?.strip_prefix('/')
+            }
+        })
+    }
+
+    /// Whether the folder `path` is on the way to a public dir or inside one.
+    pub fn touches(&self, path: &str) -> bool {
+        self.0.iter().any(|dir| {
+            dir.is_empty()
+                || dir == path
+                || dir.starts_with(&format!("{path}/"))
+                || path.starts_with(&format!("{dir}/"))
+        })
+    }
+
+    pub fn describe(&self) -> String {
+        let shown: Vec<String> = self
+            .0
+            .iter()
+            .map(|d| if d.is_empty() { "." } else { d })
+            .map(|d| format!("`{d}`"))
+            .collect();
+        shown.join(", ")
+    }
+}
+
+/// Characters a URL path cannot hold as they are: those `encodeURI` escapes,
+/// plus `?` and `#`, which would end the path.
+const URL_PATH: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b'#')
+    .add(b'%')
+    .add(b'<')
+    .add(b'>')
+    .add(b'?')
+    .add(b'[')
+    .add(b'\\')
+    .add(b']')
+    .add(b'^')
+    .add(b'`')
+    .add(b'{')
+    .add(b'|')
+    .add(b'}');
+
+/// What replaces the public dir: a path (`/`, `/docs/`) or an origin with
+/// an optional path (`https://assets.example.com/`). Always ends with `/`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UrlPrefix {
+    Path(String),
+    Absolute(String),
+}
+
+impl Default for UrlPrefix {
+    fn default() -> Self {
+        UrlPrefix::Path("/".to_string())
+    }
+}
+
+impl UrlPrefix {
+    pub fn parse(value: &str) -> Result<Self, InputError> {
+        let value = value.trim();
+        let with_slash = |s: &str| {
+            if s.ends_with('/') {
+                s.to_string()
+            } else {
+                format!("{s}/")
+            }
+        };
+        if value.starts_with("https://") || value.starts_with("http://") {
+            let url = url::Url::parse(value).map_err(|e| {
+                InputError::new(
+                    "url-prefix",
+                    format!("`{value}` is not a valid URL: {e}"),
+                    "use an origin such as https://assets.example.com/",
+                )
+            })?;
+            if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+                return Err(InputError::new(
+                    "url-prefix",
+                    format!("`{value}` has a query, fragment or user name"),
+                    "use an origin and optional path only, such as https://assets.example.com/images/",
+                ));
+            }
+            return Ok(UrlPrefix::Absolute(with_slash(url.as_str())));
+        }
+        if !value.starts_with('/') || value.contains(['?', '#']) || value.starts_with("//") {
+            return Err(InputError::new(
+                "url-prefix",
+                format!("`{value}` is neither a path starting with `/` nor an http(s) URL"),
+                "use `/` (the default), a basePath such as `/docs/`, or an origin such as https://assets.example.com/",
+            ));
+        }
+        Ok(UrlPrefix::Path(with_slash(value)))
+    }
+
+    /// The public path for `rest`, the file's path below its public dir.
+    pub fn public_path(&self, rest: &str) -> String {
+        match self {
+            UrlPrefix::Path(prefix) => format!("{prefix}{rest}"),
+            UrlPrefix::Absolute(origin) => {
+                format!("{origin}{}", utf8_percent_encode(rest, URL_PATH))
+            }
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            UrlPrefix::Path(s) | UrlPrefix::Absolute(s) => s,
+        }
+    }
+}
+
+/// Which side of a change a repository path is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    Added,
+    Modified,
+    Removed,
+    /// The old path of a rename; holds the new one.
+    RenamedFrom(String),
+    /// The new path of a rename; holds the old one.
+    RenamedTo(String),
+    /// Listed in the `images` input.
+    Listed,
+}
+
+impl Role {
+    pub fn kind(&self) -> Option<ChangeKind> {
+        match self {
+            Role::Added => Some(ChangeKind::Added),
+            Role::Modified => Some(ChangeKind::Modified),
+            Role::Removed => Some(ChangeKind::Removed),
+            Role::RenamedFrom(_) | Role::RenamedTo(_) => Some(ChangeKind::Renamed),
+            Role::Listed => None,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        match self {
+            Role::Added => "added".to_string(),
+            Role::Modified => "modified".to_string(),
+            Role::Removed => "removed".to_string(),
+            Role::RenamedFrom(to) => format!("renamed to {to}"),
+            Role::RenamedTo(from) => format!("renamed from {from}"),
+            Role::Listed => "listed in `images`".to_string(),
+        }
+    }
+}
+
+/// A repository path and how it changed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Source {
+    pub repo_path: String,
+    pub role: Role,
+}
+
+/// A public path to send, with the changes that lead to it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub public_path: String,
+    /// Empty only for paths listed in `images`... which carry `Role::Listed`.
+    pub sources: Vec<Source>,
+}
+
+/// A changed image that is not sent, and why.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Skip {
+    pub source: Source,
+    pub public_path: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    pub targets: Vec<Target>,
+    pub skipped: Vec<Skip>,
+    /// Changed paths that do not match `include` (not images).
+    pub ignored: usize,
+}
+
+/// The rules, from the config.
+pub struct Rules<'a> {
+    pub include: &'a Globs,
+    pub exclude: &'a Globs,
+    pub change_types: &'a BTreeSet<ChangeKind>,
+    pub public_dirs: &'a PublicDirs,
+    pub url_prefix: &'a UrlPrefix,
+}
+
+impl Rules<'_> {
+    /// Sorts `changes` and the explicitly listed `images` into targets and
+    /// skips. A public path is sent once, however many changes lead to it.
+    pub fn select(&self, changes: &[Change], images: &[String]) -> Selection {
+        let mut targets: BTreeMap<String, Vec<Source>> = BTreeMap::new();
+        let mut skipped = Vec::new();
+        let mut ignored = 0;
+        for change in changes {
+            let sides: Vec<(&str, Role)> = match (&change.kind, &change.old_path) {
+                (ChangeKind::Renamed, Some(old)) => vec![
+                    (old.as_str(), Role::RenamedFrom(change.path.clone())),
+                    (change.path.as_str(), Role::RenamedTo(old.clone())),
+                ],
+                (ChangeKind::Added, _) => vec![(change.path.as_str(), Role::Added)],
+                (ChangeKind::Removed, _) => vec![(change.path.as_str(), Role::Removed)],
+                _ => vec![(change.path.as_str(), Role::Modified)],
+            };
+            let image_sides: Vec<_> = sides
+                .into_iter()
+                .filter(|(path, _)| self.include.is_match(path))
+                .collect();
+            if image_sides.is_empty() {
+                ignored += 1;
+                continue;
+            }
+            for (path, role) in image_sides {
+                let source = Source {
+                    repo_path: path.to_string(),
+                    role,
+                };
+                match self.place(change, path) {
+                    Ok(public_path) => targets.entry(public_path).or_default().push(source),
+                    Err((public_path, reason)) => skipped.push(Skip {
+                        source,
+                        public_path,
+                        reason,
+                    }),
+                }
+            }
+        }
+        for image in images {
+            targets.entry(image.clone()).or_default().push(Source {
+                repo_path: String::new(),
+                role: Role::Listed,
+            });
+        }
+        skipped.sort();
+        Selection {
+            targets: targets
+                .into_iter()
+                .map(|(public_path, mut sources)| {
+                    sources.sort();
+                    sources.dedup();
+                    Target {
+                        public_path,
+                        sources,
+                    }
+                })
+                .collect(),
+            skipped,
+            ignored,
+        }
+    }
+
+    /// The public path of one side of a change, or why it is not sent.
+    fn place(&self, change: &Change, path: &str) -> Result<String, (Option<String>, String)> {
+        if change.lossy {
+            return Err((
+                None,
+                "the file name is not valid UTF-8, so no public path can name it; rename the file"
+                    .to_string(),
+            ));
+        }
+        if let Some(pattern) = self.exclude.first_match(path) {
+            return Err((None, format!("excluded by `{pattern}`")));
+        }
+        if !self.change_types.contains(&change.kind) {
+            return Err((
+                None,
+                format!("`{}` is not in change-types", change.kind.as_str()),
+            ));
+        }
+        match change.entry {
+            EntryKind::File => {}
+            EntryKind::Symlink => {
+                return Err((None, "a symbolic link, not an image file".to_string()));
+            }
+            EntryKind::Submodule => {
+                return Err((None, "a submodule, not an image file".to_string()));
+            }
+            EntryKind::Tree => return Err((None, "a folder, not an image file".to_string())),
+        }
+        let Some(rest) = self.public_dirs.strip(path) else {
+            return Err((
+                None,
+                format!("outside the public dir {}", self.public_dirs.describe()),
+            ));
+        };
+        let public_path = self.url_prefix.public_path(rest);
+        let length = public_path.chars().count();
+        if length > MAX_PATH_CHARS {
+            return Err((
+                None,
+                format!(
+                    "the public path is {length} characters long; Vercel accepts at most {MAX_PATH_CHARS}"
+                ),
+            ));
+        }
+        Ok(public_path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEFAULT_INCLUDE;
+
+    fn globs(lines: &[&str]) -> Globs {
+        let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        Globs::compile("include", &lines, &mut Vec::new()).expect("valid globs")
+    }
+
+    #[test]
+    fn glob_table() {
+        let default = globs(&[DEFAULT_INCLUDE]);
+        let cases: &[(&Globs, &str, bool)] = &[
+            (&default, "public/a.png", true),
+            (&default, "a.png", true),
+            (&default, "public/deep/x/y.JPG", true),
+            (&default, "public/photo.Jpeg", true),
+            (&default, "public/icon.svg", true),
+            (&default, "public/notes.txt", false),
+            (&default, "public/png", false),
+            (&default, "public/a.png.bak", false),
+        ];
+        for (set, path, expected) in cases {
+            assert_eq!(set.is_match(path), *expected, "{path}");
+        }
+        let one_level = globs(&["public/*.png"]);
+        assert!(one_level.is_match("public/a.png"));
+        assert!(
+            !one_level.is_match("public/sub/a.png"),
+            "* must not cross /"
+        );
+        let upper = globs(&["Assets/*.PNG"]);
+        assert!(upper.is_match("Assets/a.png"));
+        assert!(
+            !upper.is_match("assets/a.png"),
+            "folder names keep their case"
+        );
+    }
+
+    #[test]
+    fn bad_globs_and_negations_are_errors_and_commas_warn() {
+        let mut warnings = Vec::new();
+        let lines = vec!["public/[a.png".to_string(), "!*.svg".to_string()];
+        let errors = Globs::compile("include", &lines, &mut warnings).expect_err("invalid");
+        assert_eq!(errors.len(), 2);
+        assert!(errors[0].problem.contains("public/[a.png"));
+        assert!(errors[1].help.contains("exclude"));
+        let lines = vec!["*.png, *.jpg".to_string(), "*.{png,jpg}".to_string()];
+        Globs::compile("include", &lines, &mut warnings).expect("valid");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+    }
+
+    #[test]
+    fn public_dirs_normalise_and_prefer_the_longest() {
+        let dirs =
+            PublicDirs::parse(&["./public/".into(), "apps/web/public".into(), "apps".into()])
+                .expect("valid");
+        assert_eq!(dirs.strip("public/img/a.png"), Some("img/a.png"));
+        assert_eq!(dirs.strip("apps/web/public/a.png"), Some("a.png"));
+        assert_eq!(dirs.strip("apps/other/a.png"), Some("other/a.png"));
+        assert_eq!(dirs.strip("publicity/a.png"), None);
+        let root = PublicDirs::parse(&[".".into()]).expect("valid");
+        assert_eq!(root.strip("a/b.png"), Some("a/b.png"));
+        assert!(PublicDirs::parse(&["../site".into()]).is_err());
+        assert!(dirs.touches("apps"));
+        assert!(dirs.touches("apps/web"));
+        assert!(dirs.touches("public/img"));
+        assert!(!dirs.touches("src"));
+    }
+
+    #[test]
+    fn prefixes_map_paths_as_pages_write_them() {
+        let root = UrlPrefix::default();
+        assert_eq!(root.public_path("img/a.png"), "/img/a.png");
+        assert_eq!(root.public_path("my photo é.jpg"), "/my photo é.jpg");
+        let docs = UrlPrefix::parse("/docs").expect("valid");
+        assert_eq!(docs.public_path("img/a.png"), "/docs/img/a.png");
+        let cdn = UrlPrefix::parse("https://assets.example.com").expect("valid");
+        assert_eq!(
+            cdn.public_path("my photo/é#1?.jpg"),
+            "https://assets.example.com/my%20photo/%C3%A9%231%3F.jpg"
+        );
+        assert_eq!(
+            cdn.public_path("%0A.png"),
+            "https://assets.example.com/%250A.png"
+        );
+        for bad in ["docs/", "//cdn.example.com/", "/a?b", "ftp://x/"] {
+            assert!(UrlPrefix::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn change(kind: ChangeKind, path: &str, old: Option<&str>, entry: EntryKind) -> Change {
+        Change {
+            kind,
+            path: path.to_string(),
+            old_path: old.map(str::to_string),
+            entry,
+            lossy: false,
+        }
+    }
+
+    #[test]
+    fn selection_sends_each_public_path_once_and_says_why_others_are_skipped() {
+        let include = globs(&[DEFAULT_INCLUDE]);
+        let exclude = globs(&["public/drafts/**"]);
+        let types: BTreeSet<_> = ChangeKind::ALL.into_iter().collect();
+        let dirs = PublicDirs::parse(&["public".into(), "static".into()]).expect("valid");
+        let prefix = UrlPrefix::default();
+        let rules = Rules {
+            include: &include,
+            exclude: &exclude,
+            change_types: &types,
+            public_dirs: &dirs,
+            url_prefix: &prefix,
+        };
+        let changes = vec![
+            change(ChangeKind::Modified, "public/a.png", None, EntryKind::File),
+            change(ChangeKind::Added, "static/a.png", None, EntryKind::File),
+            change(
+                ChangeKind::Renamed,
+                "public/new.png",
+                Some("public/old.png"),
+                EntryKind::File,
+            ),
+            change(
+                ChangeKind::Removed,
+                "public/gone.webp",
+                None,
+                EntryKind::File,
+            ),
+            change(ChangeKind::Added, "src/logo.png", None, EntryKind::File),
+            change(
+                ChangeKind::Added,
+                "public/drafts/x.png",
+                None,
+                EntryKind::File,
+            ),
+            change(
+                ChangeKind::Modified,
+                "public/link.png",
+                None,
+                EntryKind::Symlink,
+            ),
+            change(ChangeKind::Modified, "README.md", None, EntryKind::File),
+        ];
+        let selection = rules.select(&changes, &["/a.png".to_string(), "/extra.png".to_string()]);
+        let paths: Vec<_> = selection
+            .targets
+            .iter()
+            .map(|t| t.public_path.as_str())
+            .collect();
+        assert_eq!(
+            paths,
+            ["/a.png", "/extra.png", "/gone.webp", "/new.png", "/old.png"]
+        );
+        assert_eq!(
+            selection.targets[0].sources.len(),
+            3,
+            "two changes and the listing"
+        );
+        let skipped: Vec<_> = selection
+            .skipped
+            .iter()
+            .map(|s| (s.source.repo_path.as_str(), s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                ("public/drafts/x.png", "excluded by `public/drafts/**`"),
+                ("public/link.png", "a symbolic link, not an image file"),
+                ("src/logo.png", "outside the public dir `public`, `static`"),
+            ]
+        );
+        assert_eq!(selection.ignored, 1);
+    }
+
+    #[test]
+    fn change_types_and_path_length_skip_with_reasons() {
+        let include = globs(&[DEFAULT_INCLUDE]);
+        let exclude = Globs::default();
+        let types: BTreeSet<_> = [ChangeKind::Modified].into_iter().collect();
+        let dirs = PublicDirs::default();
+        let prefix = UrlPrefix::default();
+        let rules = Rules {
+            include: &include,
+            exclude: &exclude,
+            change_types: &types,
+            public_dirs: &dirs,
+            url_prefix: &prefix,
+        };
+        let long = format!("public/{}.png", "a".repeat(MAX_PATH_CHARS));
+        let changes = vec![
+            change(ChangeKind::Removed, "public/a.png", None, EntryKind::File),
+            change(ChangeKind::Modified, &long, None, EntryKind::File),
+        ];
+        let selection = rules.select(&changes, &[]);
+        assert!(selection.targets.is_empty());
+        assert_eq!(selection.skipped.len(), 2);
+        assert!(
+            selection
+                .skipped
+                .iter()
+                .any(|s| s.reason == "`removed` is not in change-types")
+        );
+        assert!(
+            selection
+                .skipped
+                .iter()
+                .any(|s| s.reason.contains("at most 8192"))
+        );
+    }
+}

@@ -1,0 +1,516 @@
+//! The Vercel edge-cache client: batches of at most 8 public paths, sent
+//! `concurrency` at a time, each retried on 429, 5xx, timeouts and transport
+//! errors, and never followed across a redirect (the bearer token goes to the
+//! configured origin only).
+//!
+//! An answer that every other batch would get too (bad token, plan without
+//! the feature, no permission, unknown project) stops the run: batches not yet
+//! sent end as failed with that reason instead of repeating the request.
+
+use std::collections::HashSet;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, SystemTime};
+
+use futures_util::StreamExt;
+use reqwest::header::{AUTHORIZATION, HeaderValue};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::config::{Config, Http, Mode};
+use crate::github::{USER_AGENT_VALUE, excerpt};
+use crate::retry::{Attempt, Gate, retry, server_hint};
+use crate::secret::Secret;
+
+pub const BATCH_SIZE: usize = 8;
+
+/// Why a batch was not accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The HTTP status, when an answer came.
+    pub status: Option<u16>,
+    /// Vercel's error code (`forbidden`, `rate_limited`...), when given.
+    pub code: Option<String>,
+    /// What went wrong, in a sentence.
+    pub message: String,
+}
+
+impl Failure {
+    fn transport(message: String) -> Self {
+        Self {
+            status: None,
+            code: None,
+            message,
+        }
+    }
+
+    /// One line for the summary and the log: `401 unauthorized: message`.
+    pub fn describe(&self) -> String {
+        match (&self.status, &self.code) {
+            (Some(status), Some(code)) => format!("{status} {code}: {}", self.message),
+            (Some(status), None) => format!("{status}: {}", self.message),
+            (None, _) => self.message.clone(),
+        }
+    }
+}
+
+/// What happened to every path handed to [`Vercel::send`].
+#[derive(Clone, Debug, Default)]
+pub struct Sent {
+    pub done: Vec<String>,
+    pub failed: Vec<(String, Failure)>,
+    /// HTTP requests made, retries included.
+    pub requests: u32,
+    /// Set when an answer stopped the remaining batches: what it was and the fix.
+    pub stopped: Option<Stop>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Stop {
+    pub reason: String,
+    pub help: String,
+}
+
+/// A live event, for the log.
+pub enum Progress<'a> {
+    Retrying {
+        batch: usize,
+        attempt: u32,
+        failure: &'a Failure,
+        wait: Duration,
+    },
+    Finished {
+        batch: usize,
+        paths: &'a [String],
+        result: Result<u32, &'a Failure>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Body<'a> {
+    src_images: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    revalidation_deadline_seconds: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    code: Option<String>,
+    message: Option<String>,
+}
+
+pub struct Vercel {
+    client: reqwest::Client,
+    endpoint: Url,
+    authorization: HeaderValue,
+    deadline: Option<u64>,
+    http: Http,
+    gate: Gate,
+    requests: AtomicU32,
+    stop: Mutex<Option<Stop>>,
+    project: String,
+    team: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("the Vercel client could not be set up: {0}")]
+pub struct SetupError(String);
+
+impl Vercel {
+    pub fn new(config: &Config, token: &Secret, project: &str) -> Result<Self, SetupError> {
+        let mut endpoint = config.vercel_api_url.clone();
+        let base_path = endpoint.path().trim_end_matches('/').to_string();
+        endpoint.set_path(&format!("{base_path}{}", config.mode.endpoint_path()));
+        {
+            let mut query = endpoint.query_pairs_mut();
+            query.append_pair("projectIdOrName", project);
+            if let Some(team) = &config.team_id {
+                query.append_pair("teamId", team);
+            }
+            if let Some(slug) = &config.team_slug {
+                query.append_pair("slug", slug);
+            }
+        }
+        let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| SetupError("the token cannot be sent in an HTTP header".to_string()))?;
+        authorization.set_sensitive(true);
+        let client = reqwest::Client::builder()
+            .user_agent(USER_AGENT_VALUE)
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.http.timeout)
+            .connect_timeout(config.http.timeout.min(Duration::from_secs(10)))
+            .build()
+            .map_err(|e| SetupError(e.to_string()))?;
+        let team = config.team_id.clone().or_else(|| config.team_slug.clone());
+        Ok(Self {
+            client,
+            endpoint,
+            authorization,
+            deadline: match config.mode {
+                Mode::Delete => config.revalidation_deadline_seconds,
+                Mode::Invalidate => None,
+            },
+            http: config.http.clone(),
+            gate: Gate::default(),
+            requests: AtomicU32::new(0),
+            stop: Mutex::new(None),
+            project: project.to_string(),
+            team,
+        })
+    }
+
+    fn stopped(&self) -> Option<Stop> {
+        self.stop.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Sends `paths` (already unique) in batches of 8, `concurrency` at once.
+    pub async fn send(
+        &self,
+        paths: &[String],
+        concurrency: usize,
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Sent {
+        debug_assert_eq!(paths.iter().collect::<HashSet<_>>().len(), paths.len());
+        let batches: Vec<&[String]> = paths.chunks(BATCH_SIZE).collect();
+        let mut results = futures_util::stream::iter(batches.into_iter().enumerate())
+            .map(|(index, batch)| async move {
+                let result = self.send_batch(index, batch, progress).await;
+                (index, batch, result)
+            })
+            .buffer_unordered(concurrency.max(1));
+        let mut sent = Sent::default();
+        let mut finished = Vec::new();
+        while let Some((index, batch, result)) = results.next().await {
+            progress(Progress::Finished {
+                batch: index,
+                paths: batch,
+                result: result.as_ref().map(|n| *n),
+            });
+            finished.push((index, batch, result));
+        }
+        finished.sort_by_key(|(index, _, _)| *index);
+        for (_, batch, result) in finished {
+            match result {
+                Ok(_) => sent.done.extend(batch.iter().cloned()),
+                Err(failure) => sent
+                    .failed
+                    .extend(batch.iter().map(|path| (path.clone(), failure.clone()))),
+            }
+        }
+        sent.requests = self.requests.load(Ordering::Relaxed);
+        sent.stopped = self.stopped();
+        sent
+    }
+
+    /// One batch to the end: `Ok(attempts)` or the failure.
+    async fn send_batch(
+        &self,
+        index: usize,
+        batch: &[String],
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Result<u32, Failure> {
+        let body = serde_json::to_vec(&Body {
+            src_images: batch,
+            revalidation_deadline_seconds: self.deadline,
+        })
+        .map_err(|e| Failure::transport(format!("could not encode the request: {e}")))?;
+        let outcome = retry(
+            &self.http.retry,
+            &self.gate,
+            |attempt| {
+                let body = body.clone();
+                async move {
+                    if let Some(stop) = self.stopped() {
+                        return Attempt::Fatal(Failure::transport(format!(
+                            "not sent: {}",
+                            stop.reason
+                        )));
+                    }
+                    self.attempt(body).await.map_done(|()| attempt)
+                }
+            },
+            |attempt, failure, wait| {
+                progress(Progress::Retrying {
+                    batch: index,
+                    attempt,
+                    failure,
+                    wait,
+                })
+            },
+        )
+        .await;
+        outcome.map_err(|gave_up| {
+            let mut failure = gave_up.error;
+            if let Some(wait) = gave_up.refused_wait {
+                failure.message = format!(
+                    "{}; Vercel asked to wait {} s before retrying, longer than the {} s this action waits",
+                    failure.message,
+                    wait.as_secs(),
+                    self.http.retry.max_delay.as_secs()
+                );
+            } else if gave_up.attempts > 1 {
+                failure.message = format!("{} (after {} attempts)", failure.message, gave_up.attempts);
+            }
+            failure
+        })
+    }
+
+    async fn attempt(&self, body: Vec<u8>) -> Attempt<(), Failure> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let response = self
+            .client
+            .post(self.endpoint.clone())
+            .header(AUTHORIZATION, self.authorization.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await;
+        let response = match response {
+            Ok(response) => response,
+            Err(error) => {
+                return Attempt::Retry {
+                    error: Failure::transport(describe_transport(&error)),
+                    hint: None,
+                };
+            }
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = match response.text().await {
+            Ok(text) => text,
+            Err(error) if (200..300).contains(&status) => {
+                // The request was accepted; only the (empty) body broke.
+                let _ = error;
+                String::new()
+            }
+            Err(error) => {
+                return Attempt::Retry {
+                    error: Failure::transport(format!(
+                        "the answer ({status}) was cut short: {}",
+                        describe_transport(&error)
+                    )),
+                    hint: None,
+                };
+            }
+        };
+        if (200..300).contains(&status) {
+            return Attempt::Done(());
+        }
+        let failure = self.failure(status, &headers, &text);
+        if status == 408 || status == 429 || status >= 500 {
+            return Attempt::Retry {
+                error: failure,
+                hint: server_hint(&headers, SystemTime::now()).or_else(|| reset_from_body(&text)),
+            };
+        }
+        if let Some(stop) = self.stop_for(status, &failure, &headers) {
+            let mut guard = self.stop.lock().unwrap_or_else(|e| e.into_inner());
+            guard.get_or_insert(stop);
+        }
+        Attempt::Fatal(failure)
+    }
+
+    fn failure(&self, status: u16, headers: &reqwest::header::HeaderMap, text: &str) -> Failure {
+        let parsed = serde_json::from_str::<ErrorBody>(text).ok();
+        let code = parsed.as_ref().and_then(|b| b.error.code.clone());
+        let message = parsed
+            .and_then(|b| b.error.message)
+            .map(|m| excerpt(&m))
+            .unwrap_or_else(|| {
+                if (300..400).contains(&status) {
+                    let location = headers
+                        .get(reqwest::header::LOCATION)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("(no location)");
+                    format!(
+                        "redirected to {}; not followed, the token is sent only to vercel-api-url",
+                        excerpt(location)
+                    )
+                } else if text.trim().is_empty() {
+                    reason_phrase(status).to_string()
+                } else {
+                    format!("{} ({})", reason_phrase(status), excerpt(text))
+                }
+            });
+        Failure {
+            status: Some(status),
+            code,
+            message,
+        }
+    }
+
+    /// The answers that every other batch would get too.
+    fn stop_for(
+        &self,
+        status: u16,
+        failure: &Failure,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Option<Stop> {
+        let team = self
+            .team
+            .as_ref()
+            .map(|t| format!(" in team `{t}`"))
+            .unwrap_or_default();
+        let (what, help) = match status {
+            401 => (
+                "Vercel refused the token (401)".to_string(),
+                "create a new token at https://vercel.com/account/tokens and update the secret passed as vercel-token".to_string(),
+            ),
+            402 => (
+                "the Vercel plan does not include this feature (402)".to_string(),
+                "invalidating images by source needs a plan with Image Optimization; check the team's plan".to_string(),
+            ),
+            403 => (
+                "the token may not change this project's cache (403)".to_string(),
+                format!("use a token with access to project `{}`{team}; for a team project set team-id or team-slug", self.project),
+            ),
+            404 => (
+                format!("Vercel found no project `{}`{team} (404)", self.project),
+                "check project (name or id) and team-id / team-slug: a team project needs the team".to_string(),
+            ),
+            300..=399 => (
+                format!("Vercel answered with a redirect ({status})"),
+                "set vercel-api-url to the API origin itself, such as https://api.vercel.com".to_string(),
+            ),
+            _ => return None,
+        };
+        let _ = headers;
+        Some(Stop {
+            reason: format!("{what}: {}", failure.message),
+            help,
+        })
+    }
+}
+
+impl<T, E> Attempt<T, E> {
+    fn map_done<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U, E> {
+        match self {
+            Attempt::Done(value) => Attempt::Done(f(value)),
+            Attempt::Retry { error, hint } => Attempt::Retry { error, hint },
+            Attempt::Fatal(error) => Attempt::Fatal(error),
+        }
+    }
+}
+
+/// A 429 body's `limit.reset` (epoch seconds) or `limit.resetMs`, when no
+/// header said how long to wait.
+fn reset_from_body(text: &str) -> Option<Duration> {
+    #[derive(Deserialize)]
+    struct RateBody {
+        error: RateError,
+    }
+    #[derive(Deserialize)]
+    struct RateError {
+        limit: Option<Limit>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Limit {
+        reset: Option<u64>,
+        reset_ms: Option<u64>,
+    }
+    let limit = serde_json::from_str::<RateBody>(text).ok()?.error.limit?;
+    let value = limit
+        .reset_ms
+        .map(|ms| ms.to_string())
+        .or_else(|| limit.reset.map(|s| s.to_string()))?;
+    crate::retry::until_epoch(&value, SystemTime::now())
+}
+
+fn describe_transport(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the answer broke off"
+    } else {
+        "the request failed"
+    };
+    // The chain holds hyper's and the OS's words; no header is in it.
+    let mut detail = String::new();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    let url = error
+        .url()
+        .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("")))
+        .unwrap_or_default();
+    if detail.is_empty() {
+        format!("{kind} ({url})")
+    } else {
+        format!("{kind} ({url}): {}", excerpt(&detail))
+    }
+}
+
+fn reason_phrase(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("unexpected status")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_describe_status_code_and_message() {
+        let failure = Failure {
+            status: Some(403),
+            code: Some("forbidden".into()),
+            message: "Not authorized".into(),
+        };
+        assert_eq!(failure.describe(), "403 forbidden: Not authorized");
+        assert_eq!(
+            Failure::transport("timed out".into()).describe(),
+            "timed out"
+        );
+    }
+
+    #[test]
+    fn the_body_is_exactly_the_schema() {
+        let images = vec!["/a.png".to_string()];
+        let plain = serde_json::to_string(&Body {
+            src_images: &images,
+            revalidation_deadline_seconds: None,
+        })
+        .expect("json");
+        assert_eq!(plain, r#"{"srcImages":["/a.png"]}"#);
+        let with_deadline = serde_json::to_string(&Body {
+            src_images: &images,
+            revalidation_deadline_seconds: Some(60),
+        })
+        .expect("json");
+        assert_eq!(
+            with_deadline,
+            r#"{"srcImages":["/a.png"],"revalidationDeadlineSeconds":60}"#
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_body_gives_the_reset_time() {
+        let now = SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("after 1970")
+            .as_secs();
+        let body = format!(
+            r#"{{"error":{{"code":"rate_limited","message":"slow down","limit":{{"remaining":0,"reset":{},"total":100}}}}}}"#,
+            now + 5
+        );
+        let wait = reset_from_body(&body).expect("a reset time");
+        assert!(
+            wait <= Duration::from_secs(5) && wait >= Duration::from_secs(3),
+            "{wait:?}"
+        );
+        assert_eq!(reset_from_body("{}"), None);
+    }
+}
