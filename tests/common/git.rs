@@ -1,0 +1,131 @@
+//! Real git repositories built in a temp dir, commit by commit, the way a
+//! user's history is made.
+
+use std::path::Path;
+use std::process::Command;
+
+use tempfile::TempDir;
+
+pub struct GitRepo {
+    dir: TempDir,
+}
+
+/// Runs git in `dir` with no user or system configuration.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+        .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+impl GitRepo {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        git_in(dir.path(), &["init", "-q", "-b", "main"]);
+        git_in(dir.path(), &["config", "core.quotePath", "false"]);
+        Self { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn git(&self, args: &[&str]) -> String {
+        git_in(self.path(), args)
+    }
+
+    /// Writes a file (creating folders) and stages it.
+    pub fn write(&self, path: &str, content: &str) -> &Self {
+        let full = self.path().join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&full, content).expect("write");
+        self.git(&["add", "--", path]);
+        self
+    }
+
+    pub fn remove(&self, path: &str) -> &Self {
+        self.git(&["rm", "-q", "-r", "--", path]);
+        self
+    }
+
+    pub fn rename(&self, from: &str, to: &str) -> &Self {
+        if let Some(parent) = self.path().join(to).parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        self.git(&["mv", "--", from, to]);
+        self
+    }
+
+    /// Replaces `path` with a symbolic link to `target`.
+    pub fn symlink(&self, path: &str, target: &str) -> &Self {
+        let full = self.path().join(path);
+        let _ = std::fs::remove_file(&full);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::os::unix::fs::symlink(target, &full).expect("symlink");
+        self.git(&["add", "--", path]);
+        self
+    }
+
+    /// Replaces `path` with a submodule entry pointing at `commit`.
+    pub fn submodule(&self, path: &str, commit: &str) -> &Self {
+        let full = self.path().join(path);
+        if full.exists() {
+            self.git(&["rm", "-q", "--cached", "--", path]);
+            let _ = std::fs::remove_file(&full);
+        }
+        self.git(&[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{commit},{path}"),
+        ]);
+        self
+    }
+
+    /// Commits what is staged (even nothing) and returns the sha.
+    pub fn commit(&self, message: &str) -> String {
+        self.git(&["commit", "-q", "--allow-empty", "-m", message]);
+        self.head()
+    }
+
+    pub fn head(&self) -> String {
+        self.git(&["rev-parse", "HEAD"]).trim().to_string()
+    }
+
+    pub fn checkout_new(&self, branch: &str, at: &str) {
+        self.git(&["checkout", "-q", "-B", branch, at]);
+    }
+
+    /// A shallow clone (depth 1) of this repository at `commit`, as
+    /// actions/checkout makes, with this repository as `origin`. Like
+    /// GitHub, the origin serves any commit it has by sha.
+    pub fn shallow_clone(&self, commit: &str) -> TempDir {
+        self.git(&["config", "uploadpack.allowAnySHA1InWant", "true"]);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("file://{}", self.path().display());
+        git_in(dir.path(), &["init", "-q"]);
+        git_in(dir.path(), &["remote", "add", "origin", &url]);
+        git_in(dir.path(), &["fetch", "-q", "--depth=1", "origin", commit]);
+        git_in(dir.path(), &["checkout", "-q", "--detach", commit]);
+        dir
+    }
+}

@@ -1,0 +1,383 @@
+//! A stand-in for the GitHub REST API, answering from a real git
+//! repository: git trees (recursive or not, truncated past a configurable
+//! number of entries as GitHub does past ~100,000), git commits, commits by
+//! ref, and a scripted Deployments API. Every request is recorded.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::{Value, json};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const OWNER_REPO: &str = "acme/site";
+
+/// One request as the fake received it.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub query: String,
+    pub authorization: Option<String>,
+    pub at: Instant,
+}
+
+/// A deployment and the statuses it goes through, one per poll of its
+/// statuses (the last one stays).
+#[derive(Clone, Debug)]
+pub struct FakeDeployment {
+    pub id: u64,
+    pub sha: String,
+    pub environment: String,
+    /// Successive answers for the newest status: `[]` = no status yet.
+    pub states: Vec<&'static str>,
+    /// Every status this deployment ever had, newest first, for
+    /// "previous successful deployment" lookups.
+    pub history: Vec<&'static str>,
+}
+
+#[derive(Default)]
+struct State {
+    seen: Vec<Seen>,
+    deployments: Vec<FakeDeployment>,
+    /// Polls of each deployment's statuses so far.
+    status_polls: std::collections::HashMap<u64, usize>,
+    /// Deployments listings before the first deployment appears.
+    hidden_listings: usize,
+    /// Answer every deployments request with this status instead.
+    deployments_status: Option<u16>,
+    /// Answer every request with this status instead (for 401/403/5xx tests).
+    status_override: Option<(u16, usize)>,
+}
+
+#[derive(Clone)]
+struct Responder {
+    repo: PathBuf,
+    token: String,
+    truncate_after: usize,
+    state: Arc<Mutex<State>>,
+}
+
+pub struct FakeGitHub {
+    pub server: MockServer,
+    state: Arc<Mutex<State>>,
+}
+
+fn git(repo: &PathBuf, args: &[&str]) -> Option<Vec<u8>> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(repo)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .ok()?;
+    output.status.success().then_some(output.stdout)
+}
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404).set_body_json(json!({
+        "message": "Not Found",
+        "documentation_url": "https://docs.github.com/rest"
+    }))
+}
+
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+impl Responder {
+    fn tree(&self, sha: &str, recursive: bool) -> ResponseTemplate {
+        let Some(tree) = git(
+            &self.repo,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{sha}^{{tree}}"),
+            ],
+        ) else {
+            return not_found();
+        };
+        let tree = String::from_utf8_lossy(&tree).trim().to_string();
+        let mut args = vec!["ls-tree", "-z", "--full-tree"];
+        if recursive {
+            args.extend(["-r", "-t"]);
+        }
+        args.push(&tree);
+        let raw = git(&self.repo, &args).unwrap_or_default();
+        let mut items = Vec::new();
+        for entry in raw.split(|&b| b == 0).filter(|e| !e.is_empty()) {
+            let text = String::from_utf8_lossy(entry);
+            let (meta, path) = text.split_once('\t').expect("ls-tree entry");
+            let mut parts = meta.split(' ');
+            let (mode, kind, oid) = (
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+                parts.next().unwrap_or_default(),
+            );
+            items.push(json!({
+                "path": path,
+                "mode": mode,
+                "type": kind,
+                "sha": oid,
+                "url": format!("https://api.github.invalid/{oid}")
+            }));
+        }
+        let truncated = items.len() > self.truncate_after;
+        items.truncate(self.truncate_after);
+        ResponseTemplate::new(200).set_body_json(json!({
+            "sha": tree,
+            "url": "https://api.github.invalid/tree",
+            "tree": items,
+            "truncated": truncated
+        }))
+    }
+
+    fn git_commit(&self, sha: &str) -> ResponseTemplate {
+        let Some(raw) = git(&self.repo, &["cat-file", "commit", sha]) else {
+            return not_found();
+        };
+        let text = String::from_utf8_lossy(&raw);
+        let mut tree = String::new();
+        let mut parents = Vec::new();
+        for line in text.lines().take_while(|l| !l.is_empty()) {
+            if let Some(t) = line.strip_prefix("tree ") {
+                tree = t.to_string();
+            }
+            if let Some(p) = line.strip_prefix("parent ") {
+                parents.push(json!({"sha": p}));
+            }
+        }
+        ResponseTemplate::new(200).set_body_json(json!({
+            "sha": sha,
+            "tree": {"sha": tree},
+            "parents": parents,
+            "message": "commit"
+        }))
+    }
+
+    fn commit_by_ref(&self, reference: &str) -> ResponseTemplate {
+        let reference = percent_decode(reference);
+        match git(
+            &self.repo,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{reference}^{{commit}}"),
+            ],
+        ) {
+            Some(sha) => ResponseTemplate::new(200)
+                .set_body_json(json!({"sha": String::from_utf8_lossy(&sha).trim(), "files": []})),
+            None => ResponseTemplate::new(422)
+                .set_body_json(json!({"message": format!("No commit found for SHA: {reference}")})),
+        }
+    }
+
+    fn deployments(&self, query: &str) -> ResponseTemplate {
+        let mut state = self.state.lock().expect("state");
+        if let Some(status) = state.deployments_status {
+            return ResponseTemplate::new(status)
+                .set_body_json(json!({"message": "Resource not accessible by integration"}));
+        }
+        if state.hidden_listings > 0 {
+            state.hidden_listings -= 1;
+            return ResponseTemplate::new(200).set_body_json(json!([]));
+        }
+        let params: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect();
+        let mut list: Vec<&FakeDeployment> = state
+            .deployments
+            .iter()
+            .filter(|d| params.get("sha").is_none_or(|s| *s == d.sha))
+            .filter(|d| {
+                params
+                    .get("environment")
+                    .is_none_or(|e| *e == d.environment)
+            })
+            .collect();
+        list.sort_by(|a, b| b.id.cmp(&a.id));
+        let body: Vec<Value> = list
+            .iter()
+            .map(|d| json!({"id": d.id, "sha": d.sha, "ref": "main", "environment": d.environment, "task": "deploy"}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+
+    fn statuses(&self, id: u64, query: &str) -> ResponseTemplate {
+        let mut state = self.state.lock().expect("state");
+        if let Some(status) = state.deployments_status {
+            return ResponseTemplate::new(status)
+                .set_body_json(json!({"message": "Resource not accessible by integration"}));
+        }
+        let Some(deployment) = state.deployments.iter().find(|d| d.id == id).cloned() else {
+            return not_found();
+        };
+        let url = format!("https://site-{id}.vercel.app");
+        let newest_only = url::form_urlencoded::parse(query.as_bytes())
+            .any(|(key, value)| key == "per_page" && value == "1");
+        if newest_only {
+            let polls = state.status_polls.entry(id).or_default();
+            let index = (*polls).min(deployment.states.len().saturating_sub(1));
+            *polls += 1;
+            let body = match deployment.states.get(index) {
+                None => json!([]),
+                Some(state) => json!([{"state": state, "environment_url": url, "target_url": url}]),
+            };
+            return ResponseTemplate::new(200).set_body_json(body);
+        }
+        let body: Vec<Value> = deployment
+            .history
+            .iter()
+            .map(|s| json!({"state": s, "environment_url": url}))
+            .collect();
+        ResponseTemplate::new(200).set_body_json(body)
+    }
+}
+
+impl Respond for Responder {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let path = request.url.path().to_string();
+        let query = request.url.query().unwrap_or_default().to_string();
+        let authorization = request
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        {
+            let mut state = self.state.lock().expect("state");
+            state.seen.push(Seen {
+                path: path.clone(),
+                query: query.clone(),
+                authorization: authorization.clone(),
+                at: Instant::now(),
+            });
+            if let Some((status, remaining)) = state.status_override.as_mut() {
+                if *remaining > 0 {
+                    *remaining -= 1;
+                    return ResponseTemplate::new(*status)
+                        .set_body_json(json!({"message": "scripted failure"}));
+                }
+            }
+        }
+        if authorization.as_deref() != Some(&format!("Bearer {}", self.token)) {
+            return ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}));
+        }
+        let prefix = format!("/repos/{OWNER_REPO}/");
+        let Some(rest) = path.strip_prefix(&prefix) else {
+            return not_found();
+        };
+        let recursive = query.split('&').any(|p| p == "recursive=1");
+        let parts: Vec<&str> = rest.split('/').collect();
+        match parts.as_slice() {
+            ["git", "trees", sha] => self.tree(sha, recursive),
+            ["git", "commits", sha] => self.git_commit(sha),
+            ["commits", reference] => self.commit_by_ref(reference),
+            ["deployments"] => self.deployments(&query),
+            ["deployments", id, "statuses"] => match id.parse() {
+                Ok(id) => self.statuses(id, &query),
+                Err(_) => not_found(),
+            },
+            _ => not_found(),
+        }
+    }
+}
+
+impl FakeGitHub {
+    /// Serves `repo` (at any path prefix: `/api/v3` works like GHES).
+    pub async fn start(repo: &std::path::Path, token: &str) -> Self {
+        Self::start_with_limit(repo, token, 100_000).await
+    }
+
+    /// As [`FakeGitHub::start`], truncating tree listings past `limit` entries.
+    pub async fn start_with_limit(repo: &std::path::Path, token: &str, limit: usize) -> Self {
+        let server = MockServer::builder().start().await;
+        let state = Arc::new(Mutex::new(State::default()));
+        Self::mount(&server, "", repo, token, limit, &state).await;
+        Self { server, state }
+    }
+
+    /// Like GitHub Enterprise Server: the API under `/api/v3`.
+    pub async fn start_enterprise(repo: &std::path::Path, token: &str) -> Self {
+        let server = MockServer::builder().start().await;
+        let state = Arc::new(Mutex::new(State::default()));
+        Self::mount(&server, "/api/v3", repo, token, 100_000, &state).await;
+        Self { server, state }
+    }
+
+    async fn mount(
+        server: &MockServer,
+        prefix: &'static str,
+        repo: &std::path::Path,
+        token: &str,
+        limit: usize,
+        state: &Arc<Mutex<State>>,
+    ) {
+        let responder = Responder {
+            repo: repo.to_path_buf(),
+            token: token.to_string(),
+            truncate_after: limit,
+            state: state.clone(),
+        };
+        let strip = PrefixStripped {
+            prefix,
+            inner: responder,
+        };
+        Mock::given(wiremock::matchers::method("GET"))
+            .respond_with(strip)
+            .mount(server)
+            .await;
+    }
+
+    pub fn url(&self) -> String {
+        self.server.uri()
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.state.lock().expect("state").seen.clone()
+    }
+
+    pub fn add_deployment(&self, deployment: FakeDeployment) {
+        self.state
+            .lock()
+            .expect("state")
+            .deployments
+            .push(deployment);
+    }
+
+    /// The first `n` deployments listings come back empty (Vercel has not
+    /// created the deployment yet).
+    pub fn hide_deployments_for(&self, n: usize) {
+        self.state.lock().expect("state").hidden_listings = n;
+    }
+
+    pub fn deny_deployments(&self, status: u16) {
+        self.state.lock().expect("state").deployments_status = Some(status);
+    }
+
+    /// The next `count` requests get `status`, whatever they ask.
+    pub fn fail_next(&self, status: u16, count: usize) {
+        self.state.lock().expect("state").status_override = Some((status, count));
+    }
+}
+
+/// Removes a path prefix before answering, or answers 404 without it.
+struct PrefixStripped {
+    prefix: &'static str,
+    inner: Responder,
+}
+
+impl Respond for PrefixStripped {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let Some(rest) = request.url.path().strip_prefix(self.prefix) else {
+            return not_found();
+        };
+        let mut inner = request.clone();
+        inner.url.set_path(rest);
+        self.inner.respond(&inner)
+    }
+}
