@@ -200,7 +200,7 @@ impl Responder {
                     .is_none_or(|e| *e == d.environment)
             })
             .collect();
-        list.sort_by(|a, b| b.id.cmp(&a.id));
+        list.sort_by_key(|d| std::cmp::Reverse(d.id));
         let body: Vec<Value> = list
             .iter()
             .map(|d| json!({"id": d.id, "sha": d.sha, "ref": "main", "environment": d.environment, "task": "deploy"}))
@@ -256,12 +256,12 @@ impl Respond for Responder {
                 authorization: authorization.clone(),
                 at: Instant::now(),
             });
-            if let Some((status, remaining)) = state.status_override.as_mut() {
-                if *remaining > 0 {
-                    *remaining -= 1;
-                    return ResponseTemplate::new(*status)
-                        .set_body_json(json!({"message": "scripted failure"}));
-                }
+            if let Some((status, remaining)) = state.status_override.as_mut()
+                && *remaining > 0
+            {
+                *remaining -= 1;
+                return ResponseTemplate::new(*status)
+                    .set_body_json(json!({"message": "scripted failure"}));
             }
         }
         if authorization.as_deref() != Some(&format!("Bearer {}", self.token)) {
