@@ -15,7 +15,7 @@ use crate::select::{Selection, Skip, Source};
 use crate::vercel::{Sent, Stop};
 
 /// The result of one row.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Listed first: these need attention.
     Failed(String),
@@ -25,11 +25,38 @@ pub enum Outcome {
     WouldInvalidate,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
     pub outcome: Outcome,
     pub public_path: Option<String>,
     pub sources: Vec<Source>,
+}
+
+impl Outcome {
+    /// Failures first, then skips, then the rest.
+    fn rank(&self) -> u8 {
+        match self {
+            Outcome::Failed(_) => 0,
+            Outcome::Skipped(_) => 1,
+            Outcome::Invalidated | Outcome::WouldInvalidate => 2,
+        }
+    }
+}
+
+impl Row {
+    /// Rows sort by result group, then by path: stable, easy to scan.
+    fn sort_key(&self) -> (u8, &str, Option<&str>) {
+        (
+            self.outcome.rank(),
+            self.sources
+                .first()
+                .map(|s| s.repo_path.as_str())
+                .filter(|p| !p.is_empty())
+                .or(self.public_path.as_deref())
+                .unwrap_or_default(),
+            self.public_path.as_deref(),
+        )
+    }
 }
 
 /// A deployment that was waited for, or that triggered the run.
@@ -118,7 +145,7 @@ impl Report {
             self.requests += sent.requests;
             self.stop = sent.stopped.clone().or(self.stop.take());
         }
-        self.rows.sort();
+        self.rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 
     fn paths(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {

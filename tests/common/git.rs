@@ -60,6 +60,19 @@ impl GitRepo {
         self
     }
 
+    /// Writes many files, then stages them all at once.
+    pub fn write_many(&self, files: impl IntoIterator<Item = (String, String)>) -> &Self {
+        for (path, content) in files {
+            let full = self.path().join(&path);
+            if let Some(parent) = full.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(&full, content).expect("write");
+        }
+        self.git(&["add", "-A"]);
+        self
+    }
+
     pub fn remove(&self, path: &str) -> &Self {
         self.git(&["rm", "-q", "-r", "--", path]);
         self
