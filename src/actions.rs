@@ -92,6 +92,8 @@ pub struct Log<W: Write> {
     debug: bool,
     /// Inside a group on a terminal: detail, shown only with `--verbose`.
     in_group: bool,
+    /// Values replaced by `***` in everything written, should an API echo one.
+    secrets: Vec<String>,
 }
 
 impl<W: Write> Log<W> {
@@ -101,6 +103,7 @@ impl<W: Write> Log<W> {
             style,
             debug,
             in_group: false,
+            secrets: Vec::new(),
         }
     }
 
@@ -112,6 +115,7 @@ impl<W: Write> Log<W> {
     /// come before anything else is printed. Outside Actions it prints nothing:
     /// there the command would only show the secret on the terminal.
     pub fn mask(&mut self, secret: &Secret) {
+        remember(&mut self.secrets, secret);
         if self.style != LogStyle::Actions {
             return;
         }
@@ -133,21 +137,27 @@ impl<W: Write> Log<W> {
         self.line(&one_line(text));
     }
 
+    /// The one place that writes a line: secrets are redacted here.
+    fn emit(&mut self, line: &str) {
+        let line = redact(line, &self.secrets);
+        let _ = writeln!(self.out, "{line}");
+    }
+
     fn line(&mut self, line: &str) {
         if self.style == LogStyle::Actions && could_be_command(line) {
             let token = random::token();
-            let _ = writeln!(self.out, "::stop-commands::{token}");
-            let _ = writeln!(self.out, "{line}");
-            let _ = writeln!(self.out, "::{token}::");
+            self.emit(&format!("::stop-commands::{token}"));
+            self.emit(line);
+            self.emit(&format!("::{token}::"));
         } else {
-            let _ = writeln!(self.out, "{line}");
+            self.emit(line);
         }
     }
 
     pub fn group(&mut self, title: &str) {
         match self.style {
             LogStyle::Actions => {
-                let _ = writeln!(self.out, "::group::{}", escape_data(&one_line(title)));
+                self.emit(&format!("::group::{}", escape_data(&one_line(title))));
             }
             LogStyle::Terminal if self.debug => self.line(&format!("== {}", one_line(title))),
             LogStyle::Terminal => {}
@@ -157,7 +167,7 @@ impl<W: Write> Log<W> {
 
     pub fn end_group(&mut self) {
         if self.style == LogStyle::Actions {
-            let _ = writeln!(self.out, "::endgroup::");
+            self.emit("::endgroup::");
         }
         self.in_group = false;
     }
@@ -170,12 +180,11 @@ impl<W: Write> Log<W> {
                 let props = title
                     .map(|t| format!(" title={}", escape_property(&one_line(t))))
                     .unwrap_or_default();
-                let _ = writeln!(
-                    self.out,
+                self.emit(&format!(
                     "::{}{props}::{}",
                     level.command(),
                     escape_data(message)
-                );
+                ));
             }
             LogStyle::Terminal => {
                 let mut lines = message.split('\n');
@@ -202,7 +211,7 @@ impl<W: Write> Log<W> {
     pub fn debug(&mut self, message: &str) {
         match self.style {
             LogStyle::Actions => {
-                let _ = writeln!(self.out, "::debug::{}", escape_data(message));
+                self.emit(&format!("::debug::{}", escape_data(message)));
             }
             LogStyle::Terminal if self.debug => self.line(&format!("debug: {}", one_line(message))),
             LogStyle::Terminal => {}
@@ -217,6 +226,38 @@ impl<W: Write> Log<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+}
+
+fn remember(secrets: &mut Vec<String>, secret: &Secret) {
+    for part in std::iter::once(secret.expose()).chain(secret.expose().lines()) {
+        let part = part.trim();
+        if part.len() >= 4 && !secrets.iter().any(|s| s == part) {
+            secrets.push(part.to_string());
+        }
+    }
+    // Longest first, so that a secret containing another is replaced whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+/// The secrets found in `text` replaced by `***`. Applied to everything the
+/// action writes, in case an API echoes a token back in an error message.
+pub fn redact<'a>(text: &'a str, secrets: &[String]) -> Cow<'a, str> {
+    let mut text = Cow::Borrowed(text);
+    for secret in secrets {
+        if text.contains(secret.as_str()) {
+            text = Cow::Owned(text.replace(secret.as_str(), "***"));
+        }
+    }
+    text
+}
+
+/// The list [`redact`] takes, built from the run's secrets.
+pub fn secret_list<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Vec<String> {
+    let mut list = Vec::new();
+    for secret in secrets {
+        remember(&mut list, secret);
+    }
+    list
 }
 
 /// Writes step outputs in the `GITHUB_OUTPUT` file format. Every value uses the
@@ -348,6 +389,22 @@ mod tests {
         let mut terminal = Log::new(Vec::new(), LogStyle::Terminal, true);
         terminal.mask(&secret);
         assert!(terminal.into_inner().is_empty());
+    }
+
+    #[test]
+    fn secrets_echoed_back_are_redacted_everywhere() {
+        let secret = Secret::new("tok_abcdef");
+        let mut log = actions_log();
+        log.mask(&secret);
+        log.text("Vercel said: bad token tok_abcdef");
+        log.error("Bearer tok_abcdef refused");
+        let out = printed(log);
+        assert_eq!(
+            out,
+            "::add-mask::tok_abcdef\nVercel said: bad token ***\n::error::Bearer *** refused\n"
+        );
+        let list = secret_list([&secret]);
+        assert_eq!(redact("x tok_abcdef y", &list), "x *** y");
     }
 
     #[test]

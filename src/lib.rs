@@ -83,6 +83,7 @@ pub fn main_with(
     for secret in secrets.all() {
         log.mask(secret);
     }
+    let redactions = actions::secret_list(secrets.all());
 
     let config = match Config::build(&args, env, secrets) {
         Ok(config) => config,
@@ -99,6 +100,7 @@ pub fn main_with(
                 &mut report,
                 Some(error),
                 false,
+                &redactions,
             );
         }
     };
@@ -135,6 +137,7 @@ pub fn main_with(
         &mut report,
         result.err(),
         config.fail_on_error,
+        &redactions,
     )
 }
 
@@ -147,6 +150,7 @@ fn finish<W: Write>(
     report: &mut Report,
     error: Option<Error>,
     fail_on_error: bool,
+    redactions: &[String],
 ) -> u8 {
     let mut code = EXIT_OK;
     if let Some(error) = &error {
@@ -236,8 +240,13 @@ fn finish<W: Write>(
     }
     if let Some(path) = &runner.output {
         let mut buffer = Vec::new();
-        let written = actions::write_outputs(&mut buffer, &report.outputs())
-            .and_then(|()| append(path, &buffer));
+        let outputs: Vec<(&str, String)> = report
+            .outputs()
+            .into_iter()
+            .map(|(name, value)| (name, actions::redact(&value, redactions).into_owned()))
+            .collect();
+        let written =
+            actions::write_outputs(&mut buffer, &outputs).and_then(|()| append(path, &buffer));
         if let Err(error) = written {
             log.error(&format!(
                 "could not write the step outputs to {}: {error}",
@@ -256,7 +265,8 @@ fn finish<W: Write>(
         // nothing else happened.
         LogStyle::Terminal if report.problem.is_some() && report.rows.is_empty() => {}
         LogStyle::Terminal => {
-            let _ = report_out.write_all(report.text().as_bytes());
+            let text = report.text();
+            let _ = report_out.write_all(actions::redact(&text, redactions).as_bytes());
             let _ = report_out.flush();
         }
     }
