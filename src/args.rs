@@ -57,7 +57,8 @@ fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
         which keeps them off the command line.\n\n\
         Exit codes: 0 done or nothing to do; 1 some images could not be invalidated, or the \
         awaited deployment failed or timed out; 2 bad input or configuration, nothing was sent.",
-    after_help = "Documentation: README.md in the project repository."
+    after_help = "Documentation: README.md in the project repository.",
+    args_override_self = true
 )]
 pub struct Args {
     /// Vercel access token (never printed). Required unless --dry-run.
@@ -223,6 +224,13 @@ mod tests {
         assert_eq!(args.dry_run.as_deref(), Some("true"));
         assert_eq!(args.fail_on_error.as_deref(), Some("false"));
         assert_eq!(args.base.as_deref(), Some("HEAD~1"));
+    }
+
+    #[test]
+    fn a_repeated_flag_takes_the_last_value() {
+        let args = Args::try_parse_from(["x", "--concurrency", "2", "--concurrency", "8"])
+            .expect("parses");
+        assert_eq!(args.concurrency.as_deref(), Some("8"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod git;
 pub mod github;
+pub mod raw;
 pub mod vercel;
 
 use std::collections::BTreeMap;
