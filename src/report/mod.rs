@@ -148,6 +148,36 @@ impl Report {
         self.rows.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     }
 
+    /// Replaces any secret in the report's text with `***` before it is
+    /// rendered: once escaped for Markdown, a secret would no longer match.
+    pub fn redact(&mut self, secrets: &[String]) {
+        let clean = |text: &mut String| {
+            if let std::borrow::Cow::Owned(redacted) = crate::actions::redact(text, secrets) {
+                *text = redacted;
+            }
+        };
+        for row in &mut self.rows {
+            match &mut row.outcome {
+                Outcome::Failed(reason) | Outcome::Skipped(reason) => clean(reason),
+                Outcome::Invalidated | Outcome::WouldInvalidate => {}
+            }
+            if let Some(path) = &mut row.public_path {
+                clean(path);
+            }
+        }
+        for text in self.notes.iter_mut().chain(self.nothing.iter_mut()) {
+            clean(text);
+        }
+        if let Some(problem) = &mut self.problem {
+            clean(&mut problem.message);
+            problem.help.iter_mut().for_each(clean);
+        }
+        if let Some(stop) = &mut self.stop {
+            clean(&mut stop.reason);
+            clean(&mut stop.help);
+        }
+    }
+
     fn paths(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
         self.rows
             .iter()
@@ -314,6 +344,25 @@ pub(crate) mod tests {
         blocked.record(&sample_selection(), None, Some("the deployment failed"));
         assert_eq!(blocked.failed(), ["/a.png", "/b.png"]);
         assert!(blocked.invalidated().is_empty());
+    }
+
+    #[test]
+    fn redaction_reaches_every_text_field() {
+        let mut report = Report::default();
+        report.record(&sample_selection(), None, Some("token tok_secret1 refused"));
+        report.problem = Some(Problem {
+            message: "x tok_secret1".into(),
+            help: vec!["tok_secret1".into()],
+        });
+        report.redact(&["tok_secret1".to_string()]);
+        let everything = format!(
+            "{}{}{:?}",
+            report.markdown(),
+            report.text(),
+            report.outputs()
+        );
+        assert!(!everything.contains("tok_secret1"));
+        assert!(everything.contains("not sent: token *** refused"));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 
 pub mod git;
 pub mod github;
+pub mod markdown;
 pub mod raw;
+pub mod runner;
 pub mod vercel;
 
 use std::collections::BTreeMap;

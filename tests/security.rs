@@ -1,0 +1,187 @@
+//! Hostile file names and secrets: nothing printed can start a workflow
+//! command, the summary shows names literally, the images are still
+//! invalidated under their real paths, and no token appears anywhere.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::git::GitRepo;
+use common::github::FakeGitHub;
+use common::markdown::{tags, to_html};
+use common::runner::commands;
+use common::vercel::{FakeVercel, error};
+use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+
+const HOSTILE: &[&str] = &[
+    "a\n::error::x.png",
+    "a|b.png",
+    "<img src=x onerror=alert(1)>.png",
+    "%0A.png",
+    "x ##[error]y.png",
+    "::warning::w.png",
+    "`tick` and ``two``.png",
+    "*bold* [link](javascript:alert(1)).png",
+    "</td></tr></table><script>x</script>.png",
+    "&amp; &lt;.png",
+];
+
+#[tokio::test]
+async fn hostile_names_are_invalidated_under_their_real_paths_and_start_nothing() {
+    let repo = GitRepo::new();
+    repo.write("README.md", "x");
+    let before = repo.commit("one");
+    for name in HOSTILE {
+        repo.write(&format!("public/{name}"), name);
+    }
+    // And one outside the public dir, so that a warning names it.
+    repo.write("assets/::error::evil\n##[warning]x.png", "x");
+    let after = repo.commit("hostile");
+
+    for source in ["api", "git"] {
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .input("diff-source", source)
+            .push(&before, &after)
+            .run();
+        ran.assert_code(0);
+
+        let mut expected: Vec<String> = HOSTILE.iter().map(|n| format!("/{n}")).collect();
+        expected.sort();
+        assert_eq!(vercel.images(), expected, "{source}");
+        assert_eq!(ran.strings("images"), expected, "{source}");
+
+        // The log: only the commands the action itself issues.
+        let seen = commands(&ran.stdout);
+        let names: Vec<&str> = seen.iter().map(|c| c.name.as_str()).collect();
+        for name in &names {
+            assert!(
+                ["add-mask", "group", "endgroup", "debug", "warning"].contains(name),
+                "{source}: unexpected command {name}: {seen:#?}"
+            );
+        }
+        let warnings: Vec<_> = seen.iter().filter(|c| c.name == "warning").collect();
+        assert_eq!(warnings.len(), 1, "{source}: {seen:#?}");
+        assert!(
+            warnings[0]
+                .data
+                .contains("assets/::error::evil\\n##[warning]x.png")
+        );
+        // Every hostile name is still readable in the log.
+        assert!(ran.stdout.contains("/x ##[error]y.png"), "{source}");
+
+        // The summary renders the names as text: no tag comes from a name.
+        let html = to_html(&ran.summary);
+        for tag in tags(&html) {
+            assert!(
+                [
+                    "h3", "/h3", "p", "/p", "strong", "/strong", "code", "/code", "a", "/a",
+                    "table", "/table", "thead", "/thead", "tbody", "/tbody", "tr", "/tr", "th",
+                    "/th", "td", "/td", "br", "br/", "details", "/details", "summary", "/summary",
+                    "em", "/em"
+                ]
+                .contains(&tag.as_str()),
+                "{source}: tag <{tag}> in\n{html}"
+            );
+        }
+        assert!(
+            html.contains("<code>public/&lt;img src=x onerror=alert(1)&gt;.png</code>"),
+            "{html}"
+        );
+        assert!(html.contains("<code>public/a|b.png</code>"), "{html}");
+        assert!(
+            html.contains("<code>public/a\\n::error::x.png</code>"),
+            "{html}"
+        );
+        // One row per image: the table kept its shape.
+        assert_eq!(
+            html.matches("<tr>").count(),
+            HOSTILE.len() + 2,
+            "{source}: header + rows + skipped"
+        );
+        for row in html.split("<tr>").skip(2) {
+            assert_eq!(row.matches("<td").count(), 4, "{source}: {row}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn tokens_stay_out_of_every_output_even_when_an_api_echoes_them() {
+    let repo = GitRepo::new();
+    repo.write("public/a.png", "1");
+    let before = repo.commit("one");
+    repo.write("public/a.png", "2");
+    let after = repo.commit("two");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    // A proxy that quotes the Authorization header back in its error.
+    let vercel = FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(|request, _, _| {
+            let echoed = request.authorization.clone().unwrap_or_default();
+            error(401, "forbidden", &format!("invalid credentials: {echoed}"))
+        }),
+    )
+    .await;
+
+    for (rust_log, runner_debug) in [("trace", "1"), ("debug", "0")] {
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .env("RUST_LOG", rust_log)
+            .env("RUNNER_DEBUG", runner_debug)
+            .arg("--verbose")
+            .push(&before, &after)
+            .run();
+        ran.assert_code(1);
+        assert!(
+            ran.summary
+                .contains("invalid credentials\\: Bearer \\*\\*\\*"),
+            "{}",
+            ran.summary
+        );
+        let everything = ran.everything();
+        let unmasked: Vec<&str> = everything
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        for token in [VERCEL_TOKEN, GITHUB_TOKEN] {
+            assert!(
+                !unmasked.iter().any(|l| l.contains(token)),
+                "{token} leaked"
+            );
+        }
+    }
+
+    // On a terminal nothing masks, so nothing may be printed at all.
+    let local = Action::local()
+        .env("VERCEL_TOKEN", VERCEL_TOKEN)
+        .args(&[
+            "--project",
+            "my-site",
+            "--images",
+            "/a.png",
+            "--vercel-api-url",
+            &vercel.url(),
+            "--verbose",
+        ])
+        .run();
+    local.assert_code(1);
+    assert!(
+        !local.everything().contains(VERCEL_TOKEN),
+        "{}",
+        local.everything()
+    );
+    assert!(!local.stdout.contains("add-mask") && !local.stderr.contains("add-mask"));
+}
+
+#[tokio::test]
+async fn a_token_given_as_a_flag_is_masked_before_anything_is_printed() {
+    let ran = Action::new()
+        .args(&["--vercel-token", VERCEL_TOKEN, "--mode", "nope"])
+        .event("workflow_dispatch", serde_json::json!({}))
+        .run();
+    ran.assert_code(2);
+    let first = ran.stdout.lines().next().unwrap_or_default();
+    assert_eq!(first, format!("::add-mask::{VERCEL_TOKEN}"));
+}
