@@ -289,39 +289,6 @@ mod tests {
         String::from_utf8(log.into_inner()).expect("utf-8")
     }
 
-    /// A model of the runner's command parser, both syntaxes: whether a
-    /// printed line would be taken as a command, given stop-commands state.
-    pub(crate) fn commands_seen_by_runner(log: &str) -> Vec<String> {
-        let mut seen = Vec::new();
-        let mut stopped: Option<String> = None;
-        for line in log.lines() {
-            if let Some(token) = &stopped {
-                if line.trim() == format!("::{token}::") {
-                    stopped = None;
-                }
-                continue;
-            }
-            let trimmed = line.trim_start();
-            if let Some(rest) = trimmed.strip_prefix("::")
-                && let Some(end) = rest.find("::")
-            {
-                let name = rest[..end].split(' ').next().unwrap_or_default();
-                if name == "stop-commands" {
-                    stopped = Some(rest[end + 2..].to_string());
-                    continue;
-                }
-                seen.push(name.to_string());
-                continue;
-            }
-            if let Some(start) = line.find("##[")
-                && line[start..].contains(']')
-            {
-                seen.push(format!("legacy:{line}"));
-            }
-        }
-        seen
-    }
-
     #[test]
     fn data_and_properties_are_escaped_like_the_runner_unescapes() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
@@ -333,28 +300,6 @@ mod tests {
         assert_eq!(one_line("plain é.png"), "plain é.png");
         assert_eq!(one_line("a\n::error::x.png"), "a\\n::error::x.png");
         assert_eq!(one_line("bell\u{7}\u{1b}[31m"), "bell\\u{7}\\u{1b}[31m");
-    }
-
-    #[test]
-    fn hostile_names_cannot_start_a_command() {
-        let names = [
-            "a\n::error::x.png",
-            "::warning::hi.png",
-            "   ::add-mask::x",
-            "x ##[error]boom.png",
-            "%0A::error::y.png",
-            "\r::set-output name=count::9",
-        ];
-        let mut log = actions_log();
-        for name in names {
-            log.text(&format!("  public/{name}"));
-            log.text(name);
-        }
-        let out = printed(log);
-        assert_eq!(commands_seen_by_runner(&out), Vec::<String>::new(), "{out}");
-        // The names are still there, readable.
-        assert!(out.contains("a\\n::error::x.png"));
-        assert!(out.contains("x ##[error]boom.png"));
     }
 
     #[test]
@@ -427,46 +372,6 @@ mod tests {
         assert_eq!(
             String::from_utf8(verbose.into_inner()).expect("utf-8"),
             "== Changes\nmodified a.png\ndebug: shown\n"
-        );
-    }
-
-    /// Parses the `GITHUB_OUTPUT` format the way the runner does.
-    pub(crate) fn parse_outputs(text: &str) -> Vec<(String, String)> {
-        let mut result = Vec::new();
-        let mut lines = text.split('\n');
-        while let Some(line) = lines.next() {
-            if line.is_empty() {
-                continue;
-            }
-            let (name, delimiter) = line.split_once("<<").expect("heredoc form");
-            let mut value = Vec::new();
-            for body in lines.by_ref() {
-                if body == delimiter {
-                    break;
-                }
-                value.push(body);
-            }
-            result.push((name.to_string(), value.join("\n")));
-        }
-        result
-    }
-
-    #[test]
-    fn outputs_survive_values_that_imitate_the_format() {
-        let tricky = "line one\nEOF\ncount<<EOF\n99\nEOF".to_string();
-        let mut file = Vec::new();
-        write_outputs(
-            &mut file,
-            &[("images", tricky.clone()), ("count", "3".to_string())],
-        )
-        .expect("write");
-        let parsed = parse_outputs(&String::from_utf8(file).expect("utf-8"));
-        assert_eq!(
-            parsed,
-            vec![
-                ("images".to_string(), tricky),
-                ("count".to_string(), "3".to_string())
-            ]
         );
     }
 }
