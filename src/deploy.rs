@@ -11,6 +11,7 @@ use tokio::time::Instant;
 
 use crate::config::Polling;
 use crate::github::{GitHub, GitHubError, RetryNote};
+use crate::report::markdown::plain_url;
 
 const DEPLOYMENTS: &str = "deployments: read";
 
@@ -21,7 +22,7 @@ const LOOKBACK: usize = 30;
 pub enum DeployError {
     #[error(transparent)]
     GitHub(#[from] GitHubError),
-    #[error("the deployment of {sha} to {environment} ended in `{state}` after {}", format_wait(*.waited))]
+    #[error("the deployment of {sha} to {environment} failed: it ended in `{state}` after {}", format_wait(*.waited))]
     Failed {
         sha: String,
         environment: String,
@@ -29,7 +30,7 @@ pub enum DeployError {
         url: Option<String>,
         waited: Duration,
     },
-    #[error("the deployment of {sha} to {environment} did not succeed within {} (last state: {last})", format_wait(*.waited))]
+    #[error("waiting for the deployment of {sha} to {environment} timed out after {} (last state: `{last}`)", format_wait(*.waited))]
     TimedOut {
         sha: String,
         environment: String,
@@ -152,10 +153,10 @@ impl Deployments<'_> {
                     match statuses.into_iter().next() {
                         None => "created".to_string(),
                         Some(status) => {
-                            url = status
-                                .environment_url
-                                .or(status.target_url)
-                                .filter(|u| !u.is_empty());
+                            url = [status.environment_url, status.target_url]
+                                .into_iter()
+                                .flatten()
+                                .find(|u| plain_url(u));
                             status.state.to_ascii_lowercase()
                         }
                     }

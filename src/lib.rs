@@ -172,6 +172,7 @@ fn finish<W: Write>(
         report.problem = Some(Problem { message, help });
         code = error.exit_code();
     }
+    report.redact(redactions);
 
     let failed = report.failed();
     if !failed.is_empty() {
@@ -416,7 +417,27 @@ async fn execute<W: Write>(
         let github = github
             .as_ref()
             .ok_or_else(|| missing_token("wait-for-deployment"))?;
-        let head = detected.head.clone();
+        // A run with only `images` (workflow_dispatch) compared nothing and
+        // has no detected head; an empty `sha=` would match no deployment
+        // (or, to GitHub, any), so wait for the commit the run is for.
+        let head = if detected.head.is_empty() {
+            config.head.clone().or_else(|| config.runner.sha.clone())
+        } else {
+            Some(detected.head.clone())
+        };
+        let Some(head) = head else {
+            report.record(
+                &selection,
+                None,
+                Some("no commit to wait for, so no image was invalidated"),
+            );
+            return Err(error::InputErrors(vec![error::InputError::new(
+                "head",
+                "wait-for-deployment needs the commit whose deployment to wait for, and neither head nor GITHUB_SHA is set",
+                "pass `head` (the commit sha), or run without wait-for-deployment",
+            )])
+            .into());
+        };
         log.borrow_mut().group(&format!(
             "Waiting for the deployment of {} to {}",
             short(&head),
@@ -458,10 +479,10 @@ async fn execute<W: Write>(
             Err(error) => {
                 let reason = match &error {
                     deploy::DeployError::Failed { state, .. } => {
-                        format!("the deployment ended in `{state}`, so no image was invalidated")
+                        format!("the deployment failed (`{state}`), so no image was invalidated")
                     }
                     deploy::DeployError::TimedOut { .. } => {
-                        "the deployment did not go live in time, so no image was invalidated"
+                        "waiting for the deployment timed out, so no image was invalidated"
                             .to_string()
                     }
                     deploy::DeployError::GitHub(_) => {

@@ -54,9 +54,42 @@ pub fn code(raw: &str, in_table: bool) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// Whether `url` can be written as a Markdown autolink as it is: http(s),
+/// and nothing that could end the link or open a tag.
+pub fn plain_url(url: &str) -> bool {
+    url.bytes()
+        .all(|b| b.is_ascii_graphic() && !b"<>\"'`\\".contains(&b))
+        && url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+/// Escaped text in which plain http(s) URLs stay clickable.
+fn text_with_links(raw: &str) -> String {
+    let mut out = String::new();
+    let mut rest = raw;
+    while let Some(start) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| rest.find(scheme))
+        .min()
+    {
+        let tail = &rest[start..];
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        // Sentence punctuation after a URL is not part of it.
+        let url = tail[..end].trim_end_matches(['.', ',', ';', ')', ':']);
+        out.push_str(&text(&rest[..start]));
+        if plain_url(url) {
+            let _ = write!(out, "<{url}>");
+        } else {
+            out.push_str(&text(url));
+        }
+        rest = &tail[url.len()..];
+    }
+    out.push_str(&text(rest));
+    out
+}
+
 /// Our own sentences with untrusted parts: the parts between backticks
-/// become code spans, the rest is escaped text. A stray backtick (from a
-/// file name) falls back to escaping everything.
+/// become code spans, the rest is escaped text with plain URLs linked. A
+/// stray backtick (from a file name) falls back to escaping everything.
 pub fn rich(raw: &str, in_table: bool) -> String {
     let parts: Vec<&str> = raw.split('`').collect();
     if parts.len().is_multiple_of(2) {
@@ -69,7 +102,7 @@ pub fn rich(raw: &str, in_table: bool) -> String {
             if i % 2 == 1 {
                 code(part, in_table)
             } else {
-                text(part)
+                text_with_links(part)
             }
         })
         .collect()
@@ -222,7 +255,7 @@ impl Report {
         if let Some(problem) = &self.problem {
             let _ = writeln!(out, "> [!CAUTION]\n> {}", rich(&problem.message, false));
             for help in &problem.help {
-                let _ = writeln!(out, ">\n> **Fix:** {help}");
+                let _ = writeln!(out, ">\n> **Fix:** {}", rich(help, false));
             }
             out.push('\n');
         }
@@ -231,18 +264,18 @@ impl Report {
                 out,
                 "> [!CAUTION]\n> Stopped early: {}\n>\n> **Fix:** {}\n\n",
                 rich(&stop.reason, false),
-                stop.help
+                rich(&stop.help, false)
             );
         }
         if let Some(reason) = &self.nothing {
             let _ = write!(out, "Nothing was sent: {}.\n\n", rich(reason, false));
         }
         if let Some(deployment) = &self.deployment {
-            let url = deployment
-                .url
-                .as_deref()
-                .map(|u| format!(" at <{}>", text(u).replace(['<', '>'], "")))
-                .unwrap_or_default();
+            let url = match deployment.url.as_deref() {
+                Some(url) if plain_url(url) => format!(" at <{url}>"),
+                Some(url) => format!(" at {}", code(url, false)),
+                None => String::new(),
+            };
             match deployment.waited {
                 Some(waited) => {
                     let _ = write!(
@@ -349,6 +382,24 @@ mod tests {
         );
         assert_eq!(rich("a `<b>` *c*", false), "a `<b>` \\*c\\*");
         assert_eq!(rich("odd ` tick <i>", false), "odd \\` tick \\<i\\>");
+    }
+
+    #[test]
+    fn plain_urls_become_links_and_others_stay_text() {
+        assert!(plain_url("https://site-1.vercel.app"));
+        assert!(plain_url("http://localhost:3000/a?b=c"));
+        assert!(!plain_url(""));
+        assert!(!plain_url("javascript:alert(1)"));
+        assert!(!plain_url("https://x.app/\"><img src=x>"));
+        assert!(!plain_url("https://x.app/a b"));
+        assert_eq!(
+            rich("create one at https://vercel.com/account/tokens.", false),
+            "create one at <https://vercel.com/account/tokens>\\."
+        );
+        assert_eq!(
+            rich("see https://x.app/<b>", false),
+            "see https\\:\\/\\/x\\.app\\/\\<b\\>"
+        );
     }
 
     #[test]

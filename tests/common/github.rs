@@ -44,6 +44,9 @@ struct State {
     status_polls: std::collections::HashMap<u64, usize>,
     /// Deployments listings before the first deployment appears.
     hidden_listings: usize,
+    /// `environment_url` of a deployment's statuses, when not the usual
+    /// `https://site-{id}.vercel.app`.
+    status_urls: std::collections::HashMap<u64, String>,
     /// Answer every deployments request with this status instead.
     deployments_status: Option<u16>,
     /// Answer every request with this status instead (for 401/403/5xx tests).
@@ -217,7 +220,11 @@ impl Responder {
         let Some(deployment) = state.deployments.iter().find(|d| d.id == id).cloned() else {
             return not_found();
         };
-        let url = format!("https://site-{id}.vercel.app");
+        let url = state
+            .status_urls
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| format!("https://site-{id}.vercel.app"));
         let newest_only = url::form_urlencoded::parse(query.as_bytes())
             .any(|(key, value)| key == "per_page" && value == "1");
         if newest_only {
@@ -353,6 +360,15 @@ impl FakeGitHub {
     /// created the deployment yet).
     pub fn hide_deployments_for(&self, n: usize) {
         self.state.lock().expect("state").hidden_listings = n;
+    }
+
+    /// Every status of deployment `id` reports `url` as its URL.
+    pub fn set_status_url(&self, id: u64, url: &str) {
+        self.state
+            .lock()
+            .expect("state")
+            .status_urls
+            .insert(id, url.to_string());
     }
 
     pub fn deny_deployments(&self, status: u16) {

@@ -1,0 +1,816 @@
+//! End to end: waiting for the deployment of `head` before invalidating
+//! (`wait-for-deployment`), and runs triggered by `deployment_status`,
+//! against a fake Deployments API whose statuses change from one poll to
+//! the next.
+
+mod common;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use common::git::GitRepo;
+use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO, Seen};
+use common::vercel::FakeVercel;
+use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+
+/// Short polling so that time-dependent tests take a moment: 0.05 s, then
+/// x1.5 per poll, capped at 0.2 s.
+const FAST_POLL: [&str; 4] = [
+    "--poll-initial-interval",
+    "0.05",
+    "--poll-max-interval",
+    "0.2",
+];
+
+/// A push that changes two public images and one file that is not an image.
+fn pushed() -> (GitRepo, String, String) {
+    let repo = GitRepo::new();
+    repo.write("public/images/hero.png", "hero v1")
+        .write("public/images/logo.svg", "logo")
+        .write("src/app.ts", "v1");
+    let before = repo.commit("first");
+    repo.write("public/images/hero.png", "hero v2")
+        .write("public/images/new.webp", "new")
+        .write("src/app.ts", "v2");
+    let after = repo.commit("second");
+    (repo, before, after)
+}
+
+const PUSHED: [&str; 2] = ["/images/hero.png", "/images/new.webp"];
+
+fn deployment(id: u64, sha: &str, states: Vec<&'static str>) -> FakeDeployment {
+    FakeDeployment {
+        id,
+        sha: sha.to_string(),
+        environment: "Production".to_string(),
+        states,
+        history: Vec::new(),
+    }
+}
+
+fn past(id: u64, sha: &str, environment: &str, history: Vec<&'static str>) -> FakeDeployment {
+    FakeDeployment {
+        id,
+        sha: sha.to_string(),
+        environment: environment.to_string(),
+        states: history.first().copied().into_iter().collect(),
+        history,
+    }
+}
+
+/// A run waiting for the deployment of the pushed commit, polling fast.
+fn waiting(github: &FakeGitHub, vercel: &FakeVercel, repo: &GitRepo) -> Action {
+    Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("wait-for-deployment", "true")
+        .args(&FAST_POLL)
+}
+
+fn listings(seen: &[Seen]) -> Vec<Seen> {
+    seen.iter()
+        .filter(|s| s.path == format!("/repos/{OWNER_REPO}/deployments"))
+        .cloned()
+        .collect()
+}
+
+fn status_checks(seen: &[Seen]) -> Vec<Seen> {
+    seen.iter()
+        .filter(|s| {
+            s.path
+                .starts_with(&format!("/repos/{OWNER_REPO}/deployments/"))
+        })
+        .cloned()
+        .collect()
+}
+
+fn query(seen: &Seen) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = url::form_urlencoded::parse(seen.query.as_bytes())
+        .into_owned()
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = list
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+/// The summary as it reads once rendered: the report escapes every ASCII
+/// punctuation character of untrusted or generated text (`\,`, `\(`).
+fn plain(summary: &str) -> String {
+    let mut out = String::with_capacity(summary.len());
+    let mut chars = summary.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The seconds in the summary's "Waited 0.2s for the deployment".
+fn waited_in_summary(summary: &str) -> f64 {
+    let rest = summary
+        .split("🚀 Waited ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no wait in the summary:\n{summary}"));
+    let number = rest.split('s').next().expect("seconds");
+    number
+        .parse()
+        .unwrap_or_else(|_| panic!("not seconds: {number}"))
+}
+
+/// The lines the log gave to state changes, in order.
+fn states_logged(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter_map(|l| l.split_once("s  deployment: ").map(|(_, s)| s.to_string()))
+        .collect()
+}
+
+fn deployment_status_event(id: u64, sha: &str, environment: &str, state: &str) -> Value {
+    json!({
+        "action": "created",
+        "deployment_status": {
+            "id": id * 100,
+            "state": state,
+            "environment": environment,
+            "environment_url": format!("https://site-{id}.vercel.app"),
+            "target_url": format!("https://vercel.com/acme/site/{id}"),
+        },
+        "deployment": {
+            "id": id,
+            "sha": sha,
+            "ref": sha,
+            "task": "deploy",
+            "environment": environment,
+        },
+        "repository": {"full_name": OWNER_REPO},
+    })
+}
+
+#[tokio::test]
+async fn invalidates_only_after_the_status_that_says_success() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(
+        101,
+        &after,
+        vec!["pending", "in_progress", "success"],
+    ));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+    ran.assert_code(0);
+
+    // One listing and one newest-status request per poll; the third poll
+    // sees success.
+    let seen = github.seen();
+    let listed = listings(&seen);
+    let checked = status_checks(&seen);
+    assert_eq!(listed.len(), 3, "{seen:#?}");
+    assert_eq!(checked.len(), 3, "{seen:#?}");
+    for listing in &listed {
+        assert_eq!(
+            query(listing),
+            pairs(&[
+                ("sha", &after),
+                ("environment", "Production"),
+                ("per_page", "100")
+            ])
+        );
+    }
+    for check in &checked {
+        assert_eq!(
+            check.path,
+            format!("/repos/{OWNER_REPO}/deployments/101/statuses")
+        );
+        assert_eq!(query(check), pairs(&[("per_page", "1")]));
+    }
+
+    // Nothing reached Vercel before GitHub was asked for the status that
+    // said success (a `Seen` is stamped when the request arrives, before
+    // the answer goes out).
+    let success_asked = checked[2].at;
+    let sent = vercel.valid();
+    assert_eq!(sent.len(), 1);
+    assert!(sent.iter().all(|r| r.at > success_asked));
+    assert_eq!(vercel.images(), PUSHED);
+
+    // The interval grows: 0.05 s, then 0.075 s.
+    let gap = |a: &Seen, b: &Seen| b.at.duration_since(a.at);
+    assert!(gap(&listed[0], &listed[1]) >= Duration::from_millis(50));
+    assert!(gap(&listed[1], &listed[2]) >= Duration::from_millis(75));
+
+    assert_eq!(
+        states_logged(&ran.stdout),
+        ["not created yet", "pending", "in_progress", "success"]
+    );
+    assert!(ran.stdout.contains("(6 status checks)"), "{}", ran.stdout);
+
+    assert_eq!(ran.strings("images"), PUSHED);
+    assert_eq!(ran.outputs["failed"], "[]");
+    assert_eq!(ran.outputs["requests"], "1");
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.starts_with("### ✅ 2 images invalidated"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("for the deployment to go live at <https://site-101.vercel.app>."),
+        "{summary}"
+    );
+    // Two sleeps (0.05 s + 0.075 s) came before success.
+    let waited = waited_in_summary(&summary);
+    assert!((0.1..5.0).contains(&waited), "waited {waited}");
+}
+
+#[tokio::test]
+async fn a_deployment_not_created_yet_is_waited_for() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    // Vercel names monorepo environments like this; the name must reach
+    // GitHub intact.
+    let environment = "Production – site";
+    github.add_deployment(FakeDeployment {
+        environment: environment.to_string(),
+        ..deployment(7, &after, vec!["pending", "success"])
+    });
+    github.hide_deployments_for(2);
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo)
+        .input("deployment-environment", environment)
+        .push(&before, &after)
+        .run();
+    ran.assert_code(0);
+
+    // Two empty listings, then two polls that find the deployment.
+    let seen = github.seen();
+    let listed = listings(&seen);
+    let checked = status_checks(&seen);
+    assert_eq!(listed.len(), 4, "{seen:#?}");
+    assert_eq!(checked.len(), 2, "{seen:#?}");
+    assert!(
+        listed
+            .iter()
+            .all(|l| query(l).contains(&("environment".to_string(), environment.to_string())))
+    );
+    assert!(vercel.valid().iter().all(|r| r.at > checked[1].at));
+    assert_eq!(vercel.images(), PUSHED);
+    assert_eq!(
+        states_logged(&ran.stdout),
+        ["not created yet", "pending", "success"]
+    );
+    assert!(ran.stdout.contains("(6 status checks)"), "{}", ran.stdout);
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains("go live at <https://site-7.vercel.app>."),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_deployment_sends_nothing_and_exits_1() {
+    let (repo, before, after) = pushed();
+    for state in ["failure", "error"] {
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        github.add_deployment(deployment(42, &after, vec!["in_progress", state]));
+        let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+        let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+        ran.assert_code(1);
+
+        assert!(vercel.received().is_empty(), "{state}: something was sent");
+        let seen = github.seen();
+        assert_eq!(listings(&seen).len(), 2, "{state}: {seen:#?}");
+        assert_eq!(status_checks(&seen).len(), 2, "{state}: {seen:#?}");
+        assert_eq!(
+            states_logged(&ran.stdout),
+            ["not created yet", "in_progress", state]
+        );
+
+        assert_eq!(ran.strings("failed"), PUSHED, "{state}");
+        assert_eq!(ran.outputs["images"], "[]");
+        assert_eq!(ran.outputs["count"], "0");
+        assert_eq!(ran.outputs["requests"], "0");
+        let summary = plain(&ran.summary);
+        assert!(
+            summary.starts_with("### ❌ Image cache not invalidated"),
+            "{summary}"
+        );
+        assert!(summary.contains("deployment failed"), "{state}: {summary}");
+        assert!(summary.contains(&format!("`{state}`")), "{summary}");
+        assert!(
+            summary.contains("no image was invalidated"),
+            "{state}: {summary}"
+        );
+        // The fix points at the deployment.
+        assert!(summary.contains("https://site-42.vercel.app"), "{summary}");
+        assert!(
+            ran.stdout
+                .contains("::error title=vercel-image-invalidate::"),
+            "{}",
+            ran.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_deployment_that_never_goes_live_times_out() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(9, &after, vec!["in_progress"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo)
+        .args(&["--deployment-timeout", "1"])
+        .push(&before, &after)
+        .run();
+    ran.assert_code(1);
+    assert!(vercel.received().is_empty());
+
+    // Polls at about 0, 0.05, 0.125, 0.24, 0.41, 0.61, 0.81 and, cut short
+    // by the deadline, 1.0 s: at most 8, fewer only if requests are slow.
+    let seen = github.seen();
+    let listed = listings(&seen);
+    assert!((6..=8).contains(&listed.len()), "{} polls", listed.len());
+    assert_eq!(status_checks(&seen).len(), listed.len());
+    let span = listed[listed.len() - 1].at.duration_since(listed[0].at);
+    assert!(
+        span >= Duration::from_millis(900) && span < Duration::from_secs(3),
+        "polled for {span:?}"
+    );
+    let gaps: Vec<Duration> = listed
+        .windows(2)
+        .map(|w| w[1].at.duration_since(w[0].at))
+        .collect();
+    assert!(gaps[0] >= Duration::from_millis(50), "{gaps:?}");
+    assert!(gaps[3] > gaps[0], "the interval grows: {gaps:?}");
+    assert!(
+        gaps.iter().any(|g| *g >= Duration::from_millis(200)),
+        "{gaps:?}"
+    );
+    assert!(
+        gaps.iter().all(|g| *g < Duration::from_millis(350)),
+        "the interval is capped at 0.2 s: {gaps:?}"
+    );
+    assert_eq!(
+        states_logged(&ran.stdout),
+        ["not created yet", "in_progress"]
+    );
+
+    assert_eq!(ran.strings("failed"), PUSHED);
+    assert_eq!(ran.outputs["images"], "[]");
+    assert_eq!(ran.outputs["requests"], "0");
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.starts_with("### ❌ Image cache not invalidated"),
+        "{summary}"
+    );
+    assert!(summary.contains("timed out"), "{summary}");
+    assert!(summary.contains("in_progress"), "{summary}");
+    assert!(summary.contains("no image was invalidated"), "{summary}");
+    assert!(summary.contains("deployment-timeout"), "{summary}");
+}
+
+#[tokio::test]
+async fn no_permission_to_read_deployments_exits_2_naming_it() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(3, &after, vec!["success"]));
+    github.deny_deployments(403);
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo)
+        .fast_retries()
+        .push(&before, &after)
+        .run();
+    ran.assert_code(2);
+    assert!(vercel.received().is_empty());
+    // A 403 that is not a rate limit is final: one request, no retry.
+    let seen = github.seen();
+    assert_eq!(listings(&seen).len(), 1, "{seen:#?}");
+    assert_eq!(status_checks(&seen).len(), 0);
+
+    let error = ran
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("::error title=vercel-image-invalidate::"))
+        .unwrap_or_else(|| panic!("no error annotation:\n{}", ran.stdout));
+    assert!(error.contains("403"), "{error}");
+    assert!(
+        error.contains("`permissions: deployments: read`"),
+        "{error}"
+    );
+    assert!(ran.summary.contains("deployments: read"), "{}", ran.summary);
+    assert_eq!(ran.strings("failed"), PUSHED);
+    assert_eq!(ran.outputs["count"], "0");
+}
+
+#[tokio::test]
+async fn a_dry_run_waits_too_and_sends_nothing() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(11, &after, vec!["queued", "success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    // No Vercel token or project: a dry run needs neither.
+    let ran = Action::new()
+        .env("GITHUB_API_URL", &github.url())
+        .input("vercel-api-url", &vercel.url())
+        .input("dry-run", "true")
+        .input("wait-for-deployment", "true")
+        .args(&FAST_POLL)
+        .push(&before, &after)
+        .run();
+    ran.assert_code(0);
+    assert!(vercel.received().is_empty());
+    let seen = github.seen();
+    assert_eq!(listings(&seen).len(), 2, "{seen:#?}");
+    assert_eq!(status_checks(&seen).len(), 2, "{seen:#?}");
+    assert_eq!(ran.strings("images"), PUSHED);
+    assert_eq!(ran.outputs["requests"], "0");
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.starts_with("### 🧪 Dry run: 2 images would be invalidated"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("for the deployment to go live at <https://site-11.vercel.app>."),
+        "{summary}"
+    );
+    assert!(waited_in_summary(&summary) >= 0.05);
+}
+
+#[tokio::test]
+async fn nothing_to_invalidate_does_not_wait() {
+    let repo = GitRepo::new();
+    repo.write("src/app.ts", "v1");
+    let before = repo.commit("first");
+    repo.write("src/app.ts", "v2");
+    let after = repo.commit("second");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+    ran.assert_code(0);
+    assert!(vercel.received().is_empty());
+    // No deployment exists: a run that waited would time out instead.
+    let seen = github.seen();
+    assert!(listings(&seen).is_empty(), "{seen:#?}");
+    assert!(
+        ran.summary
+            .starts_with("### ⏭️ No changed image to invalidate"),
+        "{}",
+        ran.summary
+    );
+}
+
+/// c0 (a, b, c, d) -> c1 (b v2) -> c2 (c v2) -> c3 (a v2) -> c4 (d v2).
+fn deployed_history() -> (GitRepo, [String; 5]) {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a v1")
+        .write("public/images/b.png", "b v1")
+        .write("public/images/c.png", "c v1")
+        .write("public/images/d.png", "d v1")
+        .write("README.md", "x");
+    let c0 = repo.commit("c0");
+    repo.write("public/images/b.png", "b v2");
+    let c1 = repo.commit("c1");
+    repo.write("public/images/c.png", "c v2")
+        .write("README.md", "y");
+    let c2 = repo.commit("c2");
+    repo.write("public/images/a.png", "a v2");
+    let c3 = repo.commit("c3");
+    repo.write("public/images/d.png", "d v2");
+    let c4 = repo.commit("c4");
+    (repo, [c0, c1, c2, c3, c4])
+}
+
+#[tokio::test]
+async fn deployment_status_success_diffs_against_the_previous_successful_deployment() {
+    let (repo, [c0, c1, c2, c3, c4]) = deployed_history();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    // Live once, replaced since.
+    github.add_deployment(past(10, &c0, "Production", vec!["inactive", "success"]));
+    // The one that was live until this one: replaced by it, so `inactive`
+    // now, but it went live.
+    github.add_deployment(past(
+        11,
+        &c1,
+        "Production",
+        vec!["inactive", "success", "in_progress", "pending"],
+    ));
+    // Never went live: its changes are not live either.
+    github.add_deployment(past(
+        12,
+        &c2,
+        "Production",
+        vec!["failure", "in_progress", "pending"],
+    ));
+    // Another environment, later and successful: not what was live in
+    // Production.
+    github.add_deployment(past(15, &c2, "Preview", vec!["success"]));
+    // This run's deployment, and a newer one that is not this run's business.
+    github.add_deployment(past(13, &c3, "Production", vec!["success", "in_progress"]));
+    github.add_deployment(past(14, &c4, "Production", vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .env("GITHUB_SHA", &c3)
+        .event(
+            "deployment_status",
+            deployment_status_event(13, &c3, "Production", "success"),
+        )
+        .run();
+    ran.assert_code(0);
+
+    // c1 was live: c2's and c3's images changed since; b (already live)
+    // and d (not deployed by this run) did not.
+    assert_eq!(vercel.images(), ["/images/a.png", "/images/c.png"]);
+    assert_eq!(ran.strings("images"), ["/images/a.png", "/images/c.png"]);
+
+    let seen = github.seen();
+    let listed = listings(&seen);
+    assert_eq!(listed.len(), 1, "{seen:#?}");
+    assert_eq!(
+        query(&listed[0]),
+        pairs(&[("environment", "Production"), ("per_page", "100")])
+    );
+    // Newest first, stopping at the first that went live.
+    let checked: Vec<String> = status_checks(&seen).into_iter().map(|s| s.path).collect();
+    assert_eq!(
+        checked,
+        [
+            format!("/repos/{OWNER_REPO}/deployments/12/statuses"),
+            format!("/repos/{OWNER_REPO}/deployments/11/statuses"),
+        ]
+    );
+
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.starts_with("### ✅ 2 images invalidated"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("🚀 Triggered by the deployment at <https://site-13.vercel.app>."),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "https://github.com/{OWNER_REPO}/compare/{c1}...{c3}"
+        )),
+        "{summary}"
+    );
+    assert!(!summary.contains("no earlier successful deployment"));
+}
+
+#[tokio::test]
+async fn deployment_status_with_wait_for_deployment_does_not_wait_again() {
+    let (repo, [_, c1, c2, ..]) = deployed_history();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(21, &c1, "Production", vec!["success"]));
+    github.add_deployment(past(22, &c2, "Production", vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("wait-for-deployment", "true")
+        .args(&FAST_POLL)
+        .env("GITHUB_SHA", &c2)
+        .event(
+            "deployment_status",
+            deployment_status_event(22, &c2, "Production", "success"),
+        )
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/images/c.png"]);
+    let seen = github.seen();
+    // The previous-deployment lookup only: no polling of this deployment.
+    assert_eq!(listings(&seen).len(), 1, "{seen:#?}");
+    assert!(
+        listings(&seen).iter().all(|l| !l.query.contains("sha=")),
+        "{seen:#?}"
+    );
+    assert!(!ran.summary.contains("Waited"), "{}", ran.summary);
+}
+
+#[tokio::test]
+async fn deployment_status_of_another_environment_or_state_does_nothing() {
+    let (repo, [_, c1, c2, ..]) = deployed_history();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(31, &c1, "Production", vec!["success"]));
+    github.add_deployment(past(32, &c2, "Preview", vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let cases = [
+        (
+            "Preview",
+            "success",
+            "the deployment is to `Preview`, not to `Production` (deployment-environment)",
+        ),
+        (
+            "Production",
+            "failure",
+            "the deployment's state is `failure`, not `success`",
+        ),
+        (
+            "Production",
+            "in_progress",
+            "the deployment's state is `in_progress`, not `success`",
+        ),
+    ];
+    for (environment, state, why) in cases {
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .env("GITHUB_SHA", &c2)
+            .event(
+                "deployment_status",
+                deployment_status_event(32, &c2, environment, state),
+            )
+            .run();
+        ran.assert_code(0);
+        let summary = plain(&ran.summary);
+        assert!(
+            summary.starts_with("### ⏭️ Nothing to invalidate"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains(&format!("Nothing was sent: {why}.")),
+            "{summary}"
+        );
+        assert_eq!(ran.outputs["images"], "[]");
+        assert_eq!(ran.outputs["failed"], "[]");
+        assert_eq!(ran.outputs["count"], "0");
+    }
+    assert!(vercel.received().is_empty());
+    assert!(github.seen().is_empty(), "{:#?}", github.seen());
+}
+
+#[tokio::test]
+async fn without_an_earlier_successful_deployment_the_parent_is_the_base() {
+    let (repo, [_, c1, c2, ..]) = deployed_history();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(
+        41,
+        &c1,
+        "Production",
+        vec!["error", "in_progress", "pending"],
+    ));
+    github.add_deployment(past(42, &c2, "Production", vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .env("GITHUB_SHA", &c2)
+        .event(
+            "deployment_status",
+            deployment_status_event(42, &c2, "Production", "success"),
+        )
+        .run();
+    ran.assert_code(0);
+
+    // c2's own change only (its parent is c1).
+    assert_eq!(vercel.images(), ["/images/c.png"]);
+    let checked: Vec<String> = status_checks(&github.seen())
+        .into_iter()
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(
+        checked,
+        [format!("/repos/{OWNER_REPO}/deployments/41/statuses")]
+    );
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains(
+            "ℹ️ no earlier successful deployment to `Production` was found, so the deployed commit was compared with its parent"
+        ),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "https://github.com/{OWNER_REPO}/compare/{c1}...{c2}"
+        )),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn a_manual_run_with_images_waits_for_the_deployment_of_github_sha() {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a");
+    let head = repo.commit("only");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(51, &head, vec!["in_progress", "success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    // A short timeout: waiting for the wrong commit fails quickly.
+    let ran = waiting(&github, &vercel, &repo)
+        .args(&["--deployment-timeout", "5"])
+        .input("images", "/images/manual.png")
+        .env("GITHUB_SHA", &head)
+        .event(
+            "workflow_dispatch",
+            json!({"ref": "refs/heads/main", "inputs": {}}),
+        )
+        .run();
+    ran.assert_code(0);
+
+    let seen = github.seen();
+    let listed = listings(&seen);
+    let checked = status_checks(&seen);
+    assert_eq!(listed.len(), 2, "{seen:#?}");
+    assert_eq!(checked.len(), 2, "{seen:#?}");
+    assert!(
+        listed
+            .iter()
+            .all(|l| query(l).contains(&("sha".to_string(), head.clone()))),
+        "{seen:#?}"
+    );
+    assert!(vercel.valid().iter().all(|r| r.at > checked[1].at));
+    assert_eq!(vercel.images(), ["/images/manual.png"]);
+    assert!(
+        plain(&ran.summary).contains("go live at <https://site-51.vercel.app>."),
+        "{}",
+        ran.summary
+    );
+}
+
+#[tokio::test]
+async fn a_status_url_cannot_put_markup_in_the_summary() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(61, &after, vec!["failure"]));
+    github.set_status_url(61, "https://x.vercel.app/\"><img src=x onerror=alert(1)>");
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+    ran.assert_code(1);
+    assert!(vercel.received().is_empty());
+    assert!(!ran.summary.contains("<img"), "{}", ran.summary);
+    assert!(
+        plain(&ran.summary).contains("deployment failed"),
+        "{}",
+        ran.summary
+    );
+}
+
+/// The deployment's URL is a working link (an autolink, unescaped: inside
+/// `<...>` CommonMark would not undo backslash escapes).
+#[tokio::test]
+async fn the_summary_links_the_deployment() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(71, &after, vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+    ran.assert_code(0);
+    assert!(
+        ran.summary.contains("<https://site-71.vercel.app>"),
+        "{}",
+        ran.summary
+    );
+}
+
+#[tokio::test]
+async fn waiting_without_a_commit_to_wait_for_is_a_configuration_error() {
+    let repo = GitRepo::new();
+    repo.write("README.md", "x");
+    repo.commit("only");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+
+    // A developer's terminal: no event, no GITHUB_SHA, only `images`.
+    let ran = Action::local()
+        .cwd(repo.path())
+        .env("GITHUB_TOKEN", GITHUB_TOKEN)
+        .env("GITHUB_API_URL", &github.url())
+        .args(&[
+            "--repository",
+            OWNER_REPO,
+            "--images",
+            "/images/a.png",
+            "--wait-for-deployment",
+            "--dry-run",
+        ])
+        .run();
+    ran.assert_code(2);
+    assert!(github.seen().is_empty(), "{:#?}", github.seen());
+    let everything = ran.everything();
+    assert!(
+        everything.contains("input `head`: wait-for-deployment needs the commit"),
+        "{everything}"
+    );
+}
