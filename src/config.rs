@@ -583,6 +583,23 @@ impl Config {
                 "pass `github-token: ${{ github.token }}` and grant `deployments: read`",
             );
         }
+        let needs_repository = diff_source == DiffSource::Api || wait_for_deployment;
+        match &runner.repository {
+            Some(repository) if !is_repository(repository) => r.fail(
+                "repository",
+                format!(
+                    "`{}` is not a repository name of the form owner/name",
+                    crate::actions::one_line(repository)
+                ),
+                "pass --repository owner/name (in Actions GITHUB_REPOSITORY is set for you)",
+            ),
+            None if needs_repository => r.fail(
+                "repository",
+                "the GitHub API is needed (diff-source api or wait-for-deployment) but no repository was given",
+                "pass --repository owner/name, or use --diff-source git in a clone",
+            ),
+            _ => {}
+        }
 
         let request_timeout =
             r.seconds("request-timeout", &args.request_timeout, 30.0, 0.05, 600.0);
@@ -654,6 +671,19 @@ impl Config {
             warnings,
         })
     }
+}
+
+/// `owner/name` as GitHub allows them: letters, digits, `-`, `_`, `.`.
+fn is_repository(text: &str) -> bool {
+    let valid = |part: &str| {
+        !part.is_empty()
+            && part != "."
+            && part != ".."
+            && part
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    };
+    matches!(text.split_once('/'), Some((owner, name)) if valid(owner) && valid(name))
 }
 
 fn parse_change_types(value: &str) -> Result<BTreeSet<ChangeKind>, InputError> {
@@ -971,6 +1001,7 @@ mod tests {
     fn diff_source_auto_picks_api_only_inside_actions_with_a_token() {
         let mut pairs = OK.to_vec();
         pairs.push(("GITHUB_ACTIONS", "true"));
+        pairs.push(("GITHUB_REPOSITORY", "acme/site"));
         assert_eq!(
             build(&[], &pairs).expect("valid").diff_source,
             DiffSource::Git
@@ -987,9 +1018,38 @@ mod tests {
             DiffSource::Git
         );
         assert_eq!(
-            error_inputs(build(&["--diff-source", "api"], OK)),
+            error_inputs(build(&["--diff-source", "api", "--repository", "a/b"], OK)),
             ["github-token"]
         );
+    }
+
+    #[test]
+    fn the_api_source_needs_a_repository_of_the_right_shape() {
+        let with_token = [("INPUT_GITHUB-TOKEN", "ghs_x"), ("INPUT_DRY-RUN", "true")];
+        assert_eq!(
+            error_inputs(build(&["--diff-source", "api"], &with_token)),
+            ["repository"]
+        );
+        assert_eq!(
+            error_inputs(build(
+                &["--diff-source", "api", "--repository", "a/b/c"],
+                &with_token
+            )),
+            ["repository"]
+        );
+        assert_eq!(
+            error_inputs(build(
+                &["--diff-source", "api", "--repository", "../x"],
+                &with_token
+            )),
+            ["repository"]
+        );
+        let config = build(
+            &["--diff-source", "api", "--repository", "acme/site.io"],
+            &with_token,
+        )
+        .expect("valid");
+        assert_eq!(config.runner.repository.as_deref(), Some("acme/site.io"));
     }
 
     #[test]
