@@ -64,7 +64,11 @@ fn the_readme_inputs_table_is_action_yml() {
             vec![
                 format!("`{name}`"),
                 code_or_empty(spec["default"].as_str().unwrap_or_default()),
-                spec["description"].as_str().expect("description").trim().to_string(),
+                spec["description"]
+                    .as_str()
+                    .expect("description")
+                    .trim()
+                    .to_string(),
             ]
         })
         .collect();
@@ -82,7 +86,11 @@ fn the_readme_outputs_table_is_action_yml() {
             let name = name.as_str().expect("name");
             vec![
                 format!("`{name}`"),
-                spec["description"].as_str().expect("description").trim().to_string(),
+                spec["description"]
+                    .as_str()
+                    .expect("description")
+                    .trim()
+                    .to_string(),
             ]
         })
         .collect();
@@ -165,5 +173,24 @@ async fn an_example_summary_renders() {
         common::markdown::to_html(&ran.summary)
     );
     std::fs::write(target.join("summary-example.html"), page).expect("write");
-    assert!(ran.summary.contains("### ❌ 2 of 10 images could not be invalidated"), "{}", ran.summary);
+    assert!(
+        ran.summary
+            .contains("### ❌ 2 of 10 images could not be invalidated"),
+        "{}",
+        ran.summary
+    );
+
+    // The whole summary, as a snapshot (the history is deterministic: fixed
+    // dates, fixed contents). `UPDATE_SNAPSHOTS=1` rewrites it after a
+    // deliberate change; review the diff.
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/summary-example.md");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::create_dir_all(snapshot.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&snapshot, &ran.summary).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(&snapshot).expect("tests/snapshots/summary-example.md");
+    assert_eq!(
+        ran.summary, expected,
+        "the summary changed; rerun with UPDATE_SNAPSHOTS=1 if that is intended"
+    );
 }
