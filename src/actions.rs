@@ -13,6 +13,8 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
+pub use crate::untrusted::one_line;
+
 use crate::random;
 use crate::secret::Secret;
 
@@ -26,28 +28,6 @@ pub fn escape_data(text: &str) -> String {
 /// Escapes a property value of a workflow command (`title=...`).
 pub fn escape_property(text: &str) -> String {
     escape_data(text).replace(':', "%3A").replace(',', "%2C")
-}
-
-/// Makes untrusted text printable on one line: control characters (newlines,
-/// escape sequences, NUL...) become `\n`, `\u{1b}` and the like. Printable
-/// text, including non-ASCII letters, is left as it is.
-pub fn one_line(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
 }
 
 /// Whether the runner could take this (single) line for a workflow command:
@@ -293,13 +273,6 @@ mod tests {
     fn data_and_properties_are_escaped_like_the_runner_unescapes() {
         assert_eq!(escape_data("50%\r\nnext"), "50%25%0D%0Anext");
         assert_eq!(escape_property("a:b,c%"), "a%3Ab%2Cc%25");
-    }
-
-    #[test]
-    fn one_line_makes_control_characters_visible() {
-        assert_eq!(one_line("plain é.png"), "plain é.png");
-        assert_eq!(one_line("a\n::error::x.png"), "a\\n::error::x.png");
-        assert_eq!(one_line("bell\u{7}\u{1b}[31m"), "bell\\u{7}\\u{1b}[31m");
     }
 
     #[test]

@@ -36,6 +36,13 @@ pub enum Mode {
 }
 
 impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Invalidate => "invalidate",
+            Mode::Delete => "delete",
+        }
+    }
+
     pub fn endpoint_path(self) -> &'static str {
         match self {
             Mode::Invalidate => "/v1/edge-cache/invalidate-by-src-images",
@@ -52,6 +59,15 @@ pub enum DiffSource {
     Git,
 }
 
+impl DiffSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffSource::Api => "api",
+            DiffSource::Git => "git",
+        }
+    }
+}
+
 /// Facts about where the binary runs, read from the runner's variables.
 #[derive(Clone, Debug, Default)]
 pub struct Runner {
@@ -63,8 +79,6 @@ pub struct Runner {
     pub repository: Option<String>,
     /// `GITHUB_SHA`.
     pub sha: Option<String>,
-    /// `GITHUB_REF`.
-    pub git_ref: Option<String>,
     /// `GITHUB_SERVER_URL`, for links in the summary.
     pub server_url: String,
     /// `GITHUB_WORKSPACE`: where the checkout is, for `diff-source: git`.
@@ -349,7 +363,7 @@ pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
             return bad(
                 format!(
                     "`{}` is not a URL: {error}",
-                    crate::actions::one_line(value)
+                    crate::untrusted::without_credentials(value)
                 ),
                 "set it to an origin such as https://api.example.com",
             );
@@ -404,7 +418,6 @@ impl Runner {
             event_path: get("GITHUB_EVENT_PATH").map(PathBuf::from),
             repository: get("GITHUB_REPOSITORY"),
             sha: get("GITHUB_SHA"),
-            git_ref: get("GITHUB_REF"),
             server_url: get("GITHUB_SERVER_URL")
                 .map(|url| url.trim_end_matches('/').to_string())
                 .unwrap_or_else(|| "https://github.com".to_string()),
@@ -470,7 +483,7 @@ impl Config {
             .unwrap_or_default();
 
         let dir_lines = r.lines("public-dir", &args.public_dir);
-        let public_dirs = PublicDirs::parse(&dir_lines)
+        let public_dirs = PublicDirs::parse(&dir_lines, &mut warnings)
             .map_err(|e| r.errors.push(e))
             .unwrap_or_default();
         let url_prefix = match r.value("url-prefix", &args.url_prefix) {
@@ -924,6 +937,7 @@ mod tests {
             "ftp://api.vercel.com",
             "api.vercel.com",
             "https://user:pass@api.vercel.com",
+            "https://user:pass@api.vercel.com:99999",
             "https://api.vercel.com/?a=b",
         ] {
             let error = parse_api_url("vercel-api-url", bad).expect_err(bad);

@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use crate::config::Polling;
 use crate::github::{GitHub, GitHubError, RetryNote};
-use crate::report::markdown::plain_url;
+use crate::untrusted::plain_url;
 
 const DEPLOYMENTS: &str = "deployments: read";
 
@@ -61,11 +61,17 @@ impl DeployError {
 /// A deployment that went live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Live {
-    pub id: u64,
     pub url: Option<String>,
     pub waited: Duration,
-    /// Status checks made (each one a deployments or statuses request).
-    pub polls: u32,
+    /// GitHub requests the wait took.
+    pub requests: u32,
+}
+
+/// One look at a deployment.
+struct Polled {
+    state: String,
+    url: Option<String>,
+    requests: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,7 +113,9 @@ impl Deployments<'_> {
         sha: Option<&str>,
         environment: &str,
     ) -> Result<Vec<Deployment>, GitHubError> {
-        let sha = sha.map(|s| format!("sha={s}&")).unwrap_or_default();
+        let sha = sha
+            .map(|s| format!("sha={}&", query_value(s)))
+            .unwrap_or_default();
         let path = format!(
             "/repos/{}/deployments?{sha}environment={}&per_page=100",
             self.repo,
@@ -124,8 +132,40 @@ impl Deployments<'_> {
         self.github.get(&path, DEPLOYMENTS, self.on_retry).await
     }
 
-    /// Waits until the newest deployment of `sha` to `environment` has
-    /// succeeded. `on_state` hears each change of state.
+    /// The state of the newest deployment of `sha` to `environment`, its
+    /// URL, and the requests that took.
+    async fn poll(&self, sha: &str, environment: &str) -> Result<Polled, GitHubError> {
+        let deployments = self.list(Some(sha), environment).await?;
+        let Some(newest) = deployments.iter().max_by_key(|d| d.id) else {
+            return Ok(Polled {
+                state: "not created yet".to_string(),
+                url: None,
+                requests: 1,
+            });
+        };
+        let statuses = self.statuses(newest.id, 1).await?;
+        let (state, url) = match statuses.into_iter().next() {
+            None => ("created".to_string(), None),
+            Some(status) => (
+                status.state.to_ascii_lowercase(),
+                [status.environment_url, status.target_url]
+                    .into_iter()
+                    .flatten()
+                    .find(|u| plain_url(u)),
+            ),
+        };
+        Ok(Polled {
+            state,
+            url,
+            requests: 2,
+        })
+    }
+
+    /// Waits until the newest deployment of `sha` (a full commit sha) to
+    /// `environment` has succeeded. `on_state` hears each change of state.
+    /// The last check happens at the deadline; requests may overrun it by
+    /// one polling interval at most (retries included). A passing GitHub
+    /// fault does not end the wait: the next poll may well succeed.
     pub async fn wait_until_live(
         &self,
         sha: &str,
@@ -138,64 +178,61 @@ impl Deployments<'_> {
         let deadline = started + timeout;
         let mut interval = polling.initial;
         let mut last = "not created yet".to_string();
-        let mut polls = 0;
+        let mut requests = 0;
         on_state(&last);
+        let timed_out = |last: String| DeployError::TimedOut {
+            sha: sha.to_string(),
+            environment: environment.to_string(),
+            last,
+            waited: started.elapsed(),
+        };
         loop {
-            polls += 1;
-            let deployments = self.list(Some(sha), environment).await?;
-            let newest = deployments.iter().max_by_key(|d| d.id);
-            let mut url = None;
-            let state = match newest {
-                None => "not created yet".to_string(),
-                Some(deployment) => {
-                    polls += 1;
-                    let statuses = self.statuses(deployment.id, 1).await?;
-                    match statuses.into_iter().next() {
-                        None => "created".to_string(),
-                        Some(status) => {
-                            url = [status.environment_url, status.target_url]
-                                .into_iter()
-                                .flatten()
-                                .find(|u| plain_url(u));
-                            status.state.to_ascii_lowercase()
-                        }
+            let polled =
+                match tokio::time::timeout_at(deadline + polling.max, self.poll(sha, environment))
+                    .await
+                {
+                    Err(_) => return Err(timed_out(last)),
+                    Ok(Err(error)) if error.is_configuration() => return Err(error.into()),
+                    Ok(Err(error)) => {
+                        requests += 1;
+                        on_state(&format!("status unknown ({error}); asking again"));
+                        None
                     }
+                    Ok(Ok(polled)) => {
+                        requests += polled.requests;
+                        Some(polled)
+                    }
+                };
+            if let Some(Polled { state, url, .. }) = polled {
+                if state != last {
+                    on_state(&state);
+                    last = state.clone();
                 }
-            };
-            if state != last {
-                on_state(&state);
-                last = state.clone();
-            }
-            match state.as_str() {
-                // `inactive`: a newer deployment replaced this one after it
-                // went live, which is just as good for the cache.
-                "success" | "inactive" => {
-                    return Ok(Live {
-                        id: newest.map(|d| d.id).unwrap_or_default(),
-                        url,
-                        waited: started.elapsed(),
-                        polls,
-                    });
+                match state.as_str() {
+                    // `inactive`: a newer deployment replaced this one after
+                    // it went live, which is just as good for the cache.
+                    "success" | "inactive" => {
+                        return Ok(Live {
+                            url,
+                            waited: started.elapsed(),
+                            requests,
+                        });
+                    }
+                    "failure" | "error" => {
+                        return Err(DeployError::Failed {
+                            sha: sha.to_string(),
+                            environment: environment.to_string(),
+                            state,
+                            url,
+                            waited: started.elapsed(),
+                        });
+                    }
+                    _ => {}
                 }
-                "failure" | "error" => {
-                    return Err(DeployError::Failed {
-                        sha: sha.to_string(),
-                        environment: environment.to_string(),
-                        state,
-                        url,
-                        waited: started.elapsed(),
-                    });
-                }
-                _ => {}
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(DeployError::TimedOut {
-                    sha: sha.to_string(),
-                    environment: environment.to_string(),
-                    last,
-                    waited: started.elapsed(),
-                });
+                return Err(timed_out(last));
             }
             tokio::time::sleep(interval.min(deadline - now)).await;
             interval = interval.mul_f64(1.5).min(polling.max);

@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | done, or nothing to do |
-//! | 1 | some images could not be invalidated (with `fail-on-error: true`), the changes could not be read, or the awaited deployment failed or timed out |
+//! | 1 | some images could not be invalidated (with `fail-on-error: true`): a Vercel failure, changes that could not be read, or an awaited deployment that failed or timed out |
 //! | 2 | bad input or configuration: nothing was sent |
 
 use std::fmt;
@@ -11,6 +11,7 @@ use std::fmt;
 use crate::changes::ChangesError;
 use crate::deploy::DeployError;
 use crate::event::EventError;
+use crate::vercel::SetupError;
 
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -74,12 +75,8 @@ pub enum Error {
     Changes(#[from] ChangesError),
     #[error(transparent)]
     Deploy(#[from] DeployError),
-    #[error("could not write {what} to {path}: {source}")]
-    Write {
-        what: &'static str,
-        path: String,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Setup(#[from] SetupError),
 }
 
 impl From<InputErrors> for Error {
@@ -94,7 +91,7 @@ impl Error {
             Error::Input(_) | Error::Event(_) => EXIT_BAD_INPUT,
             Error::Changes(error) if error.is_configuration() => EXIT_BAD_INPUT,
             Error::Deploy(error) if error.is_configuration() => EXIT_BAD_INPUT,
-            Error::Changes(_) | Error::Deploy(_) | Error::Write { .. } => EXIT_FAILED,
+            Error::Changes(_) | Error::Deploy(_) | Error::Setup(_) => EXIT_FAILED,
         }
     }
 
@@ -105,9 +102,10 @@ impl Error {
             Error::Event(error) => vec![error.help()],
             Error::Changes(error) => vec![error.help()],
             Error::Deploy(error) => vec![error.help()],
-            Error::Write { .. } => {
-                vec!["check that the runner's file system is writable and not full".to_string()]
-            }
+            Error::Setup(_) => vec![
+                "check that the system has CA certificates (/etc/ssl/certs, or SSL_CERT_FILE)"
+                    .to_string(),
+            ],
         }
     }
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::changes::is_full_sha;
 use crate::config::Config;
 
 #[derive(Debug, thiserror::Error)]
@@ -45,19 +46,14 @@ impl EventError {
             EventError::NothingToCompare { .. } => {
                 "pass --base <commit> (for example --base HEAD~1) to preview a change, or --images with public paths".to_string()
             }
-            _ => "run this action in a GitHub Actions job; to run it elsewhere, unset GITHUB_EVENT_NAME and GITHUB_EVENT_PATH and pass --base".to_string(),
+            EventError::Shape { .. } => "this event does not carry the commits to compare: set `base` (and optionally `head`), or `images`".to_string(),
+            EventError::Unreadable { .. } | EventError::NotJson { .. } | EventError::NoPayload(_) => "run this action in a GitHub Actions job, which writes the payload; to run it elsewhere, unset GITHUB_EVENT_NAME and GITHUB_EVENT_PATH and pass --base".to_string(),
         }
     }
 }
 
-const ZERO_SHA_40: &str = "0000000000000000000000000000000000000000";
-
 fn is_zero(sha: &str) -> bool {
     !sha.is_empty() && sha.bytes().all(|b| b == b'0')
-}
-
-fn is_sha(sha: &str) -> bool {
-    matches!(sha.len(), 40 | 64) && sha.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// What started the run.
@@ -157,7 +153,7 @@ pub fn load(event_name: Option<&str>, event_path: Option<&Path>) -> Result<Trigg
                     return Err(shape(path, "lacks `ref`, `before` or `after`".to_string()));
                 };
                 for (name, sha) in [("before", &before), ("after", &after)] {
-                    if !is_sha(sha) {
+                    if !is_full_sha(sha) {
                         return Err(shape(
                             path,
                             format!(
@@ -176,7 +172,7 @@ pub fn load(event_name: Option<&str>, event_path: Option<&Path>) -> Result<Trigg
             } else {
                 let payload: DeploymentStatusPayload = serde_json::from_value(value)
                     .map_err(|e| shape(path, format!("has an unexpected shape: {e}")))?;
-                if !is_sha(&payload.deployment.sha) {
+                if !is_full_sha(&payload.deployment.sha) {
                     return Err(shape(
                         path,
                         "has a deployment sha that is not a commit sha".to_string(),
@@ -333,26 +329,17 @@ pub fn plan(trigger: &Trigger, config: &Config) -> Result<Plan, EventError> {
                 deployment_url: url.clone(),
             })
         }
-        Trigger::Other(name) => {
+        Trigger::Other(_) | Trigger::Local => {
             let compare = with_base(explicit_head());
             if compare.is_none() && images.is_empty() {
                 return Err(EventError::NothingToCompare {
-                    what: format!("on a `{}` event", crate::actions::one_line(name)),
-                    inside_actions: true,
-                });
-            }
-            Ok(Plan::Work {
-                compare,
-                images,
-                deployment_url: None,
-            })
-        }
-        Trigger::Local => {
-            let compare = with_base(explicit_head());
-            if compare.is_none() && images.is_empty() {
-                return Err(EventError::NothingToCompare {
-                    what: "outside GitHub Actions".to_string(),
-                    inside_actions: false,
+                    what: match trigger {
+                        Trigger::Other(name) => {
+                            format!("on a `{}` event", crate::actions::one_line(name))
+                        }
+                        _ => "outside GitHub Actions".to_string(),
+                    },
+                    inside_actions: matches!(trigger, Trigger::Other(_)),
                 });
             }
             Ok(Plan::Work {
@@ -362,11 +349,6 @@ pub fn plan(trigger: &Trigger, config: &Config) -> Result<Plan, EventError> {
             })
         }
     }
-}
-
-/// For the log: the all-zeros sha of a 40-digit repository.
-pub fn zero_sha() -> &'static str {
-    ZERO_SHA_40
 }
 
 #[cfg(test)]
@@ -391,6 +373,7 @@ mod tests {
     }
 
     const A: &str = "1111111111111111111111111111111111111111";
+    const ZERO: &str = "0000000000000000000000000000000000000000";
     const B: &str = "2222222222222222222222222222222222222222";
 
     fn push(before: &str, after: &str, git_ref: &str) -> Trigger {
@@ -419,7 +402,7 @@ mod tests {
 
     #[test]
     fn new_branch_uses_the_first_parent_and_deletion_and_tags_do_nothing() {
-        let new_branch = plan(&push(zero_sha(), B, "refs/heads/x"), &config(&[])).expect("plan");
+        let new_branch = plan(&push(ZERO, B, "refs/heads/x"), &config(&[])).expect("plan");
         assert!(matches!(
             new_branch,
             Plan::Work {
@@ -430,9 +413,9 @@ mod tests {
                 ..
             }
         ));
-        let deleted = plan(&push(A, zero_sha(), "refs/heads/x"), &config(&[])).expect("plan");
+        let deleted = plan(&push(A, ZERO, "refs/heads/x"), &config(&[])).expect("plan");
         assert!(matches!(deleted, Plan::Nothing(reason) if reason.contains("deleted")));
-        let tag = plan(&push(zero_sha(), B, "refs/tags/v1"), &config(&[])).expect("plan");
+        let tag = plan(&push(ZERO, B, "refs/tags/v1"), &config(&[])).expect("plan");
         assert!(matches!(tag, Plan::Nothing(reason) if reason.contains("tag")));
     }
 

@@ -17,8 +17,10 @@ use url::Url;
 use crate::config::Http;
 use crate::retry::{Attempt, Gate, retry, server_hint};
 use crate::secret::Secret;
+use crate::untrusted::{error_chain, excerpt};
 
-pub const USER_AGENT_VALUE: &str = concat!("vercel-image-invalidate/", env!("CARGO_PKG_VERSION"));
+/// The permission reading commits and trees needs.
+pub const CONTENTS: &str = "contents: read";
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitHubError {
@@ -29,6 +31,8 @@ pub enum GitHubError {
         message: String,
         /// The permission this request needs, for the help line.
         permission: &'static str,
+        /// A passing fault (5xx, rate limit) that outlasted the retries.
+        transient: bool,
     },
     #[error("could not get GET {path} from GitHub: {message}")]
     Transport { path: String, message: String },
@@ -39,21 +43,17 @@ pub enum GitHubError {
 }
 
 impl GitHubError {
-    /// A 4xx means the token, its permissions or the commits asked for are
-    /// wrong: configuration, not a passing fault.
+    /// A 4xx that is not a rate limit means the token, its permissions or
+    /// the commits asked for are wrong: configuration, not a passing fault.
     pub fn is_configuration(&self) -> bool {
-        matches!(self, GitHubError::Status { status, .. } if (400..500).contains(status))
-    }
-
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            GitHubError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
+        matches!(self, GitHubError::Status { status, transient: false, .. } if (400..500).contains(status))
     }
 
     pub fn help(&self) -> String {
         match self {
+            GitHubError::Status {
+                transient: true, ..
+            } => "GitHub is rate limiting or having trouble; rerun the job later (rerunning is safe)".to_string(),
             GitHubError::Status { status: 401, .. } => {
                 "the github-token is not valid: pass `github-token: ${{ github.token }}` (the default) or a current token".to_string()
             }
@@ -65,7 +65,7 @@ impl GitHubError {
                 "give the job `permissions: {permission}` (a workflow that sets `permissions` must list it), or pass a github-token that has it"
             ),
             GitHubError::Status { status: 404, .. } => {
-                "check that the repository and the commits exist and that github-token can read them (a token of another repository cannot)".to_string()
+                "check that the repository and the commits exist and that github-token can read them (a token of another repository cannot); after a force push GitHub may no longer have the old commit: then set `base`".to_string()
             }
             GitHubError::Status { .. } => {
                 "check base and head: they must be commits of this repository".to_string()
@@ -92,17 +92,6 @@ fn error_message(body: &str) -> String {
         Err(_) if body.trim().is_empty() => "(empty answer)".to_string(),
         Err(_) => excerpt(body),
     }
-}
-
-/// The first 200 characters of untrusted text, on one line.
-pub fn excerpt(text: &str) -> String {
-    let short: String = text.trim().chars().take(200).collect();
-    let more = if text.trim().chars().count() > 200 {
-        "..."
-    } else {
-        ""
-    };
-    format!("{}{more}", crate::actions::one_line(&short))
 }
 
 fn is_rate_limited(status: u16, headers: &HeaderMap) -> bool {
@@ -136,7 +125,7 @@ impl GitHub {
             .base_uri(base)
             .map_err(setup)?
             .personal_token(token.expose().to_string())
-            .add_header(USER_AGENT, USER_AGENT_VALUE.to_string())
+            .add_header(USER_AGENT, crate::USER_AGENT.to_string())
             .add_header(ACCEPT, "application/vnd.github+json".to_string())
             .add_header(
                 HeaderName::from_static("x-github-api-version"),
@@ -194,6 +183,28 @@ impl GitHub {
         })
     }
 
+    /// A branch, tag or short sha of `repo` turned into the full commit sha.
+    pub async fn resolve_commit(
+        &self,
+        repo: &str,
+        rev: &str,
+        on_retry: &dyn Fn(RetryNote),
+    ) -> Result<String, GitHubError> {
+        if crate::changes::is_full_sha(rev) {
+            return Ok(rev.to_ascii_lowercase());
+        }
+        #[derive(serde::Deserialize)]
+        struct Commit {
+            sha: String,
+        }
+        let path = format!(
+            "/repos/{repo}/commits/{}?per_page=1",
+            percent_encoding::utf8_percent_encode(rev, percent_encoding::NON_ALPHANUMERIC)
+        );
+        let commit: Commit = self.get(&path, CONTENTS, on_retry).await?;
+        Ok(commit.sha)
+    }
+
     async fn attempt(&self, path: &str, permission: &'static str) -> Attempt<String, GitHubError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
         let transport = |message: String| GitHubError::Transport {
@@ -201,14 +212,18 @@ impl GitHub {
             message,
         };
         let exchange = async {
-            let response = self.octocrab._get(path).await.map_err(|e| e.to_string())?;
+            let response = self
+                .octocrab
+                ._get(path)
+                .await
+                .map_err(|e| error_chain(&e))?;
             let status = response.status().as_u16();
             let headers = response.headers().clone();
             let body = self
                 .octocrab
                 .body_to_string(response)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| error_chain(&e))?;
             Ok::<_, String>((status, headers, body))
         };
         let (status, headers, body) = match tokio::time::timeout(self.http.timeout, exchange).await
@@ -233,13 +248,15 @@ impl GitHub {
         if (200..300).contains(&status) {
             return Attempt::Done(body);
         }
+        let transient = status >= 500 || status == 408 || is_rate_limited(status, &headers);
         let error = GitHubError::Status {
             status,
             path: path.to_string(),
             message: error_message(&body),
             permission,
+            transient,
         };
-        if status >= 500 || status == 408 || is_rate_limited(status, &headers) {
+        if transient {
             Attempt::Retry {
                 error,
                 hint: server_hint(&headers, SystemTime::now()),
@@ -260,8 +277,6 @@ mod tests {
         assert_eq!(error_message(r#"{"message":"Not Found"}"#), "Not Found");
         assert_eq!(error_message(""), "(empty answer)");
         assert_eq!(error_message("<html>\nboom"), "<html>\\nboom");
-        let long = "x".repeat(500);
-        assert_eq!(error_message(&long).len(), 203);
     }
 
     #[test]
@@ -280,9 +295,19 @@ mod tests {
             path: "/x".into(),
             message: "Resource not accessible by integration".into(),
             permission: "deployments: read",
+            transient: false,
         };
         assert!(error.is_configuration());
         assert!(error.help().contains("deployments: read"));
+        let limited = GitHubError::Status {
+            status: 429,
+            path: "/x".into(),
+            message: "slow down".into(),
+            permission: "contents: read",
+            transient: true,
+        };
+        assert!(!limited.is_configuration());
+        assert!(limited.help().contains("rerun"));
         let error = GitHubError::Transport {
             path: "/x".into(),
             message: "reset".into(),

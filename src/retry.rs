@@ -112,10 +112,15 @@ impl Gate {
         }
     }
 
+    /// Returns once no hold is in force; a hold extended meanwhile (another
+    /// request rate limited) is waited for too.
     pub async fn wait(&self) {
-        let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(until) = until {
-            tokio::time::sleep_until(until).await;
+        loop {
+            let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(until) if until > Instant::now() => tokio::time::sleep_until(until).await,
+                _ => return,
+            }
         }
     }
 }

@@ -59,6 +59,11 @@ impl Globs {
                 ));
                 continue;
             }
+            if pattern.contains('\\') && !pattern.contains('/') {
+                warnings.push(format!(
+                    "{input}: `{line}` uses `\\`, which escapes the next character in a glob; folders are separated by `/`"
+                ));
+            }
             if has_comma_outside_braces(pattern) {
                 warnings.push(format!(
                     "{input}: `{line}` contains a comma outside braces, so it is one glob that matches a literal comma; put one glob a line, or write `*.{{png,jpg}}`"
@@ -141,12 +146,17 @@ impl Default for PublicDirs {
 }
 
 impl PublicDirs {
-    pub fn parse(lines: &[String]) -> Result<Self, InputError> {
+    pub fn parse(lines: &[String], warnings: &mut Vec<String>) -> Result<Self, InputError> {
         if lines.is_empty() {
             return Ok(Self::default());
         }
         let mut dirs = Vec::new();
         for line in lines {
+            if line.contains(',') {
+                warnings.push(format!(
+                    "public-dir: `{line}` contains a comma, so it is one folder whose name holds a comma; put one folder a line"
+                ));
+            }
             let mut dir = line.trim().replace('\\', "/");
             while let Some(rest) = dir.strip_prefix("./") {
                 dir = rest.to_string();
@@ -167,10 +177,6 @@ impl PublicDirs {
         // Longest first, so that nested folders map by the most specific one.
         dirs.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
         Ok(Self(dirs))
-    }
-
-    pub fn dirs(&self) -> &[String] {
-        &self.0
     }
 
     /// The part of `path` below its public dir, or `None` outside them all.
@@ -249,17 +255,25 @@ impl UrlPrefix {
             }
         };
         if value.starts_with("https://") || value.starts_with("http://") {
+            let shown = crate::untrusted::without_credentials(value);
             let url = url::Url::parse(value).map_err(|e| {
                 InputError::new(
                     "url-prefix",
-                    format!("`{value}` is not a valid URL: {e}"),
+                    format!("`{shown}` is not a valid URL: {e}"),
                     "use an origin such as https://assets.example.com/",
                 )
             })?;
-            if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+            if !url.username().is_empty() || url.password().is_some() {
                 return Err(InputError::new(
                     "url-prefix",
-                    format!("`{value}` has a query, fragment or user name"),
+                    "the URL contains a user name or password (value not shown)",
+                    "remove the credentials: public paths are sent to Vercel and shown in the summary",
+                ));
+            }
+            if url.query().is_some() || url.fragment().is_some() {
+                return Err(InputError::new(
+                    "url-prefix",
+                    format!("`{shown}` has a query or fragment"),
                     "use an origin and optional path only, such as https://assets.example.com/images/",
                 ));
             }
@@ -268,7 +282,10 @@ impl UrlPrefix {
         if !value.starts_with('/') || value.contains(['?', '#']) || value.starts_with("//") {
             return Err(InputError::new(
                 "url-prefix",
-                format!("`{value}` is neither a path starting with `/` nor an http(s) URL"),
+                format!(
+                    "`{}` is neither a path starting with `/` nor an http(s) URL",
+                    crate::untrusted::one_line(value)
+                ),
                 "use `/` (the default), a basePath such as `/docs/`, or an origin such as https://assets.example.com/",
             ));
         }
@@ -336,12 +353,33 @@ pub struct Source {
     pub role: Role,
 }
 
-/// A public path to send, with the changes that lead to it.
+impl Source {
+    /// `public/a.png (modified)`, or `listed in images`.
+    pub fn describe(&self) -> String {
+        match self.role {
+            Role::Listed => "listed in images".to_string(),
+            _ => format!("{} ({})", self.repo_path, self.role.describe()),
+        }
+    }
+}
+
+/// A public path to send, with the changes (or the `images` listing) that
+/// lead to it; never without a source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
     pub public_path: String,
-    /// Empty only for paths listed in `images`... which carry `Role::Listed`.
     pub sources: Vec<Source>,
+}
+
+/// Why a changed image is not sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SkipKind {
+    UnreadableName,
+    Excluded,
+    ChangeType,
+    NotAFile,
+    OutsidePublicDirs,
+    TooLong,
 }
 
 /// A changed image that is not sent, and why.
@@ -349,6 +387,7 @@ pub struct Target {
 pub struct Skip {
     pub source: Source,
     pub public_path: Option<String>,
+    pub kind: SkipKind,
     pub reason: String,
 }
 
@@ -401,9 +440,10 @@ impl Rules<'_> {
                 };
                 match self.place(change, path) {
                     Ok(public_path) => targets.entry(public_path).or_default().push(source),
-                    Err((public_path, reason)) => skipped.push(Skip {
+                    Err((kind, reason)) => skipped.push(Skip {
                         source,
-                        public_path,
+                        public_path: None,
+                        kind,
                         reason,
                     }),
                 }
@@ -434,36 +474,35 @@ impl Rules<'_> {
     }
 
     /// The public path of one side of a change, or why it is not sent.
-    fn place(&self, change: &Change, path: &str) -> Result<String, (Option<String>, String)> {
+    fn place(&self, change: &Change, path: &str) -> Result<String, (SkipKind, String)> {
         if change.lossy {
             return Err((
-                None,
+                SkipKind::UnreadableName,
                 "the file name is not valid UTF-8, so no public path can name it; rename the file"
                     .to_string(),
             ));
         }
         if let Some(pattern) = self.exclude.first_match(path) {
-            return Err((None, format!("excluded by `{pattern}`")));
+            return Err((SkipKind::Excluded, format!("excluded by `{pattern}`")));
         }
         if !self.change_types.contains(&change.kind) {
             return Err((
-                None,
+                SkipKind::ChangeType,
                 format!("`{}` is not in change-types", change.kind.as_str()),
             ));
         }
-        match change.entry {
-            EntryKind::File => {}
-            EntryKind::Symlink => {
-                return Err((None, "a symbolic link, not an image file".to_string()));
-            }
-            EntryKind::Submodule => {
-                return Err((None, "a submodule, not an image file".to_string()));
-            }
-            EntryKind::Tree => return Err((None, "a folder, not an image file".to_string())),
+        let not_a_file = match change.entry {
+            EntryKind::File => None,
+            EntryKind::Symlink => Some("a symbolic link, not an image file"),
+            EntryKind::Submodule => Some("a submodule, not an image file"),
+            EntryKind::Tree => Some("a folder, not an image file"),
+        };
+        if let Some(reason) = not_a_file {
+            return Err((SkipKind::NotAFile, reason.to_string()));
         }
         let Some(rest) = self.public_dirs.strip(path) else {
             return Err((
-                None,
+                SkipKind::OutsidePublicDirs,
                 format!("outside the public dir {}", self.public_dirs.describe()),
             ));
         };
@@ -471,7 +510,7 @@ impl Rules<'_> {
         let length = public_path.chars().count();
         if length > MAX_PATH_CHARS {
             return Err((
-                None,
+                SkipKind::TooLong,
                 format!(
                     "the public path is {length} characters long; Vercel accepts at most {MAX_PATH_CHARS}"
                 ),
@@ -532,20 +571,29 @@ mod tests {
         let lines = vec!["*.png, *.jpg".to_string(), "*.{png,jpg}".to_string()];
         Globs::compile("include", &lines, &mut warnings).expect("valid");
         assert_eq!(warnings.len(), 1, "{warnings:?}");
+        let lines = vec!["public\\images\\*.png".to_string()];
+        Globs::compile("include", &lines, &mut warnings).expect("valid");
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
     }
 
     #[test]
     fn public_dirs_normalise_and_prefer_the_longest() {
-        let dirs =
-            PublicDirs::parse(&["./public/".into(), "apps/web/public".into(), "apps".into()])
-                .expect("valid");
+        let mut warnings = Vec::new();
+        let dirs = PublicDirs::parse(
+            &["./public/".into(), "apps/web/public".into(), "apps".into()],
+            &mut warnings,
+        )
+        .expect("valid");
+        assert!(warnings.is_empty());
         assert_eq!(dirs.strip("public/img/a.png"), Some("img/a.png"));
         assert_eq!(dirs.strip("apps/web/public/a.png"), Some("a.png"));
         assert_eq!(dirs.strip("apps/other/a.png"), Some("other/a.png"));
         assert_eq!(dirs.strip("publicity/a.png"), None);
-        let root = PublicDirs::parse(&[".".into()]).expect("valid");
+        let root = PublicDirs::parse(&[".".into()], &mut warnings).expect("valid");
         assert_eq!(root.strip("a/b.png"), Some("a/b.png"));
-        assert!(PublicDirs::parse(&["../site".into()]).is_err());
+        assert!(PublicDirs::parse(&["../site".into()], &mut warnings).is_err());
+        PublicDirs::parse(&["public, static".into()], &mut warnings).expect("allowed");
+        assert_eq!(warnings.len(), 1, "a comma is probably a mistake");
         assert!(dirs.touches("apps"));
         assert!(dirs.touches("apps/web"));
         assert!(dirs.touches("public/img"));
@@ -571,6 +619,13 @@ mod tests {
         for bad in ["docs/", "//cdn.example.com/", "/a?b", "ftp://x/"] {
             assert!(UrlPrefix::parse(bad).is_err(), "{bad}");
         }
+        for secret in [
+            "https://u:hunter2@cdn.example.com/",
+            "https://:hunter2@cdn.example.com/",
+        ] {
+            let error = UrlPrefix::parse(secret).expect_err("credentials");
+            assert!(!format!("{error}{error:?}").contains("hunter2"));
+        }
     }
 
     fn change(kind: ChangeKind, path: &str, old: Option<&str>, entry: EntryKind) -> Change {
@@ -588,7 +643,8 @@ mod tests {
         let include = globs(&[DEFAULT_INCLUDE]);
         let exclude = globs(&["public/drafts/**"]);
         let types: BTreeSet<_> = ChangeKind::ALL.into_iter().collect();
-        let dirs = PublicDirs::parse(&["public".into(), "static".into()]).expect("valid");
+        let dirs =
+            PublicDirs::parse(&["public".into(), "static".into()], &mut Vec::new()).expect("valid");
         let prefix = UrlPrefix::default();
         let rules = Rules {
             include: &include,

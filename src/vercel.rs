@@ -18,9 +18,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::config::{Config, Http, Mode};
-use crate::github::{USER_AGENT_VALUE, excerpt};
 use crate::retry::{Attempt, Gate, retry, server_hint};
 use crate::secret::Secret;
+use crate::untrusted::{error_chain, excerpt};
 
 pub const BATCH_SIZE: usize = 8;
 
@@ -141,7 +141,7 @@ impl Vercel {
             .map_err(|_| SetupError("the token cannot be sent in an HTTP header".to_string()))?;
         authorization.set_sensitive(true);
         let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT_VALUE)
+            .user_agent(crate::USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.http.timeout)
             .connect_timeout(config.http.timeout.min(Duration::from_secs(10)))
@@ -254,6 +254,11 @@ impl Vercel {
                     wait.as_secs(),
                     self.http.retry.max_delay.as_secs()
                 );
+                // Every other batch would be refused the same way.
+                self.stop_all(Stop {
+                    reason: format!("Vercel is rate limiting this token for the next {} s", wait.as_secs()),
+                    help: "rerun the job later (rerunning is safe), or lower concurrency".to_string(),
+                });
             } else if gave_up.attempts > 1 {
                 failure.message = format!("{} (after {} attempts)", failure.message, gave_up.attempts);
             }
@@ -282,13 +287,12 @@ impl Vercel {
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
+        let retryable = status == 408 || status == 429 || status >= 500;
         let text = match response.text().await {
             Ok(text) => text,
-            Err(error) if (200..300).contains(&status) => {
-                // The request was accepted; only the (empty) body broke.
-                let _ = error;
-                String::new()
-            }
+            // The status line arrived: a 2xx was accepted and a 4xx refused,
+            // whatever became of the (short) body.
+            Err(_) if !retryable => String::new(),
             Err(error) => {
                 return Attempt::Retry {
                     error: Failure::transport(format!(
@@ -300,18 +304,24 @@ impl Vercel {
             }
         };
         if (200..300).contains(&status) {
+            // The last request of the rate-limit window: let the others
+            // wait for the reset instead of running into 429s.
+            if let Some(wait) = server_hint(&headers, SystemTime::now())
+                && wait <= self.http.retry.max_delay
+            {
+                self.gate.hold_for(wait);
+            }
             return Attempt::Done(());
         }
         let failure = self.failure(status, &headers, &text);
-        if status == 408 || status == 429 || status >= 500 {
+        if retryable {
             return Attempt::Retry {
                 error: failure,
                 hint: server_hint(&headers, SystemTime::now()).or_else(|| reset_from_body(&text)),
             };
         }
-        if let Some(stop) = self.stop_for(status, &failure, &headers) {
-            let mut guard = self.stop.lock().unwrap_or_else(|e| e.into_inner());
-            guard.get_or_insert(stop);
+        if let Some(stop) = self.stop_for(status, &failure) {
+            self.stop_all(stop);
         }
         Attempt::Fatal(failure)
     }
@@ -345,13 +355,14 @@ impl Vercel {
         }
     }
 
+    /// Ends the batches not sent yet; the first reason given is kept.
+    fn stop_all(&self, stop: Stop) {
+        let mut guard = self.stop.lock().unwrap_or_else(|e| e.into_inner());
+        guard.get_or_insert(stop);
+    }
+
     /// The answers that every other batch would get too.
-    fn stop_for(
-        &self,
-        status: u16,
-        failure: &Failure,
-        headers: &reqwest::header::HeaderMap,
-    ) -> Option<Stop> {
+    fn stop_for(&self, status: u16, failure: &Failure) -> Option<Stop> {
         let team = self
             .team
             .as_ref()
@@ -380,7 +391,6 @@ impl Vercel {
             ),
             _ => return None,
         };
-        let _ = headers;
         Some(Stop {
             reason: format!("{what}: {}", failure.message),
             help,
@@ -433,22 +443,17 @@ fn describe_transport(error: &reqwest::Error) -> String {
     } else {
         "the request failed"
     };
-    // The chain holds hyper's and the OS's words; no header is in it.
-    let mut detail = String::new();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        detail = cause.to_string();
-        source = cause.source();
-    }
-    let url = error
+    // The chain holds hyper's and the OS's words; no header is in it, and
+    // the URL is shown without its query.
+    let origin = error
         .url()
         .map(|u| format!("{}://{}", u.scheme(), u.host_str().unwrap_or("")))
         .unwrap_or_default();
-    if detail.is_empty() {
-        format!("{kind} ({url})")
-    } else {
-        format!("{kind} ({url}): {}", excerpt(&detail))
-    }
+    let detail = match std::error::Error::source(error) {
+        Some(cause) => format!(": {}", error_chain(cause)),
+        None => String::new(),
+    };
+    format!("{kind} ({origin}){detail}")
 }
 
 fn reason_phrase(status: u16) -> &'static str {

@@ -238,18 +238,14 @@ async fn bad_input_exits_2_naming_the_input_and_the_fix_and_sends_nothing() {
                     json!({"ref": "refs/heads/main", "before": "abc", "after": 42}),
                 )
             },
-            &[
-                "`push` event payload",
-                "unexpected shape",
-                "GitHub Actions job",
-            ],
+            &["`push` event payload", "unexpected shape", "set `base`"],
         ),
         case(
             "push event without after",
             |a| {
                 a.event("push", json!({"ref": "refs/heads/main", "before": "1111111111111111111111111111111111111111"}))
             },
-            &["`push` event payload", "lacks", "GitHub Actions job"],
+            &["`push` event payload", "lacks", "set `base`"],
         ),
         case(
             "manual run with nothing to do",

@@ -216,7 +216,7 @@ async fn invalidates_only_after_the_status_that_says_success() {
         states_logged(&ran.stdout),
         ["not created yet", "pending", "in_progress", "success"]
     );
-    assert!(ran.stdout.contains("(6 status checks)"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("(6 GitHub requests)"), "{}", ran.stdout);
 
     assert_eq!(ran.strings("images"), PUSHED);
     assert_eq!(ran.outputs["failed"], "[]");
@@ -272,7 +272,7 @@ async fn a_deployment_not_created_yet_is_waited_for() {
         states_logged(&ran.stdout),
         ["not created yet", "pending", "success"]
     );
-    assert!(ran.stdout.contains("(6 status checks)"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("(6 GitHub requests)"), "{}", ran.stdout);
     let summary = plain(&ran.summary);
     assert!(
         summary.contains("go live at <https://site-7.vercel.app>."),
@@ -570,7 +570,7 @@ async fn deployment_status_success_diffs_against_the_previous_successful_deploym
     );
     assert!(
         summary.contains(&format!(
-            "https://github.com/{OWNER_REPO}/compare/{c1}...{c3}"
+            "https://github.com/{OWNER_REPO}/compare/{c1}..{c3}"
         )),
         "{summary}"
     );
@@ -701,7 +701,7 @@ async fn without_an_earlier_successful_deployment_the_parent_is_the_base() {
     );
     assert!(
         summary.contains(&format!(
-            "https://github.com/{OWNER_REPO}/compare/{c1}...{c2}"
+            "https://github.com/{OWNER_REPO}/compare/{c1}..{c2}"
         )),
         "{summary}"
     );
@@ -746,6 +746,59 @@ async fn a_manual_run_with_images_waits_for_the_deployment_of_github_sha() {
         "{}",
         ran.summary
     );
+}
+
+#[tokio::test]
+async fn a_branch_name_as_head_is_resolved_to_its_commit_before_waiting() {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a");
+    let head = repo.commit("only");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(52, &head, vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = waiting(&github, &vercel, &repo)
+        .args(&["--deployment-timeout", "5"])
+        .input("images", "/images/manual.png")
+        .input("head", "main")
+        .event(
+            "workflow_dispatch",
+            json!({"ref": "refs/heads/main", "inputs": {}}),
+        )
+        .run();
+    ran.assert_code(0);
+    let seen = github.seen();
+    assert!(
+        seen.iter().any(|s| s.path.ends_with("/commits/main")),
+        "{seen:#?}"
+    );
+    let listed = listings(&seen);
+    assert!(
+        listed
+            .iter()
+            .all(|l| query(l).contains(&("sha".to_string(), head.clone()))),
+        "{seen:#?}"
+    );
+    assert_eq!(vercel.images(), ["/images/manual.png"]);
+}
+
+#[tokio::test]
+async fn a_github_hiccup_while_waiting_does_not_end_the_wait() {
+    let (repo, before, after) = pushed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(53, &after, vec!["in_progress", "success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    // The two tree listings go through, then the first poll meets 502s
+    // that outlast its two attempts; the next poll works.
+    github.fail_next_after(2, 502, 2);
+    let ran = waiting(&github, &vercel, &repo)
+        .args(&["--max-attempts", "2", "--retry-initial-delay", "0.01"])
+        .push(&before, &after)
+        .run();
+    ran.assert_code(0);
+    assert!(ran.stdout.contains("status unknown"), "{}", ran.stdout);
+    assert!(!vercel.images().is_empty());
 }
 
 #[tokio::test]

@@ -123,6 +123,13 @@ async fn a_force_push_compares_the_old_tip_with_the_new_one() {
         ran.strings("images"),
         ["/new-only.png", "/old-only.png", "/shared.png"]
     );
+    // A full clone of the new history lacks the old tip: it is fetched.
+    let clone = repo.full_clone();
+    let ran = both_in(&repo, clone.path(), &old_tip, &new_tip, &[]).await;
+    assert_eq!(
+        ran.strings("images"),
+        ["/new-only.png", "/old-only.png", "/shared.png"]
+    );
     // A force push back to an ancestor removes what the old tip added.
     let ran = both(&repo, &old_tip, &root, &[]).await;
     assert_eq!(ran.strings("images"), ["/old-only.png", "/shared.png"]);

@@ -119,6 +119,35 @@ async fn a_429_with_an_http_date_or_a_reset_time_waits_until_then() {
 }
 
 #[tokio::test]
+async fn an_exhausted_rate_limit_window_holds_the_next_requests_until_its_reset() {
+    let vercel = FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(|_, index, _| {
+            let reset = (SystemTime::now() + Duration::from_secs(2))
+                .duration_since(UNIX_EPOCH)
+                .expect("after 1970")
+                .as_secs();
+            let remaining = if index == 0 { "0" } else { "5" };
+            ResponseTemplate::new(200)
+                .insert_header("x-ratelimit-remaining", remaining)
+                .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+        }),
+    )
+    .await;
+    let ran = dispatch(&vercel.url(), &images(16))
+        .input("concurrency", "1")
+        .run();
+    ran.assert_code(0);
+    let times: Vec<_> = vercel.valid().iter().map(|r| r.at).collect();
+    assert_eq!(times.len(), 2);
+    let gap = gaps(&times)[0];
+    assert!(
+        gap >= Duration::from_millis(900),
+        "no 429 needed to slow down: {gap:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_503_then_200_backs_off_and_succeeds() {
     let vercel = FakeVercel::scripted(
         VERCEL_TOKEN,
@@ -369,6 +398,52 @@ async fn a_retry_after_beyond_the_limit_fails_without_waiting() {
 }
 
 #[tokio::test]
+async fn a_long_retry_after_stops_the_other_batches_too() {
+    let vercel = FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(|_, _, _| ResponseTemplate::new(429).insert_header("retry-after", "3600")),
+    )
+    .await;
+    let all = images(20);
+    let ran = dispatch(&vercel.url(), &all)
+        .input("concurrency", "1")
+        .run();
+    ran.assert_code(1);
+    assert_eq!(
+        vercel.valid().len(),
+        1,
+        "the other batches would be refused the same way"
+    );
+    assert_eq!(ran.strings("failed").len(), 20);
+    assert!(ran.summary.contains("Stopped early"), "{}", ran.summary);
+    assert!(
+        ran.stdout
+            .contains("rate limiting this token for the next 3600 s"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[tokio::test]
+async fn a_refusal_whose_body_breaks_off_is_still_not_retried() {
+    let server = RawServer::start(vec![Fault::CutBody(401)]);
+    let all = images(16);
+    let ran = dispatch(&server.url, &all).input("concurrency", "1").run();
+    ran.assert_code(1);
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a 401 stops the run, body or not"
+    );
+    assert_eq!(ran.strings("failed").len(), 16);
+    assert!(
+        ran.stdout.contains("Vercel refused the token (401)"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[tokio::test]
 async fn fail_on_error_false_turns_failures_into_a_warning() {
     let vercel = FakeVercel::scripted(
         VERCEL_TOKEN,
@@ -487,6 +562,24 @@ async fn github_faults_are_retried_or_explained() {
     ran.assert_code(0);
     assert_eq!(github.seen().len(), 3, "one listing retried");
     assert_eq!(vercel.images(), ["/a.png"]);
+
+    // A passing fault that outlasts the retries is not bad input: exit 1.
+    for status in [503, 429] {
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        github.fail_next(status, 100);
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .fast_retries()
+            .args(&["--max-attempts", "2"])
+            .push(&before, &after)
+            .run();
+        ran.assert_code(1);
+        assert!(
+            ran.stdout.contains("rerun the job later"),
+            "{status}: {}",
+            ran.stdout
+        );
+    }
 
     for (status, expected) in [
         (401, "the github-token is not valid"),

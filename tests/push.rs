@@ -79,7 +79,7 @@ async fn a_mixed_push_sends_exactly_the_changed_public_images() {
     );
     assert!(ran.summary.contains("`/photos/my photo é.jpg`"));
     assert!(ran.summary.contains(&format!(
-        "https://github.com/acme/site/compare/{before}...{after}"
+        "https://github.com/acme/site/compare/{before}..{after}"
     )));
     assert!(
         ran.summary

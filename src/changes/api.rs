@@ -10,7 +10,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::{Delta, Detected, EntryKind, Range, Side, classify};
@@ -19,7 +18,7 @@ use crate::select::PublicDirs;
 
 pub type ApiError = GitHubError;
 
-const CONTENTS: &str = "contents: read";
+use crate::github::CONTENTS;
 
 #[derive(Debug, Deserialize)]
 struct Tree {
@@ -43,10 +42,6 @@ struct GitCommit {
 #[derive(Debug, Deserialize)]
 struct ShaRef {
     sha: String,
-}
-
-fn is_full_sha(rev: &str) -> bool {
-    matches!(rev.len(), 40 | 64) && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// One listing of a tree, flattened to `(path, entry)`.
@@ -92,22 +87,10 @@ impl Walker<'_> {
         })
     }
 
-    /// A branch, tag or short sha turned into the full commit sha.
     async fn resolve(&self, rev: &str) -> Result<String, ApiError> {
-        if is_full_sha(rev) {
-            return Ok(rev.to_ascii_lowercase());
-        }
-        #[derive(Deserialize)]
-        struct Commit {
-            sha: String,
-        }
-        let path = format!(
-            "/repos/{}/commits/{}?per_page=1",
-            self.repo,
-            utf8_percent_encode(rev, NON_ALPHANUMERIC)
-        );
-        let commit: Commit = self.github.get(&path, CONTENTS, self.on_retry).await?;
-        Ok(commit.sha)
+        self.github
+            .resolve_commit(self.repo, rev, self.on_retry)
+            .await
     }
 
     async fn first_parent(&self, sha: &str) -> Result<Option<String>, ApiError> {
@@ -248,10 +231,16 @@ pub async fn detect(
         }
     }
     if !pruned.is_empty() {
+        let shown: Vec<&str> = pruned.iter().take(20).map(String::as_str).collect();
+        let more = if pruned.len() > shown.len() {
+            ", ..."
+        } else {
+            ""
+        };
         notes.push(format!(
-            "{} changed folder(s) outside the public dirs were not listed, so changed images there are not reported as skipped: {}",
+            "{} changed folder(s) outside the public dirs were not listed, so changed images there are not reported as skipped: {}{more}",
             pruned.len(),
-            pruned.join(", ")
+            shown.join(", ")
         ));
     }
     Ok(Detected {
@@ -314,12 +303,5 @@ mod tests {
                 ("app/public/d.png", false, true),
             ]
         );
-    }
-
-    #[test]
-    fn only_full_hex_shas_skip_resolution() {
-        assert!(is_full_sha(&"a".repeat(40)));
-        assert!(!is_full_sha("main"));
-        assert!(!is_full_sha("abc123"));
     }
 }

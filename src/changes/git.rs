@@ -12,7 +12,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{Delta, Detected, EntryKind, Range, Side, classify};
+use super::{Delta, Detected, EntryKind, Range, Side, classify, is_full_sha};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
@@ -52,7 +52,7 @@ impl GitError {
                 "set `fetch-depth: 0` (or `fetch-depth: 2` when pushes hold one commit) on actions/checkout, or use `diff-source: api`".to_string()
             }
             GitError::MissingCommit { sha, .. } => {
-                format!("run `git fetch origin {sha}` first, or use `--diff-source api`")
+                format!("check that `origin` has commit {sha} (run `git fetch origin {sha}`), or use `--diff-source api`")
             }
             GitError::Failed { .. } => {
                 "run the same git command in the repository to see what is wrong".to_string()
@@ -139,15 +139,15 @@ impl Repo {
     /// The full sha of a revision, fetching it first when this is a shallow
     /// clone that lacks it.
     pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
-        let looks_like_sha = rev.len() >= 40 && rev.bytes().all(|b| b.is_ascii_hexdigit());
-        if looks_like_sha && !self.has_commit(rev) {
+        if is_full_sha(rev) && !self.has_commit(rev) {
             self.fetch(rev)?;
         }
+        // The config refuses revisions that start with `-`, so no
+        // `--end-of-options` (which git before 2.31 would not know) is needed.
         let output = self.run([
             "rev-parse",
             "--verify",
             "--quiet",
-            "--end-of-options",
             &format!("{rev}^{{commit}}"),
         ])?;
         if !output.status.success() {
@@ -159,34 +159,28 @@ impl Repo {
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
     }
 
-    /// Fetches one commit with its tree, as actions/checkout's shallow clones
-    /// need. A full clone is never made shallow behind its owner's back.
+    /// Fetches a commit the clone lacks: after a force push even a full
+    /// clone has no ref to the old tip. A shallow clone (actions/checkout's
+    /// default) gets the commit alone (`--depth=1`); a full clone is never
+    /// made shallow behind its owner's back, so it fetches normally.
     fn fetch(&self, sha: &str) -> Result<(), GitError> {
-        if !self.is_shallow() {
-            return Err(GitError::MissingCommit {
-                sha: sha.to_string(),
-                kind: "clone",
-                reason: "the clone is not shallow, so it is not fetched automatically".to_string(),
-            });
+        let shallow = self.is_shallow();
+        let mut args = vec!["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"];
+        if shallow {
+            args.push("--depth=1");
         }
-        let output = self.run([
-            "fetch",
-            "--quiet",
-            "--no-tags",
-            "--no-write-fetch-head",
-            "--depth=1",
-            "origin",
-            sha,
-        ])?;
+        args.extend(["origin", sha]);
+        let output = self.run(&args)?;
         if output.status.success() && self.has_commit(sha) {
             return Ok(());
         }
         Err(GitError::MissingCommit {
             sha: sha.to_string(),
-            kind: "shallow clone",
+            kind: if shallow { "shallow clone" } else { "clone" },
             reason: format!(
-                "`git fetch --depth=1 origin {sha}` did not bring it: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
+                "`git {}` did not bring it: {}",
+                args.join(" "),
+                crate::untrusted::excerpt(&String::from_utf8_lossy(&output.stderr))
             ),
         })
     }
@@ -217,9 +211,10 @@ impl Repo {
             "--no-commit-id",
             "--no-ext-diff",
         ];
+        // Both are full shas from `resolve`, never options.
         match base {
-            Some(base) => args.extend(["--end-of-options", base, head]),
-            None => args.extend(["--root", "--end-of-options", head]),
+            Some(base) => args.extend([base, head]),
+            None => args.extend(["--root", head]),
         }
         let raw = self.output(&args)?;
         parse_raw(&raw)

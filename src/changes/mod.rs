@@ -156,6 +156,11 @@ fn single(delta: Delta) -> Option<Change> {
     })
 }
 
+/// A full commit id: 40 hex digits (SHA-1) or 64 (SHA-256).
+pub fn is_full_sha(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The commits to compare.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Range {

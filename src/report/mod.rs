@@ -5,21 +5,26 @@
 pub mod markdown;
 pub mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::config::Mode;
-use crate::select::{Selection, Skip, Source};
+use crate::select::{Selection, Skip, SkipKind, Source};
 use crate::vercel::{Sent, Stop};
+
+/// The first 7 digits of a commit sha, as GitHub shows them.
+pub fn short_sha(sha: &str) -> String {
+    sha.chars().take(7).collect()
+}
 
 /// The result of one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Listed first: these need attention.
     Failed(String),
-    Skipped(String),
+    Skipped(SkipKind, String),
     Invalidated,
     /// Dry run.
     WouldInvalidate,
@@ -37,7 +42,7 @@ impl Outcome {
     fn rank(&self) -> u8 {
         match self {
             Outcome::Failed(_) => 0,
-            Outcome::Skipped(_) => 1,
+            Outcome::Skipped(..) => 1,
             Outcome::Invalidated | Outcome::WouldInvalidate => 2,
         }
     }
@@ -113,13 +118,20 @@ impl Report {
                     .collect()
             })
             .unwrap_or_default();
+        let done: HashSet<&str> = sent
+            .map(|s| s.done.iter().map(String::as_str).collect())
+            .unwrap_or_default();
         for target in &selection.targets {
+            let path = target.public_path.as_str();
             let outcome = match (sent, unsent) {
                 (_, Some(reason)) => Outcome::Failed(format!("not sent: {reason}")),
                 (None, None) => Outcome::WouldInvalidate,
-                (Some(_), None) => match failures.get(target.public_path.as_str()) {
-                    Some(reason) => Outcome::Failed(reason.clone()),
-                    None => Outcome::Invalidated,
+                // Invalidated only on Vercel's word: a path in neither list
+                // is a failure, not a success by default.
+                (Some(_), None) => match (failures.get(path), done.contains(path)) {
+                    (Some(reason), _) => Outcome::Failed(reason.clone()),
+                    (None, true) => Outcome::Invalidated,
+                    (None, false) => Outcome::Failed("no answer was recorded for it".to_string()),
                 },
             };
             self.rows.push(Row {
@@ -131,11 +143,12 @@ impl Report {
         for Skip {
             source,
             public_path,
+            kind,
             reason,
         } in &selection.skipped
         {
             self.rows.push(Row {
-                outcome: Outcome::Skipped(reason.clone()),
+                outcome: Outcome::Skipped(*kind, reason.clone()),
                 public_path: public_path.clone(),
                 sources: vec![source.clone()],
             });
@@ -158,7 +171,7 @@ impl Report {
         };
         for row in &mut self.rows {
             match &mut row.outcome {
-                Outcome::Failed(reason) | Outcome::Skipped(reason) => clean(reason),
+                Outcome::Failed(reason) | Outcome::Skipped(_, reason) => clean(reason),
                 Outcome::Invalidated | Outcome::WouldInvalidate => {}
             }
             if let Some(path) = &mut row.public_path {
@@ -200,7 +213,7 @@ impl Report {
         self.rows
             .iter()
             .filter_map(|row| match &row.outcome {
-                Outcome::Skipped(reason) => Some((
+                Outcome::Skipped(_, reason) => Some((
                     row.sources
                         .first()
                         .map(|s| s.repo_path.as_str())
@@ -241,14 +254,15 @@ impl Report {
     pub fn compare_link(&self) -> Option<(String, String)> {
         let repository = self.repository.as_ref()?;
         let head = self.head.as_ref()?;
-        let short = |sha: &str| sha.chars().take(7).collect::<String>();
+        // Two dots: the trees compared, not the changes since the merge
+        // base, which after a force push would show other files.
         Some(match &self.base {
             Some(base) => (
-                format!("{}...{}", short(base), short(head)),
-                format!("{}/{repository}/compare/{base}...{head}", self.server_url),
+                format!("{}..{}", short_sha(base), short_sha(head)),
+                format!("{}/{repository}/compare/{base}..{head}", self.server_url),
             ),
             None => (
-                short(head),
+                short_sha(head),
                 format!("{}/{repository}/commit/{head}", self.server_url),
             ),
         })
@@ -289,6 +303,7 @@ pub(crate) mod tests {
             skipped: vec![Skip {
                 source: source("src/c.png", Role::Added),
                 public_path: None,
+                kind: SkipKind::OutsidePublicDirs,
                 reason: "outside the public dir `public`".into(),
             }],
             ignored: 2,
@@ -335,6 +350,18 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_path_vercel_never_answered_for_is_a_failure() {
+        let mut report = Report::default();
+        let sent = Sent {
+            done: vec!["/a.png".into()],
+            ..Sent::default()
+        };
+        report.record(&sample_selection(), Some(&sent), None);
+        assert_eq!(report.invalidated(), ["/a.png"]);
+        assert_eq!(report.failed(), ["/b.png"]);
+    }
+
+    #[test]
     fn a_dry_run_reports_what_would_be_sent_and_unsent_batches_fail() {
         let mut dry = Report::default();
         dry.record(&sample_selection(), None, None);
@@ -375,11 +402,11 @@ pub(crate) mod tests {
             ..Report::default()
         };
         let (label, url) = report.compare_link().expect("a link");
-        assert_eq!(label, "aaaaaaa...bbbbbbb");
+        assert_eq!(label, "aaaaaaa..bbbbbbb");
         assert_eq!(
             url,
             format!(
-                "https://github.com/o/r/compare/{}...{}",
+                "https://github.com/o/r/compare/{}..{}",
                 "a".repeat(40),
                 "b".repeat(40)
             )

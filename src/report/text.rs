@@ -2,9 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::{Outcome, Report};
+use super::{Outcome, Report, short_sha};
 use crate::actions::one_line;
-use crate::select::Role;
 
 impl Report {
     pub fn text(&self) -> String {
@@ -27,15 +26,16 @@ impl Report {
             facts.push(format!("project {}", one_line(project)));
         }
         if let Some(head) = &self.head {
-            let short = |sha: &str| sha.chars().take(12).collect::<String>();
             facts.push(match &self.base {
-                Some(base) => format!("{}..{}", short(base), short(head)),
-                None => format!("{} (all files)", short(head)),
+                Some(base) => format!("{}..{}", short_sha(base), short_sha(head)),
+                None => format!("{} (all files)", short_sha(head)),
             });
         }
         let _ = writeln!(out, "  {}", facts.join(", "));
         if let Some(problem) = &self.problem {
-            let _ = writeln!(out, "  error: {}", one_line(&problem.message));
+            for line in problem.message.lines() {
+                let _ = writeln!(out, "  error: {}", one_line(line.trim()));
+            }
             for help in &problem.help {
                 let _ = writeln!(out, "  help: {}", one_line(help));
             }
@@ -56,7 +56,7 @@ impl Report {
         for row in &self.rows {
             let (label, reason) = match &row.outcome {
                 Outcome::Failed(reason) => ("failed ", Some(reason)),
-                Outcome::Skipped(reason) => ("skipped", Some(reason)),
+                Outcome::Skipped(_, reason) => ("skipped", Some(reason)),
                 Outcome::Invalidated => ("done   ", None),
                 Outcome::WouldInvalidate => ("send   ", None),
             };
@@ -68,14 +68,7 @@ impl Report {
             let sources: Vec<String> = row
                 .sources
                 .iter()
-                .map(|s| match &s.role {
-                    Role::Listed => "listed in images".to_string(),
-                    role => format!(
-                        "{} ({})",
-                        one_line(&s.repo_path),
-                        one_line(&role.describe())
-                    ),
-                })
+                .map(|s| one_line(&s.describe()).into_owned())
                 .collect();
             let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
             if let Some(reason) = reason {
@@ -113,7 +106,7 @@ mod tests {
             text.starts_with("Dry run: 2 images would be invalidated\n"),
             "{text}"
         );
-        assert!(text.contains("aaaaaaaaaaaa..bbbbbbbbbbbb"));
+        assert!(text.contains("aaaaaaa..bbbbbbb"));
         assert!(
             text.contains("  send     /a.png  <- public/a.png (modified)\n"),
             "{text}"

@@ -128,6 +128,27 @@ impl GitRepo {
         self.git(&["checkout", "-q", "-B", branch, at]);
     }
 
+    /// A full clone of branch `main` only, with this repository as `origin`:
+    /// commits reachable from other branches are not in it.
+    pub fn full_clone(&self) -> TempDir {
+        self.git(&["config", "uploadpack.allowAnySHA1InWant", "true"]);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("file://{}", self.path().display());
+        git_in(
+            dir.path(),
+            &[
+                "clone",
+                "-q",
+                "--single-branch",
+                "--branch",
+                "main",
+                &url,
+                ".",
+            ],
+        );
+        dir
+    }
+
     /// A shallow clone (depth 1) of this repository at `commit`, as
     /// actions/checkout makes, with this repository as `origin`. Like
     /// GitHub, the origin serves any commit it has by sha.

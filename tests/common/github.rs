@@ -49,8 +49,10 @@ struct State {
     status_urls: std::collections::HashMap<u64, String>,
     /// Answer every deployments request with this status instead.
     deployments_status: Option<u16>,
-    /// Answer every request with this status instead (for 401/403/5xx tests).
+    /// Answer requests with this status instead (for 401/403/5xx tests):
+    /// (status, how many, after how many requests).
     status_override: Option<(u16, usize)>,
+    override_after: usize,
 }
 
 #[derive(Clone)]
@@ -263,8 +265,11 @@ impl Respond for Responder {
                 authorization: authorization.clone(),
                 at: Instant::now(),
             });
+            let seen = state.seen.len();
+            let after = state.override_after;
             if let Some((status, remaining)) = state.status_override.as_mut()
                 && *remaining > 0
+                && seen > after
             {
                 *remaining -= 1;
                 return ResponseTemplate::new(*status)
@@ -377,7 +382,15 @@ impl FakeGitHub {
 
     /// The next `count` requests get `status`, whatever they ask.
     pub fn fail_next(&self, status: u16, count: usize) {
-        self.state.lock().expect("state").status_override = Some((status, count));
+        self.fail_next_after(0, status, count);
+    }
+
+    /// After `served` requests are answered normally, the next `count`
+    /// get `status`.
+    pub fn fail_next_after(&self, served: usize, status: u16, count: usize) {
+        let mut state = self.state.lock().expect("state");
+        state.status_override = Some((status, count));
+        state.override_after = served;
     }
 }
 

@@ -15,6 +15,9 @@ pub enum Fault {
     Reset,
     /// Stop in the middle of the headers and close.
     Truncated,
+    /// A complete status line and headers announcing 100 bytes of body,
+    /// 5 bytes of it, then close.
+    CutBody(u16),
     /// Wait, then answer 200.
     Slow(Duration),
     /// Answer with this status and body.
@@ -95,6 +98,13 @@ impl RawServer {
                         }
                         Fault::Truncated => {
                             let _ = stream.write_all(b"HTTP/1.1 200 OK\r\ncontent-le");
+                            let _ = stream.flush();
+                        }
+                        Fault::CutBody(status) => {
+                            let head = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: 100\r\nconnection: close\r\n\r\n{{\"er"
+                            );
+                            let _ = stream.write_all(head.as_bytes());
                             let _ = stream.flush();
                         }
                         Fault::Slow(wait) => {

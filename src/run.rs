@@ -1,0 +1,504 @@
+//! The run, stage by stage: what to compare (event), what changed
+//! (changes), which public paths (select), wait until live (deploy), send
+//! (vercel). Each stage logs in its own group and returns a value; the
+//! report is filled from those values. Once a selection exists it is
+//! recorded exactly once, whatever happens after, so every changed image
+//! ends in `images`, `failed` or `skipped`.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::path::PathBuf;
+
+use crate::actions::Log;
+use crate::changes::{self, ChangesError, Detected, Range};
+use crate::config::{Config, DiffSource};
+use crate::deploy::{self, DeployError, Deployments};
+use crate::error::{Error, InputError, InputErrors};
+use crate::event::{self, Base, Compare, Plan, Trigger};
+use crate::github::{GitHub, RetryNote};
+use crate::report::{DeploymentNote, Report, short_sha};
+use crate::select::{Rules, Selection};
+use crate::vercel::{self, Progress, Sent, Vercel};
+
+/// Why the selected images were not sent, and the error that ends the run.
+struct Undelivered {
+    reason: String,
+    error: Error,
+}
+
+impl Undelivered {
+    fn new(reason: impl Into<String>, error: impl Into<Error>) -> Self {
+        Self {
+            reason: reason.into(),
+            error: error.into(),
+        }
+    }
+}
+
+struct Stages<'a, W: Write> {
+    config: &'a Config,
+    log: &'a RefCell<Log<W>>,
+    github: Option<GitHub>,
+    repository: String,
+    on_retry: &'a dyn Fn(RetryNote),
+}
+
+/// Everything between a valid config and the finished report.
+pub(crate) async fn execute<W: Write>(
+    config: &Config,
+    log: &RefCell<Log<W>>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    describe_config(config, &mut log.borrow_mut());
+    let trigger = event::load(
+        config.runner.event_name.as_deref(),
+        config.runner.event_path.as_deref(),
+    )?;
+    let (compare, images, deployment_url) = match event::plan(&trigger, config)? {
+        Plan::Nothing(reason) => {
+            log.borrow_mut().text(&format!("Nothing to do: {reason}"));
+            report.nothing = Some(reason);
+            return Ok(());
+        }
+        Plan::Work {
+            compare,
+            images,
+            deployment_url,
+        } => (compare, images, deployment_url),
+    };
+    if matches!(trigger, Trigger::Push { forced: true, .. }) {
+        report
+            .notes
+            .push("a force push: the old tip was compared with the new one".to_string());
+    }
+    let from_deployment = matches!(trigger, Trigger::DeploymentStatus { .. });
+    if from_deployment {
+        report.deployment = Some(DeploymentNote {
+            url: deployment_url,
+            waited: None,
+        });
+    }
+
+    let on_retry = |note: RetryNote| {
+        log.borrow_mut().text(&format!(
+            "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
+            note.path,
+            note.attempt,
+            note.reason,
+            note.wait.as_secs_f64()
+        ));
+    };
+    let needs_github =
+        config.diff_source == DiffSource::Api || config.wait_for_deployment || from_deployment;
+    let github = match (&config.github_token, needs_github) {
+        (Some(token), true) => Some(
+            GitHub::new(&config.github_api_url, token, &config.http).map_err(ChangesError::from)?,
+        ),
+        _ => None,
+    };
+    let stages = Stages {
+        config,
+        log,
+        github,
+        repository: config.runner.repository.clone().unwrap_or_default(),
+        on_retry: &on_retry,
+    };
+
+    let detected = match compare {
+        None => Detected::default(),
+        Some(compare) => {
+            let range = stages.range(compare, report).await?;
+            stages.detect(&range).await?
+        }
+    };
+    report.base = detected.base.clone();
+    report.head = (!detected.head.is_empty()).then(|| detected.head.clone());
+    report.notes.extend(detected.notes.iter().cloned());
+
+    let selection = stages.select(&detected, &images);
+    if selection.targets.is_empty() {
+        report.record(&selection, None, None);
+        return Ok(());
+    }
+    match stages
+        .deliver(&detected, &selection, from_deployment, report)
+        .await
+    {
+        Ok(sent) => {
+            report.record(&selection, sent.as_ref(), None);
+            Ok(())
+        }
+        Err(Undelivered { reason, error }) => {
+            report.record(&selection, None, Some(&reason));
+            Err(error)
+        }
+    }
+}
+
+fn missing_github_token(what: &str) -> InputErrors {
+    InputErrors(vec![InputError::new(
+        "github-token",
+        format!("{what} needs a GitHub token and none was given"),
+        "pass `github-token: ${{ github.token }}`",
+    )])
+}
+
+impl<W: Write> Stages<'_, W> {
+    fn github(&self, what: &str) -> Result<&GitHub, InputErrors> {
+        self.github
+            .as_ref()
+            .ok_or_else(|| missing_github_token(what))
+    }
+
+    fn deployments<'g>(&'g self, github: &'g GitHub) -> Deployments<'g> {
+        Deployments {
+            github,
+            repo: &self.repository,
+            on_retry: self.on_retry,
+        }
+    }
+
+    /// The commits to compare; for a `deployment_status` run, the previous
+    /// successful deployment's commit is looked up.
+    async fn range(&self, compare: Compare, report: &mut Report) -> Result<Range, Error> {
+        let base = match compare.base {
+            Base::Commit(base) => Some(base),
+            Base::FirstParent => None,
+            Base::PreviousDeployment {
+                environment,
+                deployment_id,
+            } => {
+                let github = self.github("deployment_status")?;
+                let previous = self
+                    .deployments(github)
+                    .previous_success(&environment, deployment_id, &compare.head)
+                    .await
+                    .map_err(DeployError::from)?;
+                if previous.is_none() {
+                    report.notes.push(format!(
+                        "no earlier successful deployment to `{environment}` was found, so the deployed commit was compared with its parent"
+                    ));
+                }
+                previous
+            }
+        };
+        Ok(Range {
+            base,
+            head: compare.head,
+        })
+    }
+
+    async fn detect(&self, range: &Range) -> Result<Detected, ChangesError> {
+        let config = self.config;
+        let base = range
+            .base
+            .as_deref()
+            .map(short_sha)
+            .unwrap_or_else(|| "parent".to_string());
+        self.log.borrow_mut().group(&format!(
+            "Changes {base}..{} ({})",
+            short_sha(&range.head),
+            config.diff_source.as_str()
+        ));
+        let result = match (config.diff_source, &self.github) {
+            (DiffSource::Api, Some(github)) => {
+                let before = github.requests();
+                changes::api::detect(
+                    github,
+                    &self.repository,
+                    range,
+                    &config.public_dirs,
+                    self.on_retry,
+                )
+                .await
+                .map(|mut detected| {
+                    detected.api_requests = github.requests() - before;
+                    detected
+                })
+                .map_err(ChangesError::from)
+            }
+            _ => {
+                let dir: PathBuf = config
+                    .runner
+                    .workspace
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("."));
+                changes::git::detect(&dir, range).map_err(ChangesError::from)
+            }
+        };
+        let mut log = self.log.borrow_mut();
+        match &result {
+            Ok(detected) => {
+                for change in &detected.changes {
+                    let old = change
+                        .old_path
+                        .as_ref()
+                        .map(|old| format!("{old} -> "))
+                        .unwrap_or_default();
+                    log.text(&format!("{:<9} {old}{}", change.kind.as_str(), change.path));
+                }
+                let requests = if config.diff_source == DiffSource::Api {
+                    format!(" ({} GitHub requests)", detected.api_requests)
+                } else {
+                    String::new()
+                };
+                log.text(&format!(
+                    "{} changed file(s) between {} and {}{requests}",
+                    detected.changes.len(),
+                    detected
+                        .base
+                        .as_deref()
+                        .map(short_sha)
+                        .unwrap_or_else(|| "the empty tree".to_string()),
+                    short_sha(&detected.head)
+                ));
+            }
+            Err(error) => log.text(&format!("could not list the changes: {error}")),
+        }
+        log.end_group();
+        result
+    }
+
+    fn select(&self, detected: &Detected, images: &[String]) -> Selection {
+        let config = self.config;
+        let rules = Rules {
+            include: &config.include,
+            exclude: &config.exclude,
+            change_types: &config.change_types,
+            public_dirs: &config.public_dirs,
+            url_prefix: &config.url_prefix,
+        };
+        let selection = rules.select(&detected.changes, images);
+        let mut log = self.log.borrow_mut();
+        log.group(&format!(
+            "Images: {} to send, {} skipped",
+            selection.targets.len(),
+            selection.skipped.len()
+        ));
+        for target in &selection.targets {
+            let sources: Vec<String> = target.sources.iter().map(|s| s.describe()).collect();
+            log.text(&format!(
+                "send  {}  <- {}",
+                target.public_path,
+                sources.join(", ")
+            ));
+        }
+        for skip in &selection.skipped {
+            log.text(&format!("skip  {}: {}", skip.source.repo_path, skip.reason));
+        }
+        log.end_group();
+        selection
+    }
+
+    /// Waits for the deployment when asked to, then sends (or, in a dry
+    /// run, does not). `Ok(None)`: a dry run.
+    async fn deliver(
+        &self,
+        detected: &Detected,
+        selection: &Selection,
+        from_deployment: bool,
+        report: &mut Report,
+    ) -> Result<Option<Sent>, Undelivered> {
+        let config = self.config;
+        if config.wait_for_deployment && !from_deployment {
+            report.deployment = Some(self.wait(detected).await?);
+        }
+        if config.dry_run {
+            self.log.borrow_mut().text(&format!(
+                "Dry run: {} image(s) would be sent in {} request(s); nothing was sent",
+                selection.targets.len(),
+                selection.targets.len().div_ceil(vercel::BATCH_SIZE)
+            ));
+            return Ok(None);
+        }
+        self.send(selection).await.map(Some)
+    }
+
+    /// Waits until the deployment of the compared head (or, for a run with
+    /// only `images`, of `head` or `GITHUB_SHA`) is live.
+    async fn wait(&self, detected: &Detected) -> Result<DeploymentNote, Undelivered> {
+        let config = self.config;
+        let not_waited = "the deployment's status could not be read, so no image was invalidated";
+        let github = self
+            .github("wait-for-deployment")
+            .map_err(|e| Undelivered::new(not_waited, e))?;
+        let head = if detected.head.is_empty() {
+            config.head.clone().or_else(|| config.runner.sha.clone())
+        } else {
+            Some(detected.head.clone())
+        };
+        let Some(head) = head else {
+            return Err(Undelivered::new(
+                "no commit to wait for, so no image was invalidated",
+                InputErrors(vec![InputError::new(
+                    "head",
+                    "wait-for-deployment needs the commit whose deployment to wait for, and neither head nor GITHUB_SHA is set",
+                    "pass `head` (the commit sha), or run without wait-for-deployment",
+                )]),
+            ));
+        };
+        // Deployments are recorded by full sha: a branch name matches none.
+        let head = github
+            .resolve_commit(&self.repository, &head, self.on_retry)
+            .await
+            .map_err(|e| Undelivered::new(not_waited, DeployError::from(e)))?;
+        self.log.borrow_mut().group(&format!(
+            "Waiting for the deployment of {} to {}",
+            short_sha(&head),
+            config.deployment_environment
+        ));
+        let started = std::time::Instant::now();
+        let waited = self
+            .deployments(github)
+            .wait_until_live(
+                &head,
+                &config.deployment_environment,
+                config.deployment_timeout,
+                &config.polling,
+                &|state| {
+                    self.log.borrow_mut().text(&format!(
+                        "{:>6.1}s  deployment: {state}",
+                        started.elapsed().as_secs_f64()
+                    ))
+                },
+            )
+            .await;
+        self.log.borrow_mut().end_group();
+        match waited {
+            Ok(live) => {
+                self.log.borrow_mut().text(&format!(
+                    "The deployment is live after {} ({} GitHub requests)",
+                    deploy::format_wait(live.waited),
+                    live.requests
+                ));
+                Ok(DeploymentNote {
+                    url: live.url,
+                    waited: Some(live.waited),
+                })
+            }
+            Err(error) => {
+                let reason = match &error {
+                    DeployError::Failed { state, .. } => {
+                        format!("the deployment failed (`{state}`), so no image was invalidated")
+                    }
+                    DeployError::TimedOut { .. } => {
+                        "waiting for the deployment timed out, so no image was invalidated"
+                            .to_string()
+                    }
+                    DeployError::GitHub(_) => not_waited.to_string(),
+                };
+                Err(Undelivered::new(reason, error))
+            }
+        }
+    }
+
+    async fn send(&self, selection: &Selection) -> Result<Sent, Undelivered> {
+        let config = self.config;
+        let (Some(token), Some(project)) = (&config.vercel_token, &config.project) else {
+            // The config requires both outside a dry run.
+            return Err(Undelivered::new(
+                "no Vercel token or project",
+                InputErrors(vec![InputError::new(
+                    "vercel-token",
+                    "a Vercel token and a project are needed to send",
+                    "set vercel-token and project, or dry-run: true",
+                )]),
+            ));
+        };
+        let client = Vercel::new(config, token, project)
+            .map_err(|e| Undelivered::new("the Vercel client could not be set up", e))?;
+        let paths: Vec<String> = selection
+            .targets
+            .iter()
+            .map(|t| t.public_path.clone())
+            .collect();
+        let batches = paths.len().div_ceil(vercel::BATCH_SIZE);
+        self.log.borrow_mut().group(&format!(
+            "Sending {} image(s) to Vercel in {batches} request(s), {} at a time",
+            paths.len(),
+            config.concurrency.min(batches)
+        ));
+        let progress = |event: Progress<'_>| {
+            let mut log = self.log.borrow_mut();
+            match event {
+                Progress::Retrying {
+                    batch,
+                    attempt,
+                    failure,
+                    wait,
+                } => log.text(&format!(
+                    "request {}/{batches}: attempt {attempt} failed ({}); retrying in {:.1}s",
+                    batch + 1,
+                    failure.describe(),
+                    wait.as_secs_f64()
+                )),
+                Progress::Finished {
+                    batch,
+                    paths,
+                    result,
+                } => {
+                    let outcome = match result {
+                        Ok(1) => "done".to_string(),
+                        Ok(attempts) => format!("done after {attempts} attempts"),
+                        Err(failure) => format!("FAILED: {}", failure.describe()),
+                    };
+                    log.text(&format!(
+                        "request {}/{batches}: {} image(s): {outcome}",
+                        batch + 1,
+                        paths.len()
+                    ));
+                    for path in paths {
+                        log.debug(&format!("  {path}"));
+                    }
+                }
+            }
+        };
+        let sent = client.send(&paths, config.concurrency, &progress).await;
+        self.log.borrow_mut().end_group();
+        Ok(sent)
+    }
+}
+
+fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
+    log.group("Configuration");
+    let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
+    let set = |present: bool| if present { "set" } else { "not set" };
+    log.text(&format!(
+        "project: {}, team-id: {}, team-slug: {}",
+        or_none(&config.project),
+        or_none(&config.team_id),
+        or_none(&config.team_slug)
+    ));
+    log.text(&format!(
+        "mode: {}, dry-run: {}, concurrency: {}, fail-on-error: {}",
+        config.mode.as_str(),
+        config.dry_run,
+        config.concurrency,
+        config.fail_on_error
+    ));
+    let exclude = if config.exclude.is_empty() {
+        "-".to_string()
+    } else {
+        config.exclude.patterns().join(" | ")
+    };
+    log.text(&format!(
+        "include: {}; exclude: {exclude}",
+        config.include.patterns().join(" | ")
+    ));
+    log.text(&format!(
+        "public-dir: {} -> url-prefix: {}",
+        config.public_dirs.describe(),
+        config.url_prefix.as_str()
+    ));
+    log.text(&format!(
+        "diff-source: {}, vercel-api-url: {}",
+        config.diff_source.as_str(),
+        config.vercel_api_url
+    ));
+    log.text(&format!(
+        "vercel-token: {}, github-token: {}",
+        set(config.vercel_token.is_some()),
+        set(config.github_token.is_some())
+    ));
+    log.end_group();
+}
