@@ -21,11 +21,7 @@ fn case(
 
 #[tokio::test]
 async fn bad_input_exits_2_naming_the_input_and_the_fix_and_sends_nothing() {
-    let repo = GitRepo::new();
-    repo.write("public/a.png", "1");
-    let before = repo.commit("one");
-    repo.write("public/a.png", "2");
-    let after = repo.commit("two");
+    let (repo, before, after) = GitRepo::one_image_changed();
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
     let vercel = FakeVercel::start(VERCEL_TOKEN).await;
     let long_path = format!("/{}.png", "x".repeat(8200));

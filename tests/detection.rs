@@ -303,11 +303,7 @@ async fn a_shallow_checkout_fetches_the_missing_base_commit() {
 
 #[tokio::test]
 async fn a_shallow_checkout_that_cannot_fetch_says_how_to_fix_the_checkout() {
-    let repo = GitRepo::new();
-    repo.write("public/a.png", "1");
-    let before = repo.commit("one");
-    repo.write("public/a.png", "2");
-    let after = repo.commit("two");
+    let (repo, before, after) = GitRepo::one_image_changed();
     let checkout = repo.shallow_clone(&after);
     common::git::git_in(
         checkout.path(),
@@ -339,11 +335,7 @@ async fn a_workspace_owned_by_another_user_is_still_read() {
         eprintln!("skipped: changing a file's owner needs root");
         return;
     }
-    let repo = GitRepo::new();
-    repo.write("public/a.png", "1");
-    let before = repo.commit("one");
-    repo.write("public/a.png", "2");
-    let after = repo.commit("two");
+    let (repo, before, after) = GitRepo::one_image_changed();
     let status = std::process::Command::new("chown")
         .args(["-R", "65534:65534"])
         .arg(repo.path())

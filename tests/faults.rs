@@ -545,11 +545,7 @@ async fn a_rerun_sends_the_same_requests_and_succeeds_again() {
 
 #[tokio::test]
 async fn github_faults_are_retried_or_explained() {
-    let repo = GitRepo::new();
-    repo.write("public/a.png", "1");
-    let before = repo.commit("one");
-    repo.write("public/a.png", "2");
-    let after = repo.commit("two");
+    let (repo, before, after) = GitRepo::one_image_changed();
     let vercel = FakeVercel::start(VERCEL_TOKEN).await;
 
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;

@@ -129,11 +129,7 @@ async fn twenty_images_go_as_eight_eight_and_four() {
 
 #[tokio::test]
 async fn team_id_and_slug_are_sent_and_delete_mode_uses_its_endpoint() {
-    let repo = GitRepo::new();
-    repo.write("public/a.png", "1");
-    let before = repo.commit("first");
-    repo.write("public/a.png", "2");
-    let after = repo.commit("second");
+    let (repo, before, after) = GitRepo::one_image_changed();
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
     let vercel = FakeVercel::start(VERCEL_TOKEN).await;
 

@@ -109,11 +109,7 @@ async fn hostile_names_are_invalidated_under_their_real_paths_and_start_nothing(
 
 #[tokio::test]
 async fn tokens_stay_out_of_every_output_even_when_an_api_echoes_them() {
-    let repo = GitRepo::new();
-    repo.write("public/a.png", "1");
-    let before = repo.commit("one");
-    repo.write("public/a.png", "2");
-    let after = repo.commit("two");
+    let (repo, before, after) = GitRepo::one_image_changed();
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
     // A proxy that quotes the Authorization header back in its error.
     let vercel = FakeVercel::scripted(

@@ -41,6 +41,17 @@ impl GitRepo {
         Self { dir }
     }
 
+    /// The smallest interesting history: `public/a.png` added, then
+    /// modified. Returns the repository and the two commits.
+    pub fn one_image_changed() -> (Self, String, String) {
+        let repo = Self::new();
+        repo.write("public/a.png", "1");
+        let before = repo.commit("one");
+        repo.write("public/a.png", "2");
+        let after = repo.commit("two");
+        (repo, before, after)
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
