@@ -304,7 +304,8 @@ impl<W: Write> Stages<'_, W> {
             report.deployment = Some(self.wait(detected).await?);
         }
         if config.dry_run {
-            self.log.borrow_mut().text(&format!(
+            // Detail: on a terminal the report's headline says the same.
+            self.log.borrow_mut().debug(&format!(
                 "Dry run: {} image(s) would be sent in {} request(s); nothing was sent",
                 selection.targets.len(),
                 selection.targets.len().div_ceil(vercel::BATCH_SIZE)
