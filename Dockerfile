@@ -30,13 +30,25 @@ RUN mkdir src \
 
 # COPY keeps the files' own modification times, older than the stand-in build,
 # so cargo would take the stand-in for up to date: touch the crate roots.
-# The binary must be static (no PT_INTERP) to run in distroless static.
+# The binary must be static (no PT_INTERP) to run in distroless static, and
+# built for the platform being built: a base digest that is not a multi-arch
+# index would otherwise give an amd64 binary in the arm64 image.
+ARG TARGETARCH
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \
  && readelf --program-headers target/release/vercel-image-invalidate > /tmp/headers \
  && if grep -q INTERP /tmp/headers; then \
       echo 'vercel-image-invalidate is dynamically linked' >&2; exit 1; \
+    fi \
+ && case "${TARGETARCH:-}" in \
+      amd64) machine='X86-64' ;; \
+      arm64) machine='AArch64' ;; \
+      *) machine='' ;; \
+    esac \
+ && readelf --file-header target/release/vercel-image-invalidate > /tmp/header \
+ && if [ -n "$machine" ] && ! grep -q "Machine:.*$machine" /tmp/header; then \
+      echo "vercel-image-invalidate is not built for $TARGETARCH" >&2; exit 1; \
     fi \
  && cp target/release/vercel-image-invalidate /vercel-image-invalidate
 
