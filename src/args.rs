@@ -53,11 +53,11 @@ fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
         vercel-image-invalidate --dry-run --base HEAD~1\n\n\
         Every flag below that names an action input is also read from INPUT_<NAME>; a flag wins. \
         Lists (--include, --exclude, --public-dir, --images) take one item a line and the flag may \
-        be repeated. Outside Actions the tokens may also come from VERCEL_TOKEN and GITHUB_TOKEN, \
-        which keeps them off the command line.\n\n\
-        Exit codes: 0 done or nothing to do; 1 some images could not be invalidated (a Vercel \
-        failure, or changes that could not be read), or the awaited deployment failed or timed \
-        out; 2 bad input or configuration, nothing was sent.",
+        be repeated. The tokens may also come from the VERCEL_TOKEN and GITHUB_TOKEN variables (a \
+        flag or input wins), which keeps them off the command line.\n\n\
+        Exit codes: 0 done or nothing to do; 1 some images could not be invalidated (only with \
+        --fail-on-error true), the awaited deployment failed or timed out, or the changes could \
+        not be read; 2 bad input or configuration, nothing was sent.",
     after_help = "Documentation: README.md in the project repository.",
     args_override_self = true
 )]

@@ -3,7 +3,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | done, or nothing to do |
-//! | 1 | some images could not be invalidated (with `fail-on-error: true`): a Vercel failure, changes that could not be read, or an awaited deployment that failed or timed out |
+//! | 1 | some images could not be invalidated (only with `fail-on-error: true`), or the awaited deployment failed or timed out; also, whatever `fail-on-error` says, when the changes could not be read |
 //! | 2 | bad input or configuration: nothing was sent |
 
 use std::fmt;

@@ -576,6 +576,18 @@ async fn github_faults_are_retried_or_explained() {
             ran.stdout
         );
     }
+    // Not knowing what changed is not "some images failed": `fail-on-error:
+    // false` does not turn it into a success.
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.fail_next(503, 100);
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .fast_retries()
+        .args(&["--max-attempts", "2"])
+        .input("fail-on-error", "false")
+        .push(&before, &after)
+        .run();
+    ran.assert_code(1);
 
     for (status, expected) in [
         (401, "the github-token is not valid"),
