@@ -528,10 +528,11 @@ impl Config {
             )),
         };
 
-        let images = parse_images(&r.lines("images", &args.images)).unwrap_or_else(|e| {
-            r.errors.extend(e);
-            Vec::new()
-        });
+        let images =
+            parse_images(&r.lines("images", &args.images), &mut warnings).unwrap_or_else(|e| {
+                r.errors.extend(e);
+                Vec::new()
+            });
 
         let base = r.revision("base", &args.base);
         let head = r.revision("head", &args.head);
@@ -732,10 +733,26 @@ fn parse_change_types(value: &str) -> Result<BTreeSet<ChangeKind>, InputError> {
     ))
 }
 
-fn parse_images(lines: &[String]) -> Result<Vec<String>, Vec<InputError>> {
+fn parse_images(
+    lines: &[String],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<String>, Vec<InputError>> {
     let mut errors = Vec::new();
     let mut images = Vec::new();
     for line in lines {
+        // A file name may hold spaces and commas, so such a line is sent as
+        // the one path it is; but a form field (workflow_dispatch) is one
+        // line, and `/a.png /b.png` there is more likely two paths.
+        let looks_like_several = line
+            .split([' ', '\t', ','])
+            .skip(1)
+            .any(|word| word.starts_with('/') || word.starts_with("https://"));
+        if looks_like_several {
+            warnings.push(format!(
+                "images: `{}` is sent as one path, but looks like several on one line; put one path a line (from a workflow_dispatch form, whose fields are one line, pass them with `gh workflow run -f images=...` and newlines)",
+                crate::actions::one_line(line)
+            ));
+        }
         let chars = line.chars().count();
         let shown = || {
             let short: String = line.chars().take(60).collect();
@@ -997,8 +1014,28 @@ mod tests {
             ["/a.png", "/b.png", "https://cdn.example.com/c.png"]
         );
         assert_eq!(error_inputs(build(&["--images", "a.png"], OK)), ["images"]);
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
         let long = format!("/{}", "x".repeat(MAX_PATH_CHARS));
         assert_eq!(error_inputs(build(&["--images", &long], OK)), ["images"]);
+    }
+
+    #[test]
+    fn several_paths_on_one_images_line_are_sent_as_written_with_a_warning() {
+        for line in [
+            "/a.png /b.png",
+            "/a.png,/b.png",
+            "/a.png, https://cdn.example.com/b.png",
+        ] {
+            let config = build(&["--images", line], OK).expect("valid");
+            assert_eq!(config.images, [line]);
+            assert_eq!(config.warnings.len(), 1, "{line}");
+            assert!(config.warnings[0].contains("put one path a line"), "{line}");
+        }
+        for line in ["/photos/my photo.jpg", "/img/a, b.png", "/img/a+b c.png"] {
+            let config = build(&["--images", line], OK).expect("valid");
+            assert_eq!(config.images, [line]);
+            assert!(config.warnings.is_empty(), "{line}: {:?}", config.warnings);
+        }
     }
 
     #[test]
