@@ -33,12 +33,112 @@ fn lower_extension(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The most globs one line may spell out (`{a,b}{c,d}` is four), and the
+/// most `{` it may hold (which bounds the recursion below).
+const MAX_ALTERNATIVES: usize = 1024;
+const MAX_GROUPS: usize = 64;
+
+/// A glob with its `{a,b}` groups spelled out, nested ones included:
+/// `public/{hero.PNG,icons/*.SVG}` -> `public/hero.PNG`, `public/icons/*.SVG`.
+/// Each alternative then has a last component of its own, whose extension
+/// [`lower_extension`] can find. Escaped characters and character classes
+/// (`[{]`) are not groups. A group that is not closed is left in place for
+/// globset to report. `None` past [`MAX_ALTERNATIVES`] or [`MAX_GROUPS`].
+fn expand_braces(pattern: &str) -> Option<Vec<String>> {
+    if pattern.matches('{').count() > MAX_GROUPS {
+        return None;
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let Some(group) = first_group(&chars) else {
+        return Some(vec![pattern.to_string()]);
+    };
+    let text = |range: std::ops::Range<usize>| chars[range].iter().collect::<String>();
+    let prefix = text(0..group.open);
+    let rests = expand_braces(&text(group.close + 1..chars.len()))?;
+    let mut out = Vec::new();
+    for part in group.parts {
+        for part in expand_braces(&text(part))? {
+            for rest in &rests {
+                if out.len() == MAX_ALTERNATIVES {
+                    return None;
+                }
+                out.push(format!("{prefix}{part}{rest}"));
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A `{...}` group of a glob, as indices into its characters.
+struct Group {
+    open: usize,
+    close: usize,
+    /// Its top-level alternatives.
+    parts: Vec<std::ops::Range<usize>>,
+}
+
+/// The first closed `{...}` group.
+fn first_group(chars: &[char]) -> Option<Group> {
+    let mut i = 0;
+    let mut open = None;
+    let mut depth = 0usize;
+    let mut parts = Vec::new();
+    let mut start = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' => i += 1,
+            '[' => {
+                // A class runs to the next `]`, which may not be its first
+                // character (`[]]`, `[!]]`).
+                let mut j = i + 1;
+                if matches!(chars.get(j), Some('!' | '^')) {
+                    j += 1;
+                }
+                if chars.get(j) == Some(&']') {
+                    j += 1;
+                }
+                match chars[j.min(chars.len())..].iter().position(|&c| c == ']') {
+                    Some(k) => i = j + k,
+                    None => return None,
+                }
+            }
+            '{' => {
+                if depth == 0 {
+                    open = Some(i);
+                    start = i + 1;
+                }
+                depth += 1;
+            }
+            ',' if depth == 1 => {
+                parts.push(start..i);
+                start = i + 1;
+            }
+            '}' if depth > 0 => {
+                depth -= 1;
+                if depth == 0 {
+                    parts.push(start..i);
+                    return open.map(|open| Group {
+                        open,
+                        close: i,
+                        parts,
+                    });
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 /// A compiled list of globs over repository paths. `*` does not cross `/`;
 /// `**` does; extensions match in any case.
 #[derive(Clone, Debug, Default)]
 pub struct Globs {
     patterns: Vec<String>,
     set: GlobSet,
+    /// For each glob of `set`, the pattern (line) it was spelled out from.
+    lines: Vec<usize>,
 }
 
 impl Globs {
@@ -49,7 +149,8 @@ impl Globs {
     ) -> Result<Self, Vec<InputError>> {
         let mut builder = GlobSetBuilder::new();
         let mut errors = Vec::new();
-        for line in lines {
+        let mut globs_lines = Vec::new();
+        for (index, line) in lines.iter().enumerate() {
             let pattern = line.trim_start_matches("./");
             if pattern.starts_with('!') {
                 errors.push(InputError::new(
@@ -69,13 +170,31 @@ impl Globs {
                     "{input}: `{line}` contains a comma outside braces, so it is one glob that matches a literal comma; put one glob a line, or write `*.{{png,jpg}}`"
                 ));
             }
-            match GlobBuilder::new(&lower_extension(pattern))
-                .literal_separator(true)
-                .backslash_escape(true)
-                .build()
-            {
-                Ok(glob) => {
-                    builder.add(glob);
+            let Some(alternatives) = expand_braces(pattern) else {
+                errors.push(InputError::new(
+                    input,
+                    format!(
+                        "`{line}` has too many `{{a,b}}` groups (at most {MAX_GROUPS}, spelling out at most {MAX_ALTERNATIVES} globs)"
+                    ),
+                    "use fewer `{a,b}` groups on one line, or split it into several lines",
+                ));
+                continue;
+            };
+            let compiled: Result<Vec<_>, _> = alternatives
+                .iter()
+                .map(|alternative| {
+                    GlobBuilder::new(&lower_extension(alternative))
+                        .literal_separator(true)
+                        .backslash_escape(true)
+                        .build()
+                })
+                .collect();
+            match compiled {
+                Ok(globs) => {
+                    for glob in globs {
+                        builder.add(glob);
+                        globs_lines.push(index);
+                    }
                 }
                 Err(error) => errors.push(InputError::new(
                     input,
@@ -97,6 +216,7 @@ impl Globs {
         Ok(Self {
             patterns: lines.to_vec(),
             set,
+            lines: globs_lines,
         })
     }
 
@@ -117,7 +237,7 @@ impl Globs {
         self.set
             .matches(lower_extension(path).as_ref())
             .first()
-            .map(|&i| self.patterns[i].as_str())
+            .map(|&i| self.patterns[self.lines[i]].as_str())
     }
 }
 
@@ -558,6 +678,74 @@ mod tests {
             !upper.is_match("assets/a.png"),
             "folder names keep their case"
         );
+    }
+
+    #[test]
+    fn extensions_inside_brace_groups_match_in_any_case() {
+        let cases: &[(&str, &str, bool)] = &[
+            ("public/{hero.PNG,logo.PNG}", "public/hero.PNG", true),
+            ("public/{hero.PNG,logo.PNG}", "public/hero.png", true),
+            ("public/{hero.PNG,logo.PNG}", "public/logo.Png", true),
+            ("public/{hero.PNG,logo.PNG}", "public/Hero.png", false),
+            ("public/{hero,logo}.PNG", "public/hero.png", true),
+            ("public/{*.PNG,icons/*.SVG}", "public/a.png", true),
+            ("public/{*.PNG,icons/*.SVG}", "public/icons/b.svg", true),
+            ("public/{*.PNG,icons/*.SVG}", "public/icons/b.png", false),
+            ("public/{a,{b,c}.JPG}", "public/c.jpg", true),
+            ("public/{a,{b,c}.JPG}", "public/a", true),
+            ("public/{a.V2,b}/*.PNG", "public/a.V2/x.png", true),
+            ("public/[{]x,y[}].PNG", "public/{x,y}.png", true),
+            ("public/\\{x,y\\}.PNG", "public/{x,y}.png", true),
+            ("**/*.{PNG,Jpg}", "a/b.JPG", true),
+        ];
+        for (pattern, path, expected) in cases {
+            assert_eq!(
+                globs(&[pattern]).is_match(path),
+                *expected,
+                "{pattern} ~ {path}"
+            );
+        }
+        let two = globs(&["img/*.{gif,svg}", "public/{hero.PNG,logo.PNG}"]);
+        assert_eq!(
+            two.first_match("public/hero.png"),
+            Some("public/{hero.PNG,logo.PNG}")
+        );
+        assert_eq!(two.first_match("img/a.SVG"), Some("img/*.{gif,svg}"));
+    }
+
+    #[test]
+    fn brace_groups_spell_out_into_alternatives() {
+        let cases: &[(&str, &[&str])] = &[
+            ("a.png", &["a.png"]),
+            ("{a,b}.png", &["a.png", "b.png"]),
+            ("{a,b}/{c,d}", &["a/c", "a/d", "b/c", "b/d"]),
+            ("x{a,{b,c}d}", &["xa", "xbd", "xcd"]),
+            ("[{,}]", &["[{,}]"]),
+            ("[]{]{a,b}", &["[]{]a", "[]{]b"]),
+            ("\\{a,b}", &["\\{a,b}"]),
+            ("{a,b", &["{a,b"]),
+        ];
+        for (pattern, expected) in cases {
+            assert_eq!(
+                expand_braces(pattern).expect("few"),
+                expected.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                "{pattern}"
+            );
+        }
+        assert!(
+            expand_braces(&"{a,b,c,d}".repeat(5)).is_some(),
+            "1024 is allowed"
+        );
+        assert!(expand_braces(&"{a,b}".repeat(11)).is_none());
+        let errors = Globs::compile("include", &["{a,b}".repeat(11)], &mut Vec::new())
+            .expect_err("too many");
+        assert!(errors[0].problem.contains("too many"), "{errors:?}");
+        assert!(expand_braces(&"{a}".repeat(64)).is_some());
+        assert!(
+            expand_braces(&"{a}".repeat(65)).is_none(),
+            "bounded recursion"
+        );
+        assert!(expand_braces(&"{a}".repeat(100_000)).is_none());
     }
 
     #[test]
