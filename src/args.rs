@@ -174,10 +174,14 @@ pub struct Args {
     #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
     pub retry_initial_delay: Option<String>,
 
-    /// Longest single wait between attempts, and the longest Retry-After
-    /// honoured, in seconds [default: 60].
+    /// Longest backoff between two attempts, in seconds [default: 60].
     #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
     pub retry_max_delay: Option<String>,
+
+    /// Longest Retry-After or rate-limit reset honoured, in seconds; a longer
+    /// one fails at once [default: 300].
+    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
+    pub retry_max_wait: Option<String>,
 
     /// First interval between deployment status checks, in seconds [default: 3].
     #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]

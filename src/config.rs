@@ -626,6 +626,7 @@ impl Config {
             60.0,
         );
         let max_delay = r.seconds("retry-max-delay", &args.retry_max_delay, 60.0, 0.0, 3600.0);
+        let max_wait = r.seconds("retry-max-wait", &args.retry_max_wait, 300.0, 0.0, 3600.0);
         let poll_initial = r.seconds(
             "poll-initial-interval",
             &args.poll_initial_interval,
@@ -675,6 +676,7 @@ impl Config {
                     max_attempts,
                     initial_delay,
                     max_delay: max_delay.max(initial_delay),
+                    max_wait,
                 },
             },
             polling: Polling {

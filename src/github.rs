@@ -171,8 +171,9 @@ impl GitHub {
             Some(wait) => GitHubError::Transport {
                 path: path.to_string(),
                 message: format!(
-                    "rate limited, and GitHub asked to wait {} s, longer than the retry limit",
-                    wait.as_secs()
+                    "rate limited, and GitHub asked to wait {} s, longer than the {} s this action waits",
+                    wait.as_secs(),
+                    self.http.retry.max_wait.as_secs()
                 ),
             },
             None => gave_up.error,

@@ -2,8 +2,8 @@
 //!
 //! Capped exponential backoff with jitter; a server's `Retry-After` (seconds
 //! or HTTP date) or rate-limit reset time is honoured when it asks for longer,
-//! up to the same cap, past which waiting is pointless and the attempt fails
-//! with the reason. A [`Gate`] shared by every request to one API makes all of
+//! up to a limit of its own (minutes, where backoff stops at one), past which
+//! waiting is pointless and the attempt fails with the reason. A [`Gate`] shared by every request to one API makes all of
 //! them respect a rate limit that one of them ran into.
 
 use std::future::Future;
@@ -19,8 +19,11 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Wait after the first failure; it doubles with each further one.
     pub initial_delay: Duration,
-    /// Longest single wait, for backoff and server hints alike.
+    /// Longest backoff between two attempts.
     pub max_delay: Duration,
+    /// Longest wait a server may ask for (`Retry-After`, a rate-limit reset)
+    /// that is honoured; a longer one fails the attempt at once.
+    pub max_wait: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -29,6 +32,7 @@ impl Default for RetryPolicy {
             max_attempts: 5,
             initial_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
+            max_wait: Duration::from_secs(300),
         }
     }
 }
@@ -48,11 +52,11 @@ impl RetryPolicy {
     }
 
     /// The wait before the next attempt, given what the server asked for.
-    /// `Err` carries the server's wish when it is longer than `max_delay`.
+    /// `Err` carries the server's wish when it is longer than `max_wait`.
     pub fn delay(&self, failures: u32, hint: Option<Duration>) -> Result<Duration, Duration> {
         let backoff = self.backoff(failures);
         match hint {
-            Some(hint) if hint > self.max_delay => Err(hint),
+            Some(hint) if hint > self.max_wait => Err(hint),
             Some(hint) => Ok(hint.max(backoff)),
             None => Ok(backoff),
         }
@@ -209,6 +213,7 @@ mod tests {
             max_attempts: 4,
             initial_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(350),
+            max_wait: Duration::from_secs(2),
         }
     }
 
@@ -234,6 +239,11 @@ mod tests {
         );
         let short = p.delay(1, Some(Duration::from_millis(1))).expect("allowed");
         assert!(short >= Duration::from_millis(50));
+        assert_eq!(
+            p.delay(1, Some(Duration::from_millis(1500))),
+            Ok(Duration::from_millis(1500)),
+            "past the backoff cap, within the wait limit"
+        );
         assert_eq!(
             p.delay(1, Some(Duration::from_secs(5))),
             Err(Duration::from_secs(5))

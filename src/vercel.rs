@@ -252,7 +252,7 @@ impl Vercel {
                     "{}; Vercel asked to wait {} s before retrying, longer than the {} s this action waits",
                     failure.message,
                     wait.as_secs(),
-                    self.http.retry.max_delay.as_secs()
+                    self.http.retry.max_wait.as_secs()
                 );
                 // Every other batch would be refused the same way.
                 self.stop_all(Stop {
@@ -307,7 +307,7 @@ impl Vercel {
             // The last request of the rate-limit window: let the others
             // wait for the reset instead of running into 429s.
             if let Some(wait) = server_hint(&headers, SystemTime::now())
-                && wait <= self.http.retry.max_delay
+                && wait <= self.http.retry.max_wait
             {
                 self.gate.hold_for(wait);
             }

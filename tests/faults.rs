@@ -398,6 +398,47 @@ async fn a_retry_after_beyond_the_limit_fails_without_waiting() {
 }
 
 #[tokio::test]
+async fn a_retry_after_past_the_backoff_cap_is_honoured_up_to_the_wait_limit() {
+    let vercel = FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(|_, index, _| {
+            if index == 0 {
+                ResponseTemplate::new(429).insert_header("retry-after", "2")
+            } else {
+                ResponseTemplate::new(200)
+            }
+        }),
+    )
+    .await;
+    // Backoff stops at 0.1 s; what the server asks for is waited for.
+    let ran = dispatch(&vercel.url(), &images(2))
+        .args(&["--retry-max-delay", "0.1"])
+        .run();
+    ran.assert_code(0);
+    let times: Vec<_> = vercel.valid().iter().map(|r| r.at).collect();
+    assert_eq!(times.len(), 2);
+    assert!(gaps(&times)[0] >= Duration::from_millis(1900), "{times:?}");
+
+    // Past --retry-max-wait it is not.
+    let vercel = FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(|_, _, _| ResponseTemplate::new(429).insert_header("retry-after", "2")),
+    )
+    .await;
+    let ran = dispatch(&vercel.url(), &images(2))
+        .args(&["--retry-max-wait", "1"])
+        .run();
+    ran.assert_code(1);
+    assert_eq!(vercel.valid().len(), 1);
+    assert!(
+        ran.summary
+            .contains("wait 2 s before retrying\\, longer than the 1 s this action waits"),
+        "{}",
+        ran.summary
+    );
+}
+
+#[tokio::test]
 async fn a_long_retry_after_stops_the_other_batches_too() {
     let vercel = FakeVercel::scripted(
         VERCEL_TOKEN,
