@@ -742,6 +742,12 @@ fn parse_images(
     let mut errors = Vec::new();
     let mut images = Vec::new();
     for line in lines {
+        let chars = line.chars().count();
+        let shown = || {
+            let short: String = line.chars().take(60).collect();
+            let more = if chars > 60 { "..." } else { "" };
+            format!("{}{more}", crate::actions::one_line(&short))
+        };
         // A file name may hold spaces and commas, so such a line is sent as
         // the one path it is; but a form field (workflow_dispatch) is one
         // line, and `/a.png /b.png` there is more likely two paths.
@@ -752,19 +758,14 @@ fn parse_images(
         if looks_like_several {
             warnings.push(format!(
                 "images: `{}` is sent as one path, but looks like several on one line; put one path a line (from a workflow_dispatch form, whose fields are one line, pass them with `gh workflow run -f images=...` and newlines)",
-                crate::actions::one_line(line)
+                shown()
             ));
         }
-        let chars = line.chars().count();
-        let shown = || {
-            let short: String = line.chars().take(60).collect();
-            crate::actions::one_line(&short).into_owned()
-        };
         if chars > MAX_PATH_CHARS {
             errors.push(InputError::new(
                 "images",
                 format!(
-                    "`{}...` is {chars} characters long; Vercel accepts at most {MAX_PATH_CHARS}",
+                    "`{}` is {chars} characters long; Vercel accepts at most {MAX_PATH_CHARS}",
                     shown()
                 ),
                 "shorten the path, or leave it out",
