@@ -30,6 +30,22 @@ fn dispatch(vercel: &str, paths: &[String]) -> Action {
         .fast_retries()
 }
 
+/// A Vercel stand-in that answers `first` to the first request and 200 to
+/// every other.
+async fn failing_once(first: ResponseTemplate) -> FakeVercel {
+    FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(move |_, index, _| {
+            if index == 0 {
+                first.clone()
+            } else {
+                ResponseTemplate::new(200)
+            }
+        }),
+    )
+    .await
+}
+
 fn gaps(times: &[std::time::Instant]) -> Vec<Duration> {
     times.windows(2).map(|w| w[1] - w[0]).collect()
 }
@@ -50,15 +66,8 @@ fn assert_partition(ran: &Ran, all: &[String]) {
 
 #[tokio::test]
 async fn a_429_with_retry_after_seconds_waits_that_long() {
-    let vercel = FakeVercel::scripted(
-        VERCEL_TOKEN,
-        Arc::new(|_, index, _| {
-            if index == 0 {
-                error(429, "rate_limited", "Too many requests").insert_header("retry-after", "1")
-            } else {
-                ResponseTemplate::new(200)
-            }
-        }),
+    let vercel = failing_once(
+        error(429, "rate_limited", "Too many requests").insert_header("retry-after", "1"),
     )
     .await;
     let ran = dispatch(&vercel.url(), &images(3)).run();
@@ -149,17 +158,7 @@ async fn an_exhausted_rate_limit_window_holds_the_next_requests_until_its_reset(
 
 #[tokio::test]
 async fn a_503_then_200_backs_off_and_succeeds() {
-    let vercel = FakeVercel::scripted(
-        VERCEL_TOKEN,
-        Arc::new(|_, index, _| {
-            if index == 0 {
-                error(503, "unavailable", "try again")
-            } else {
-                ResponseTemplate::new(200)
-            }
-        }),
-    )
-    .await;
+    let vercel = failing_once(error(503, "unavailable", "try again")).await;
     let ran = dispatch(&vercel.url(), &images(5))
         .args(&["--retry-initial-delay", "0.4"])
         .run();
@@ -399,17 +398,7 @@ async fn a_retry_after_beyond_the_limit_fails_without_waiting() {
 
 #[tokio::test]
 async fn a_retry_after_past_the_backoff_cap_is_honoured_up_to_the_wait_limit() {
-    let vercel = FakeVercel::scripted(
-        VERCEL_TOKEN,
-        Arc::new(|_, index, _| {
-            if index == 0 {
-                ResponseTemplate::new(429).insert_header("retry-after", "2")
-            } else {
-                ResponseTemplate::new(200)
-            }
-        }),
-    )
-    .await;
+    let vercel = failing_once(ResponseTemplate::new(429).insert_header("retry-after", "2")).await;
     // Backoff stops at 0.1 s; what the server asks for is waited for.
     let ran = dispatch(&vercel.url(), &images(2))
         .args(&["--retry-max-delay", "0.1"])
