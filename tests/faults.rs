@@ -46,6 +46,17 @@ async fn failing_once(first: ResponseTemplate) -> FakeVercel {
     .await
 }
 
+/// A Vercel stand-in that answers every request 429 with `Retry-After`.
+async fn rate_limited(retry_after: &'static str) -> FakeVercel {
+    FakeVercel::scripted(
+        VERCEL_TOKEN,
+        Arc::new(move |_, _, _| {
+            ResponseTemplate::new(429).insert_header("retry-after", retry_after)
+        }),
+    )
+    .await
+}
+
 fn gaps(times: &[std::time::Instant]) -> Vec<Duration> {
     times.windows(2).map(|w| w[1] - w[0]).collect()
 }
@@ -378,11 +389,7 @@ async fn malformed_error_bodies_are_reported_with_their_status() {
 
 #[tokio::test]
 async fn a_retry_after_beyond_the_limit_fails_without_waiting() {
-    let vercel = FakeVercel::scripted(
-        VERCEL_TOKEN,
-        Arc::new(|_, _, _| ResponseTemplate::new(429).insert_header("retry-after", "3600")),
-    )
-    .await;
+    let vercel = rate_limited("3600").await;
     let started = std::time::Instant::now();
     let ran = dispatch(&vercel.url(), &images(2)).run();
     ran.assert_code(1);
@@ -409,11 +416,7 @@ async fn a_retry_after_past_the_backoff_cap_is_honoured_up_to_the_wait_limit() {
     assert!(gaps(&times)[0] >= Duration::from_millis(1900), "{times:?}");
 
     // Past --retry-max-wait it is not.
-    let vercel = FakeVercel::scripted(
-        VERCEL_TOKEN,
-        Arc::new(|_, _, _| ResponseTemplate::new(429).insert_header("retry-after", "2")),
-    )
-    .await;
+    let vercel = rate_limited("2").await;
     let ran = dispatch(&vercel.url(), &images(2))
         .args(&["--retry-max-wait", "1"])
         .run();
@@ -429,11 +432,7 @@ async fn a_retry_after_past_the_backoff_cap_is_honoured_up_to_the_wait_limit() {
 
 #[tokio::test]
 async fn a_long_retry_after_stops_the_other_batches_too() {
-    let vercel = FakeVercel::scripted(
-        VERCEL_TOKEN,
-        Arc::new(|_, _, _| ResponseTemplate::new(429).insert_header("retry-after", "3600")),
-    )
-    .await;
+    let vercel = rate_limited("3600").await;
     let all = images(20);
     let ran = dispatch(&vercel.url(), &all)
         .input("concurrency", "1")
