@@ -3,8 +3,9 @@
 //! Capped exponential backoff with jitter; a server's `Retry-After` (seconds
 //! or HTTP date) or rate-limit reset time is honoured when it asks for longer,
 //! up to a limit of its own (minutes, where backoff stops at one), past which
-//! waiting is pointless and the attempt fails with the reason. A [`Gate`] shared by every request to one API makes all of
-//! them respect a rate limit that one of them ran into.
+//! waiting is pointless and the attempt fails with the reason. A [`Gate`]
+//! shared by every request to one API makes all of them respect a rate limit
+//! that one of them ran into.
 
 use std::future::Future;
 use std::sync::Mutex;
