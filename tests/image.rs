@@ -152,11 +152,35 @@ fn copy(context: &[String], arguments: &str, workdir: &Path) {
     }
 }
 
+/// The platform cargo builds for here, from `cargo -vV`.
+fn host_platform() -> String {
+    let out = Command::new(env!("CARGO"))
+        .arg("-vV")
+        .output()
+        .expect("run cargo -vV");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .map(str::to_string)
+        .expect("cargo -vV names the host")
+}
+
 /// What cargo says of the crate in `dir` before compiling anything: it loads
-/// the manifest with every target and checks the lock file.
+/// the manifest with every target and checks that the lock file is complete
+/// (`--locked`: the resolution, which covers every platform, must need no
+/// change). Offline, and for this platform only: the crates that the test
+/// suite's own build downloaded are all it may rely on, so the check holds
+/// with a cargo home that holds nothing else (another platform's crates, such
+/// as Windows ones, are never fetched for a Linux build).
 fn cargo_loads(dir: &Path) -> Result<(), String> {
     let out = Command::new(env!("CARGO"))
-        .args(["fetch", "--locked", "--offline"])
+        .args([
+            "fetch",
+            "--locked",
+            "--offline",
+            "--target",
+            &host_platform(),
+        ])
         .current_dir(dir)
         .output()
         .expect("run cargo");
