@@ -633,10 +633,21 @@ async fn github_faults_are_retried_or_explained() {
             .run();
         ran.assert_code(2);
         assert!(ran.stdout.contains(expected), "{status}: {}", ran.stdout);
+        // The two tree listings run at once: the first answer stops the run,
+        // so the other may be cancelled before it reaches the server. What is
+        // guaranteed is that neither is retried: each listing at most once.
+        let seen = github.seen();
+        assert!(
+            (1..=2).contains(&seen.len()),
+            "{status}: one or two listings, none retried: {seen:?}"
+        );
+        let mut paths: Vec<_> = seen.iter().map(|s| (&s.path, &s.query)).collect();
+        paths.sort();
+        paths.dedup();
         assert_eq!(
-            github.seen().len(),
-            2,
-            "{status}: not retried (two listings at once)"
+            paths.len(),
+            seen.len(),
+            "{status}: a listing was retried: {seen:?}"
         );
         assert_eq!(vercel.received().len(), before_count, "nothing sent");
     }
