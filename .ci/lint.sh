@@ -94,7 +94,7 @@ if wants action-validator; then
     run "action-validator $file" "$tmp/npm/node_modules/.bin/action-validator" "$file"
   done
 fi
-wants shellcheck && run shellcheck shellcheck .ci/lint.sh .ci/run benches/build-time.sh docs/screenshot.sh
+wants shellcheck && run shellcheck shellcheck .ci/lint.sh .ci/run .ci/newcomer.sh benches/build-time.sh docs/screenshot.sh
 wants cargo-deny && run cargo-deny cargo deny --locked check --hide-inclusion-graph bans licenses sources
 
 if ((${#failed[@]} > 0)); then
