@@ -1,6 +1,6 @@
 //! A tiny HTTP/1.1 server of the tests' own, for faults that a mock
 //! framework cannot produce: a connection reset mid-request, an answer cut
-//! short, an answer slower than the client's timeout. Each connection gets
+//! short, no answer at all within the client's timeout. Each connection gets
 //! the next action of a script; every request is recorded with its time.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -18,8 +18,9 @@ pub enum Fault {
     /// A complete status line and headers announcing 100 bytes of body,
     /// 5 bytes of it, then close.
     CutBody(u16),
-    /// Wait, then answer 200.
-    Slow(Duration),
+    /// Read the request, then never answer: hold the connection until the
+    /// client gives up and closes it.
+    Hang,
     /// Answer with this status and body.
     Status(u16, &'static str),
 }
@@ -107,9 +108,9 @@ impl RawServer {
                             let _ = stream.write_all(head.as_bytes());
                             let _ = stream.flush();
                         }
-                        Fault::Slow(wait) => {
-                            std::thread::sleep(wait);
-                            let _ = stream.write_all(answer(200, "").as_bytes());
+                        Fault::Hang => {
+                            // Returns once the client closes its end.
+                            let _ = std::io::copy(&mut stream, &mut std::io::sink());
                         }
                         Fault::Status(status, body) => {
                             let _ = stream.write_all(answer(status, body).as_bytes());
