@@ -61,7 +61,17 @@ fn in_context(rules: &[Rule], path: &str) -> bool {
 /// files git knows (tracked, or new and not ignored) that `.dockerignore`
 /// lets through.
 fn context() -> Vec<String> {
+    // Nothing of the caller's git setup: no GIT_DIR or GIT_INDEX_FILE (set
+    // under a git hook), no user or system configuration, and the checkout
+    // read even when another user owns it.
     let listed = Command::new("git")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", root())
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .arg("-c")
+        .arg(format!("safe.directory={}", root().display()))
         .args([
             "ls-files",
             "-z",

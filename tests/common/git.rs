@@ -10,13 +10,27 @@ pub struct GitRepo {
     dir: TempDir,
 }
 
-/// Runs git in `dir` with no user or system configuration.
-pub fn git_in(dir: &Path, args: &[&str]) -> String {
-    let output = Command::new("git")
-        .args(args)
+/// git in `dir` with nothing of the caller's environment: no user or
+/// system configuration, no `GIT_DIR`, `GIT_INDEX_FILE` or `GIT_CONFIG_*`
+/// (set when the tests run from a git hook or `git rebase --exec`), the C
+/// locale. Only `PATH` is kept, to find git.
+pub fn git_command(dir: &Path) -> Command {
+    let mut command = Command::new("git");
+    command
         .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("LC_ALL", "C")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_NOSYSTEM", "1");
+    command
+}
+
+/// Runs git in `dir` (see [`git_command`]) as a fixed author at a fixed time.
+pub fn git_in(dir: &Path, args: &[&str]) -> String {
+    let output = git_command(dir)
+        .args(args)
         .env("GIT_AUTHOR_NAME", "Test")
         .env("GIT_AUTHOR_EMAIL", "test@example.com")
         .env("GIT_COMMITTER_NAME", "Test")

@@ -69,13 +69,7 @@ pub struct FakeGitHub {
 }
 
 fn git(repo: &PathBuf, args: &[&str]) -> Option<Vec<u8>> {
-    let output = Command::new("git")
-        .args(args)
-        .current_dir(repo)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .output()
-        .ok()?;
+    let output = super::git::git_command(repo).args(args).output().ok()?;
     output.status.success().then_some(output.stdout)
 }
 
