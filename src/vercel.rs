@@ -317,7 +317,10 @@ impl Vercel {
         if retryable {
             return Attempt::Retry {
                 error: failure,
-                hint: server_hint(&headers, SystemTime::now()).or_else(|| reset_from_body(&text)),
+                hint: {
+                    let now = SystemTime::now();
+                    server_hint(&headers, now).or_else(|| reset_from_body(&text, now))
+                },
             };
         }
         if let Some(stop) = self.stop_for(status, &failure) {
@@ -410,7 +413,7 @@ impl<T, E> Attempt<T, E> {
 
 /// A 429 body's `limit.reset` (epoch seconds) or `limit.resetMs`, when no
 /// header said how long to wait.
-fn reset_from_body(text: &str) -> Option<Duration> {
+fn reset_from_body(text: &str, now: SystemTime) -> Option<Duration> {
     #[derive(Deserialize)]
     struct RateBody {
         error: RateError,
@@ -430,7 +433,7 @@ fn reset_from_body(text: &str) -> Option<Duration> {
         .reset_ms
         .map(|ms| ms.to_string())
         .or_else(|| limit.reset.map(|s| s.to_string()))?;
-    crate::retry::until_epoch(&value, SystemTime::now())
+    crate::retry::until_epoch(&value, now)
 }
 
 fn describe_transport(error: &reqwest::Error) -> String {
@@ -503,19 +506,23 @@ mod tests {
 
     #[test]
     fn a_rate_limit_body_gives_the_reset_time() {
-        let now = SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_secs();
-        let body = format!(
-            r#"{{"error":{{"code":"rate_limited","message":"slow down","limit":{{"remaining":0,"reset":{},"total":100}}}}}}"#,
-            now + 5
+        let now = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let body = |limit: &str| {
+            format!(
+                r#"{{"error":{{"code":"rate_limited","message":"slow down","limit":{limit}}}}}"#
+            )
+        };
+        let seconds = body(r#"{"remaining":0,"reset":1800000005,"total":100}"#);
+        assert_eq!(reset_from_body(&seconds, now), Some(Duration::from_secs(5)));
+        // resetMs is the more precise of the two.
+        let both = body(r#"{"remaining":0,"reset":1800000005,"resetMs":1800000004500}"#);
+        assert_eq!(
+            reset_from_body(&both, now),
+            Some(Duration::from_millis(4500))
         );
-        let wait = reset_from_body(&body).expect("a reset time");
-        assert!(
-            wait <= Duration::from_secs(5) && wait >= Duration::from_secs(3),
-            "{wait:?}"
-        );
-        assert_eq!(reset_from_body("{}"), None);
+        // A reset already past means no wait.
+        let past = body(r#"{"remaining":0,"reset":1799999990}"#);
+        assert_eq!(reset_from_body(&past, now), Some(Duration::ZERO));
+        assert_eq!(reset_from_body("{}", now), None);
     }
 }
