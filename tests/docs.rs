@@ -123,7 +123,7 @@ fn the_readme_test_command_is_what_ci_runs() {
     assert!(ci.contains("\ncargo test --locked\n"), "{ci}");
 }
 
-/// A run with a bit of everything, rendered to `target/summary-example.md`
+/// A run with a bit of everything, rendered to `target/tmp/summary-example.md`
 /// and `.html` for `docs/screenshot.sh`.
 #[tokio::test]
 async fn an_example_summary_renders() {
@@ -165,8 +165,9 @@ async fn an_example_summary_renders() {
         .push(&before, &after)
         .run();
     ran.assert_code(1);
-    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
-    std::fs::create_dir_all(&target).expect("target dir");
+    // Cargo's scratch folder for integration tests, so that the source tree
+    // is never written to.
+    let target = Path::new(env!("CARGO_TARGET_TMPDIR"));
     std::fs::write(target.join("summary-example.md"), &ran.summary).expect("write");
     let page = format!(
         "<!doctype html><meta charset=utf-8><link rel=stylesheet href=summary.css><body><main class=markdown-body>{}</main>",
