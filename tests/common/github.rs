@@ -3,8 +3,7 @@
 //! number of entries as GitHub does past ~100,000), git commits, commits by
 //! ref, and a scripted Deployments API. Every request is recorded.
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -68,7 +67,7 @@ pub struct FakeGitHub {
     state: Arc<Mutex<State>>,
 }
 
-fn git(repo: &PathBuf, args: &[&str]) -> Option<Vec<u8>> {
+fn git(repo: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let output = super::git::git_command(repo).args(args).output().ok()?;
     output.status.success().then_some(output.stdout)
 }
