@@ -46,6 +46,7 @@ fn deployment(id: u64, sha: &str, states: Vec<&'static str>) -> FakeDeployment {
         environment: "Production".to_string(),
         states,
         history: Vec::new(),
+        listed_after: 0,
     }
 }
 
@@ -56,6 +57,7 @@ fn past(id: u64, sha: &str, environment: &str, history: Vec<&'static str>) -> Fa
         environment: environment.to_string(),
         states: history.first().copied().into_iter().collect(),
         history,
+        listed_after: 0,
     }
 }
 
