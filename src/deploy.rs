@@ -160,8 +160,13 @@ enum Look {
     },
     /// The awaited deployment failed and nothing newer that contains it is
     /// on its way.
-    Failed { state: String, url: Option<String> },
-    Waiting { state: String },
+    Failed {
+        state: String,
+        url: Option<String>,
+    },
+    Waiting {
+        state: String,
+    },
 }
 
 /// What the polls of one wait remember, so that each question is asked
@@ -271,7 +276,12 @@ impl Deployments<'_> {
     /// newest deployment, and, unless that one is live, the deployments
     /// newer than it (all of them while it has none) of commits that
     /// contain `sha`, newest first, down to the first older commit.
-    async fn look(&self, sha: &str, environment: &str, watch: &mut Watch) -> Result<Look, GitHubError> {
+    async fn look(
+        &self,
+        sha: &str,
+        environment: &str,
+        watch: &mut Watch,
+    ) -> Result<Look, GitHubError> {
         let listed = self.list(environment).await?;
         let own = listed
             .iter()

@@ -146,7 +146,12 @@ pub(crate) async fn execute<W: Write>(
         return Ok(());
     }
     match stages
-        .deliver(&detected, &selection, from_deployment || waited.is_some(), report)
+        .deliver(
+            &detected,
+            &selection,
+            from_deployment || waited.is_some(),
+            report,
+        )
         .await
     {
         Ok(sent) => {
@@ -232,7 +237,10 @@ impl<W: Write> Stages<'_, W> {
             .map_err(DeployError::from)?;
         self.log.borrow_mut().text(&format!(
             "Live before it in {environment}: {} ({} GitHub requests)",
-            previous.as_deref().map(short_sha).unwrap_or_else(|| "none found".to_string()),
+            previous
+                .as_deref()
+                .map(short_sha)
+                .unwrap_or_else(|| "none found".to_string()),
             github.requests() - before
         ));
         if let Some(newer) = &live.superseded_by {

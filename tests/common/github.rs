@@ -198,7 +198,12 @@ impl Responder {
         let commit = |rev: &str| {
             git(
                 &self.repo,
-                &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")],
+                &[
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    &format!("{rev}^{{commit}}"),
+                ],
             )
             .map(|sha| String::from_utf8_lossy(&sha).trim().to_string())
         };
