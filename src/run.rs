@@ -121,9 +121,16 @@ pub(crate) async fn execute<W: Write>(
                         stages.live_range(compare, &live, report).await?
                     }
                     Err(undelivered) => {
-                        report.notes.push(
-                            "the images of this push will be invalidated by the next run whose deployment goes live: it compares what was live before with what is live then".to_string(),
-                        );
+                        if matches!(
+                            undelivered.error,
+                            Error::Deploy(
+                                DeployError::Failed { .. } | DeployError::TimedOut { .. }
+                            )
+                        ) {
+                            report.notes.push(
+                                "the images of this push will be invalidated by the next run whose deployment goes live: it compares what was live before with what is live then".to_string(),
+                            );
+                        }
                         waited = Some(Err(undelivered));
                         stages.range(compare, report).await?
                     }

@@ -407,6 +407,12 @@ async fn a_deployment_that_never_goes_live_times_out() {
     assert!(summary.contains("in_progress"), "{summary}");
     assert!(summary.contains("no image was invalidated"), "{summary}");
     assert!(summary.contains("deployment-timeout"), "{summary}");
+    assert!(
+        summary.contains(
+            "the images of this push will be invalidated by the next run whose deployment goes live"
+        ),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
@@ -439,6 +445,8 @@ async fn no_permission_to_read_deployments_exits_2_naming_it() {
         "{error}"
     );
     assert!(ran.summary.contains("deployments: read"), "{}", ran.summary);
+    // Not a deployment that failed: the next run fails the same way.
+    assert!(!ran.summary.contains("next run whose deployment"));
     assert_eq!(ran.strings("failed"), PUSHED);
     assert_eq!(ran.outputs["count"], "0");
 }
