@@ -53,7 +53,7 @@ impl DeployError {
         match self {
             DeployError::GitHub(error) => error.help(),
             DeployError::Failed { url, .. } => format!(
-                "fix the deployment{}; the next run whose deployment goes live invalidates this push's images too (it compares what was live before with what is live then)",
+                "fix the deployment{}, then rerun this job; on a push, the next run whose deployment goes live covers this push's images too (it compares what was live before with what is live then)",
                 url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
             ),
             DeployError::TimedOut { .. } => {

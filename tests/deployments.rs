@@ -1048,22 +1048,60 @@ async fn a_failed_deployment_is_covered_by_the_next_one_that_goes_live() {
 }
 
 /// Push 2 arrives while push 1 builds; Vercel cancels push 1's build
-/// (`error`) or leaves it `in_progress`, and deploys push 2.
+/// (`error`), leaves it `in_progress`, or never creates it, and deploys
+/// push 2.
 #[tokio::test]
 async fn a_superseded_deployment_is_covered_by_both_runs() {
-    for (own, polls_1, statuses_1, total_1) in [
+    struct Case {
+        label: &'static str,
+        /// Push 1's deployment (101), if Vercel created one.
+        own: Option<Vec<&'static str>>,
+        /// Push 1's run: listings, statuses, compares (besides 2 trees).
+        requests: (usize, usize, usize),
+        /// Push 1's run: the commits compared with c1.
+        compared: Vec<usize>,
+        /// Push 2's run: statuses.
+        statuses_2: usize,
+    }
+    let cases = [
         // Poll 1: 101 in_progress. Poll 2: 101 error, 102 appears (compare:
         // a descendant) in_progress. Poll 3: 101 known failed, 102 success.
-        (vec!["in_progress", "error"], 3, 4, 12),
+        // Then 101 (never live) and 100 for what was live before.
+        Case {
+            label: "error",
+            own: Some(vec!["in_progress", "error"]),
+            requests: (3, 4 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+        },
         // Poll 1: 101. Poll 2: 101, 102 appears (compare), in_progress.
-        // Poll 3: 101 still in_progress, 102 success.
-        (vec!["in_progress"], 3, 5, 13),
-    ] {
-        let label = own.last().copied().unwrap_or_default();
+        // Poll 3: 101 still in_progress, 102 success. Then 101 and 100.
+        Case {
+            label: "in_progress",
+            own: Some(vec!["in_progress"]),
+            requests: (3, 5 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+        },
+        // Poll 1: only 100, whose c0 is older (compare: behind). Poll 2:
+        // 102 appears (compare), in_progress. Poll 3: 102 success. Then 100.
+        Case {
+            label: "never created",
+            own: None,
+            requests: (3, 2 + 1, 2),
+            compared: vec![0, 2],
+            statuses_2: 2,
+        },
+    ];
+    for case in cases {
+        let label = case.label;
         let (repo, [c0, c1, c2]) = two_pushes(false);
+        let commits = [&c0, &c1, &c2];
         let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
         github.add_deployment(past(100, &c0, "Production", vec!["success"]));
-        github.add_deployment(deployment(101, &c1, own));
+        if let Some(own) = case.own {
+            github.add_deployment(deployment(101, &c1, own));
+        }
         github.add_deployment(FakeDeployment {
             listed_after: 1,
             ..deployment(102, &c2, vec!["in_progress", "success"])
@@ -1072,26 +1110,29 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
         let (ran, seen, sent) = run_push(&github, &repo, &c0, &c1).await;
         ran.assert_code(0);
         assert_eq!(sent, ["/images/a.png"], "{label}");
-        // The polls, then 101 (never live) and 100 for what was live.
+        let (listings, statuses, compares) = case.requests;
         assert_eq!(
             counts(&seen),
             Counts {
-                listings: polls_1,
-                statuses: statuses_1 + 2,
-                compares: 1,
+                listings,
+                statuses,
+                compares,
                 trees: 2
             },
             "{label}: {seen:#?}"
         );
-        assert_eq!(seen.len(), total_1, "{label}");
-        let compare = seen
+        assert_eq!(seen.len(), listings + statuses + compares + 2, "{label}");
+        let compared: Vec<String> = seen
             .iter()
-            .find(|s| s.path.contains("/compare/"))
-            .expect("a compare");
-        assert_eq!(
-            compare.path,
-            format!("/repos/{OWNER_REPO}/compare/{c1}...{c2}")
-        );
+            .filter(|s| s.path.contains("/compare/"))
+            .map(|s| s.path.clone())
+            .collect();
+        let expected: Vec<String> = case
+            .compared
+            .iter()
+            .map(|&i| format!("/repos/{OWNER_REPO}/compare/{c1}...{}", commits[i]))
+            .collect();
+        assert_eq!(compared, expected, "{label}");
         let summary = plain(&ran.summary);
         assert!(
             summary.contains(&format!("`{}` was superseded by `{}`", &c1[..7], &c2[..7])),
@@ -1117,13 +1158,13 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             counts(&seen),
             Counts {
                 listings: 1,
-                statuses: 3,
+                statuses: case.statuses_2,
                 compares: 0,
                 trees: 2
             },
             "{label}: {seen:#?}"
         );
-        assert_eq!(seen.len(), 6, "{label}");
+        assert_eq!(seen.len(), 3 + case.statuses_2, "{label}");
         assert!(!plain(&ran.summary).contains("superseded"), "{label}");
     }
 }
