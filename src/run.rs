@@ -1,9 +1,10 @@
 //! The run, stage by stage: what to compare (event), what changed
 //! (changes), which public paths (select), wait until live (deploy), send
-//! (vercel). Each stage logs in its own group and returns a value; the
-//! report is filled from those values. Once a selection exists it is
-//! recorded exactly once, whatever happens after, so every changed image
-//! ends in `images`, `failed` or `skipped`.
+//! (vercel); waiting for a push's deployment comes first, since what went
+//! live decides what to compare. Each stage logs in its own group and
+//! returns a value; the report is filled from those values. Once a
+//! selection exists it is recorded exactly once, whatever happens after, so
+//! every changed image ends in `images`, `failed` or `skipped`.
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -106,35 +107,19 @@ pub(crate) async fn execute<W: Write>(
 
     // With wait-for-deployment, the diff is what went live: wait first,
     // then compare what was live before with what is live now. A wait
-    // that fails still lists the push's own images, as not sent.
+    // that fails still lists the push's own images, as not sent. An
+    // explicit `base` is the diff asked for and is kept.
     let live_to_live = config.wait_for_deployment && !from_deployment && config.base.is_none();
     let mut waited = None;
     let detected = match compare {
         None => Detected::default(),
         Some(compare) => {
-            let range = match live_to_live {
-                false => stages.range(compare, report).await?,
-                true => match stages.wait(Some(compare.head.clone())).await {
-                    Ok((note, live)) => {
-                        report.deployment = Some(note);
-                        waited = Some(Ok(()));
-                        stages.live_range(compare, &live, report).await?
-                    }
-                    Err(undelivered) => {
-                        if matches!(
-                            undelivered.error,
-                            Error::Deploy(
-                                DeployError::Failed { .. } | DeployError::TimedOut { .. }
-                            )
-                        ) {
-                            report.notes.push(
-                                "the images of this push will be invalidated by the next run whose deployment goes live: it compares what was live before with what is live then".to_string(),
-                            );
-                        }
-                        waited = Some(Err(undelivered));
-                        stages.range(compare, report).await?
-                    }
-                },
+            let range = if live_to_live {
+                let (range, outcome) = stages.went_live(compare, report).await?;
+                waited = Some(outcome);
+                range
+            } else {
+                stages.range(compare, report).await?
             };
             stages.detect(&range).await?
         }
@@ -223,6 +208,33 @@ impl<W: Write> Stages<'_, W> {
             base,
             head: compare.head,
         })
+    }
+
+    /// Waits for the deployment of `compare.head`, then the range of what
+    /// went live; when the wait fails, the push's own range (its images are
+    /// recorded as not sent) and why.
+    async fn went_live(
+        &self,
+        compare: Compare,
+        report: &mut Report,
+    ) -> Result<(Range, Result<(), Undelivered>), Error> {
+        match self.wait(Some(compare.head.clone())).await {
+            Ok((note, live)) => {
+                report.deployment = Some(note);
+                Ok((self.live_range(compare, &live, report).await?, Ok(())))
+            }
+            Err(undelivered) => {
+                if matches!(
+                    undelivered.error,
+                    Error::Deploy(DeployError::Failed { .. } | DeployError::TimedOut { .. })
+                ) {
+                    report.notes.push(
+                        "the images of this push will be invalidated by the next run whose deployment goes live: it compares what was live before with what is live then".to_string(),
+                    );
+                }
+                Ok((self.range(compare, report).await?, Err(undelivered)))
+            }
+        }
     }
 
     /// What went live: from the commit of the deployment that was live
