@@ -1,16 +1,21 @@
 //! Deployments, through GitHub's Deployments API where Vercel's Git
 //! integration records them: waiting for the deployment of a commit to go
 //! live before invalidating (an invalidation sent earlier is revalidated
-//! against the old image and wasted), and finding the previous successful
-//! deployment for runs triggered by `deployment_status`.
+//! against the old image and wasted), or for a newer deployment of a commit
+//! that contains it (Vercel builds only the newest commit of a branch, so
+//! an older push is often superseded), and finding the deployment that was
+//! live before, so that the diff is what went live: a push whose deployment
+//! failed or was superseded loses no image, the next one that goes live
+//! covers it.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::config::Polling;
-use crate::github::{GitHub, GitHubError, RetryNote};
+use crate::github::{CONTENTS, GitHub, GitHubError, RetryNote};
 use crate::untrusted::plain_url;
 
 const DEPLOYMENTS: &str = "deployments: read";
@@ -48,7 +53,7 @@ impl DeployError {
         match self {
             DeployError::GitHub(error) => error.help(),
             DeployError::Failed { url, .. } => format!(
-                "fix the deployment{}; once a deployment of this commit succeeds, rerun this job",
+                "fix the deployment{}, then rerun this job; on a push, the next run whose deployment goes live covers this push's images too (it compares what was live before with what is live then)",
                 url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
             ),
             DeployError::TimedOut { .. } => {
@@ -61,23 +66,46 @@ impl DeployError {
 /// A deployment that went live.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Live {
+    pub id: u64,
+    /// The commit that is live now: the awaited one, or the descendant
+    /// that superseded it.
+    pub sha: String,
+    /// Set when a newer deployment of a commit containing the awaited one
+    /// went live instead of the awaited one's own.
+    pub superseded_by: Option<String>,
     pub url: Option<String>,
     pub waited: Duration,
     /// GitHub requests the wait took.
     pub requests: u32,
+    /// The environment's deployments as last listed, newest first, for the
+    /// previous-deployment lookup.
+    listed: Vec<Deployment>,
 }
 
-/// One look at a deployment.
+/// The newest status of one deployment.
+#[derive(Clone)]
 struct Polled {
     state: String,
     url: Option<String>,
-    requests: u32,
 }
 
-#[derive(Debug, Deserialize)]
+/// How a deployment's newest status counts for the cache.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    Live,
+    Failed,
+    Pending,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 struct Deployment {
     id: u64,
     sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Comparison {
+    status: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,21 +135,65 @@ pub struct Deployments<'a> {
     pub on_retry: &'a dyn Fn(RetryNote),
 }
 
+/// Another commit's relation to the awaited one, as GitHub's compare API
+/// tells it (`GET /compare/{awaited}...{other}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Relation {
+    /// Contains the awaited commit (`ahead`): its deployment covers it.
+    Descendant,
+    /// Contained in it (`behind`): what was live before, and older.
+    Ancestor,
+    /// Neither (`diverged`, or a commit GitHub no longer has after a force
+    /// push).
+    Unrelated,
+}
+
+/// What one poll found.
+enum Look {
+    Live {
+        id: u64,
+        sha: String,
+        superseded: bool,
+        state: String,
+        url: Option<String>,
+        listed: Vec<Deployment>,
+    },
+    /// The awaited deployment failed and nothing newer that contains it is
+    /// on its way.
+    Failed {
+        state: String,
+        url: Option<String>,
+    },
+    Waiting {
+        state: String,
+    },
+}
+
+/// What the polls of one wait remember, so that each question is asked
+/// once: how other commits relate to the awaited one, and which
+/// deployments ended without going live.
+#[derive(Default)]
+struct Watch {
+    relations: HashMap<String, Relation>,
+    failed: HashMap<u64, Polled>,
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
 impl Deployments<'_> {
-    async fn list(
-        &self,
-        sha: Option<&str>,
-        environment: &str,
-    ) -> Result<Vec<Deployment>, GitHubError> {
-        let sha = sha
-            .map(|s| format!("sha={}&", query_value(s)))
-            .unwrap_or_default();
+    /// The environment's newest deployments (one page of 100), newest first.
+    async fn list(&self, environment: &str) -> Result<Vec<Deployment>, GitHubError> {
         let path = format!(
-            "/repos/{}/deployments?{sha}environment={}&per_page=100",
+            "/repos/{}/deployments?environment={}&per_page=100",
             self.repo,
             query_value(environment)
         );
-        self.github.get(&path, DEPLOYMENTS, self.on_retry).await
+        let mut deployments: Vec<Deployment> =
+            self.github.get(&path, DEPLOYMENTS, self.on_retry).await?;
+        deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
+        Ok(deployments)
     }
 
     async fn statuses(&self, id: u64, count: u32) -> Result<Vec<Status>, GitHubError> {
@@ -132,40 +204,190 @@ impl Deployments<'_> {
         self.github.get(&path, DEPLOYMENTS, self.on_retry).await
     }
 
-    /// The state of the newest deployment of `sha` to `environment`, its
-    /// URL, and the requests that took.
-    async fn poll(&self, sha: &str, environment: &str) -> Result<Polled, GitHubError> {
-        let deployments = self.list(Some(sha), environment).await?;
-        let Some(newest) = deployments.iter().max_by_key(|d| d.id) else {
-            return Ok(Polled {
-                state: "not created yet".to_string(),
+    /// The newest status of deployment `id` (one request).
+    async fn newest(&self, id: u64) -> Result<Polled, GitHubError> {
+        let statuses = self.statuses(id, 1).await?;
+        Ok(match statuses.into_iter().next() {
+            None => Polled {
+                state: "created".to_string(),
                 url: None,
-                requests: 1,
-            });
-        };
-        let statuses = self.statuses(newest.id, 1).await?;
-        let (state, url) = match statuses.into_iter().next() {
-            None => ("created".to_string(), None),
-            Some(status) => (
-                status.state.to_ascii_lowercase(),
-                [status.environment_url, status.target_url]
+            },
+            Some(status) => Polled {
+                state: status.state.to_ascii_lowercase(),
+                url: [status.environment_url, status.target_url]
                     .into_iter()
                     .flatten()
                     .find(|u| plain_url(u)),
-            ),
+            },
+        })
+    }
+
+    /// Whether deployment `id` ever succeeded (one request).
+    async fn ever_live(&self, id: u64) -> Result<bool, GitHubError> {
+        Ok(self
+            .statuses(id, 100)
+            .await?
+            .iter()
+            .any(|s| s.state.eq_ignore_ascii_case("success")))
+    }
+
+    /// What the newest status of deployment `id` means: `success` is live;
+    /// `inactive` is live only if it once succeeded (a newer deployment
+    /// replaced it), else it was cancelled (one more request).
+    async fn outcome(&self, id: u64) -> Result<(Outcome, Polled), GitHubError> {
+        let polled = self.newest(id).await?;
+        let outcome = match polled.state.as_str() {
+            "success" => Outcome::Live,
+            "inactive" if self.ever_live(id).await? => Outcome::Live,
+            "inactive" | "failure" | "error" => Outcome::Failed,
+            _ => Outcome::Pending,
         };
-        Ok(Polled {
-            state,
-            url,
-            requests: 2,
+        Ok((outcome, polled))
+    }
+
+    /// How `other` relates to `awaited` (one request). A commit GitHub does
+    /// not know (404, 422) is unrelated rather than an error: a force push
+    /// may have dropped it.
+    async fn relation(&self, awaited: &str, other: &str) -> Result<Relation, GitHubError> {
+        let path = format!(
+            "/repos/{}/compare/{}...{}?per_page=1",
+            self.repo,
+            query_value(awaited),
+            query_value(other)
+        );
+        match self
+            .github
+            .get::<Comparison>(&path, CONTENTS, self.on_retry)
+            .await
+        {
+            Ok(comparison) => Ok(match comparison.status.as_str() {
+                "ahead" | "identical" => Relation::Descendant,
+                "behind" => Relation::Ancestor,
+                _ => Relation::Unrelated,
+            }),
+            Err(GitHubError::Status {
+                status: 404 | 422, ..
+            }) => Ok(Relation::Unrelated),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// One poll: the environment's listing, the newest status of `sha`'s
+    /// newest deployment, and, unless that one is live, the deployments
+    /// newer than it (all of them while it has none) of commits that
+    /// contain `sha`, newest first, down to the first older commit.
+    async fn look(
+        &self,
+        sha: &str,
+        environment: &str,
+        watch: &mut Watch,
+    ) -> Result<Look, GitHubError> {
+        let listed = self.list(environment).await?;
+        let own = listed
+            .iter()
+            .find(|d| d.sha.eq_ignore_ascii_case(sha))
+            .map(|d| d.id);
+        let mut own_state = "not created yet".to_string();
+        let mut own_failed = None;
+        if let Some(id) = own {
+            let polled = match watch.failed.get(&id) {
+                Some(failed) => failed.clone(),
+                None => {
+                    let (outcome, polled) = self.outcome(id).await?;
+                    match outcome {
+                        Outcome::Live => {
+                            return Ok(Look::Live {
+                                id,
+                                sha: sha.to_string(),
+                                superseded: false,
+                                state: polled.state,
+                                url: polled.url,
+                                listed,
+                            });
+                        }
+                        Outcome::Failed => {
+                            watch.failed.insert(id, polled.clone());
+                        }
+                        Outcome::Pending => {}
+                    }
+                    polled
+                }
+            };
+            own_state = polled.state.clone();
+            if watch.failed.contains_key(&id) {
+                own_failed = Some(polled);
+            }
+        }
+        let newer: Vec<&Deployment> = listed
+            .iter()
+            .filter(|d| own.is_none_or(|id| d.id > id) && !d.sha.eq_ignore_ascii_case(sha))
+            .take(LOOKBACK)
+            .collect();
+        let mut coming = None;
+        for deployment in newer {
+            let relation = match watch.relations.get(&deployment.sha) {
+                Some(relation) => *relation,
+                None => {
+                    let relation = self.relation(sha, &deployment.sha).await?;
+                    watch.relations.insert(deployment.sha.clone(), relation);
+                    relation
+                }
+            };
+            match relation {
+                Relation::Ancestor => break,
+                Relation::Unrelated => continue,
+                Relation::Descendant => {}
+            }
+            if watch.failed.contains_key(&deployment.id) {
+                continue;
+            }
+            let (outcome, polled) = self.outcome(deployment.id).await?;
+            match outcome {
+                Outcome::Live => {
+                    return Ok(Look::Live {
+                        id: deployment.id,
+                        sha: deployment.sha.clone(),
+                        superseded: true,
+                        state: format!(
+                            "superseded: the deployment of {} (which contains it) is live",
+                            short(&deployment.sha)
+                        ),
+                        url: polled.url,
+                        listed,
+                    });
+                }
+                Outcome::Failed => {
+                    watch.failed.insert(deployment.id, polled);
+                }
+                Outcome::Pending => {
+                    coming.get_or_insert_with(|| deployment.sha.clone());
+                }
+            }
+        }
+        Ok(match (own_failed, coming) {
+            (Some(Polled { state, url }), None) => Look::Failed { state, url },
+            (Some(Polled { state, .. }), Some(newer)) => Look::Waiting {
+                state: format!(
+                    "{state}; superseded by {}, waiting for its deployment",
+                    short(&newer)
+                ),
+            },
+            (None, Some(newer)) => Look::Waiting {
+                state: format!(
+                    "{own_state}; {} (which contains it) is deploying too",
+                    short(&newer)
+                ),
+            },
+            (None, None) => Look::Waiting { state: own_state },
         })
     }
 
     /// Waits until the newest deployment of `sha` (a full commit sha) to
-    /// `environment` has succeeded. `on_state` hears each change of state.
-    /// The last check happens at the deadline; requests may overrun it by
-    /// one polling interval at most (retries included). A passing GitHub
-    /// fault does not end the wait: the next poll may well succeed.
+    /// `environment` has succeeded, or a newer deployment of a commit that
+    /// contains `sha`. `on_state` hears each change of state. The last
+    /// check happens at the deadline; requests may overrun it by one
+    /// polling interval at most (retries included). A passing GitHub fault
+    /// does not end the wait: the next poll may well succeed.
     pub async fn wait_until_live(
         &self,
         sha: &str,
@@ -176,9 +398,10 @@ impl Deployments<'_> {
     ) -> Result<Live, DeployError> {
         let started = Instant::now();
         let deadline = started + timeout;
+        let requests_before = self.github.requests();
         let mut interval = polling.initial;
         let mut last = "not created yet".to_string();
-        let mut requests = 0;
+        let mut watch = Watch::default();
         on_state(&last);
         let timed_out = |last: String| DeployError::TimedOut {
             sha: sha.to_string(),
@@ -187,48 +410,58 @@ impl Deployments<'_> {
             waited: started.elapsed(),
         };
         loop {
-            let polled =
-                match tokio::time::timeout_at(deadline + polling.max, self.poll(sha, environment))
-                    .await
-                {
-                    Err(_) => return Err(timed_out(last)),
-                    Ok(Err(error)) if error.is_configuration() => return Err(error.into()),
-                    Ok(Err(error)) => {
-                        requests += 1;
-                        on_state(&format!("status unknown ({error}); asking again"));
-                        None
-                    }
-                    Ok(Ok(polled)) => {
-                        requests += polled.requests;
-                        Some(polled)
-                    }
-                };
-            if let Some(Polled { state, url, .. }) = polled {
+            let looked = match tokio::time::timeout_at(
+                deadline + polling.max,
+                self.look(sha, environment, &mut watch),
+            )
+            .await
+            {
+                Err(_) => return Err(timed_out(last)),
+                Ok(Err(error)) if error.is_configuration() => return Err(error.into()),
+                Ok(Err(error)) => {
+                    on_state(&format!("status unknown ({error}); asking again"));
+                    None
+                }
+                Ok(Ok(looked)) => Some(looked),
+            };
+            let mut changed = |state: &str| {
                 if state != last {
-                    on_state(&state);
-                    last = state.clone();
+                    on_state(state);
+                    last = state.to_string();
                 }
-                match state.as_str() {
-                    // `inactive`: a newer deployment replaced this one after
-                    // it went live, which is just as good for the cache.
-                    "success" | "inactive" => {
-                        return Ok(Live {
-                            url,
-                            waited: started.elapsed(),
-                            requests,
-                        });
-                    }
-                    "failure" | "error" => {
-                        return Err(DeployError::Failed {
-                            sha: sha.to_string(),
-                            environment: environment.to_string(),
-                            state,
-                            url,
-                            waited: started.elapsed(),
-                        });
-                    }
-                    _ => {}
+            };
+            match looked {
+                None => {}
+                Some(Look::Live {
+                    id,
+                    sha: live,
+                    superseded,
+                    state,
+                    url,
+                    listed,
+                }) => {
+                    changed(&state);
+                    return Ok(Live {
+                        id,
+                        superseded_by: superseded.then(|| live.clone()),
+                        sha: live,
+                        url,
+                        waited: started.elapsed(),
+                        requests: self.github.requests() - requests_before,
+                        listed,
+                    });
                 }
+                Some(Look::Failed { state, url }) => {
+                    changed(&state);
+                    return Err(DeployError::Failed {
+                        sha: sha.to_string(),
+                        environment: environment.to_string(),
+                        state,
+                        url,
+                        waited: started.elapsed(),
+                    });
+                }
+                Some(Look::Waiting { state }) => changed(&state),
             }
             let now = Instant::now();
             if now >= deadline {
@@ -239,6 +472,13 @@ impl Deployments<'_> {
         }
     }
 
+    /// The sha of the deployment that was live in `environment` before
+    /// `live`: the same lookup as [`Deployments::previous_success`], on the
+    /// listing of the wait's last poll.
+    pub async fn previous_live(&self, live: &Live) -> Result<Option<String>, GitHubError> {
+        self.previous_in(&live.listed, live.id, &live.sha).await
+    }
+
     /// The sha of the newest deployment to `environment`, older than
     /// `current`, that went live; `None` when there is none to be found.
     pub async fn previous_success(
@@ -247,16 +487,25 @@ impl Deployments<'_> {
         current: u64,
         current_sha: &str,
     ) -> Result<Option<String>, GitHubError> {
-        let mut deployments = self.list(None, environment).await?;
-        deployments.retain(|d| d.id < current && !d.sha.eq_ignore_ascii_case(current_sha));
-        deployments.sort_by_key(|d| std::cmp::Reverse(d.id));
-        for deployment in deployments.into_iter().take(LOOKBACK) {
-            let statuses = self.statuses(deployment.id, 100).await?;
-            if statuses
-                .iter()
-                .any(|s| s.state.eq_ignore_ascii_case("success"))
-            {
-                return Ok(Some(deployment.sha));
+        let deployments = self.list(environment).await?;
+        self.previous_in(&deployments, current, current_sha).await
+    }
+
+    /// Newest first through `deployments`, one request each, stopping at
+    /// the first that ever succeeded; at most [`LOOKBACK`] of them.
+    async fn previous_in(
+        &self,
+        deployments: &[Deployment],
+        current: u64,
+        current_sha: &str,
+    ) -> Result<Option<String>, GitHubError> {
+        let older = deployments
+            .iter()
+            .filter(|d| d.id < current && !d.sha.eq_ignore_ascii_case(current_sha))
+            .take(LOOKBACK);
+        for deployment in older {
+            if self.ever_live(deployment.id).await? {
+                return Ok(Some(deployment.sha.clone()));
             }
         }
         Ok(None)

@@ -1,9 +1,10 @@
 //! The run, stage by stage: what to compare (event), what changed
 //! (changes), which public paths (select), wait until live (deploy), send
-//! (vercel). Each stage logs in its own group and returns a value; the
-//! report is filled from those values. Once a selection exists it is
-//! recorded exactly once, whatever happens after, so every changed image
-//! ends in `images`, `failed` or `skipped`.
+//! (vercel); waiting for a push's deployment comes first, since what went
+//! live decides what to compare. Each stage logs in its own group and
+//! returns a value; the report is filled from those values. Once a
+//! selection exists it is recorded exactly once, whatever happens after, so
+//! every changed image ends in `images`, `failed` or `skipped`.
 
 use std::cell::RefCell;
 use std::io::Write;
@@ -104,10 +105,22 @@ pub(crate) async fn execute<W: Write>(
         on_retry: &on_retry,
     };
 
+    // With wait-for-deployment, the diff is what went live: wait first,
+    // then compare what was live before with what is live now. A wait
+    // that fails still lists the push's own images, as not sent. An
+    // explicit `base` is the diff asked for and is kept.
+    let live_to_live = config.wait_for_deployment && !from_deployment && config.base.is_none();
+    let mut waited = None;
     let detected = match compare {
         None => Detected::default(),
         Some(compare) => {
-            let range = stages.range(compare, report).await?;
+            let range = if live_to_live {
+                let (range, outcome) = stages.went_live(compare, report).await?;
+                waited = Some(outcome);
+                range
+            } else {
+                stages.range(compare, report).await?
+            };
             stages.detect(&range).await?
         }
     };
@@ -116,12 +129,21 @@ pub(crate) async fn execute<W: Write>(
     report.notes.extend(detected.notes.iter().cloned());
 
     let selection = stages.select(&detected, &images);
+    if let Some(Err(Undelivered { reason, error })) = waited {
+        report.record(&selection, None, Some(&reason));
+        return Err(error);
+    }
     if selection.targets.is_empty() {
         report.record(&selection, None, None);
         return Ok(());
     }
     match stages
-        .deliver(&detected, &selection, from_deployment, report)
+        .deliver(
+            &detected,
+            &selection,
+            from_deployment || waited.is_some(),
+            report,
+        )
         .await
     {
         Ok(sent) => {
@@ -185,6 +207,83 @@ impl<W: Write> Stages<'_, W> {
         Ok(Range {
             base,
             head: compare.head,
+        })
+    }
+
+    /// Waits for the deployment of `compare.head`, then the range of what
+    /// went live; when the wait fails, the push's own range (its images are
+    /// recorded as not sent) and why.
+    async fn went_live(
+        &self,
+        compare: Compare,
+        report: &mut Report,
+    ) -> Result<(Range, Result<(), Undelivered>), Error> {
+        match self.wait(Some(compare.head.clone())).await {
+            Ok((note, live)) => {
+                report.deployment = Some(note);
+                Ok((self.live_range(compare, &live, report).await?, Ok(())))
+            }
+            Err(undelivered) => {
+                if matches!(
+                    undelivered.error,
+                    Error::Deploy(DeployError::Failed { .. } | DeployError::TimedOut { .. })
+                ) {
+                    report.notes.push(
+                        "the images of this push will be invalidated by the next run whose deployment goes live: it compares what was live before with what is live then".to_string(),
+                    );
+                }
+                Ok((self.range(compare, report).await?, Err(undelivered)))
+            }
+        }
+    }
+
+    /// What went live: from the commit of the deployment that was live
+    /// before `live` to `live`'s commit; the push's own base when no earlier
+    /// deployment went live.
+    async fn live_range(
+        &self,
+        compare: Compare,
+        live: &deploy::Live,
+        report: &mut Report,
+    ) -> Result<Range, Error> {
+        let environment = &self.config.deployment_environment;
+        let github = self.github("wait-for-deployment")?;
+        let before = github.requests();
+        let previous = self
+            .deployments(github)
+            .previous_live(live)
+            .await
+            .map_err(DeployError::from)?;
+        self.log.borrow_mut().text(&format!(
+            "Live before it in {environment}: {} ({} GitHub requests)",
+            previous
+                .as_deref()
+                .map(short_sha)
+                .unwrap_or_else(|| "none found".to_string()),
+            github.requests() - before
+        ));
+        if let Some(newer) = &live.superseded_by {
+            report.notes.push(format!(
+                "`{}` was superseded by `{}`: the deployment of that commit, which contains it, went live, so this run compared what was live before with it",
+                short_sha(&compare.head),
+                short_sha(newer)
+            ));
+        }
+        let base = match previous {
+            Some(previous) => Some(previous),
+            None => {
+                report.notes.push(format!(
+                    "no earlier successful deployment to `{environment}` was found, so the push's own base was compared with what went live"
+                ));
+                match compare.base {
+                    Base::Commit(base) => Some(base),
+                    Base::FirstParent | Base::PreviousDeployment { .. } => None,
+                }
+            }
+        };
+        Ok(Range {
+            base,
+            head: live.sha.clone(),
         })
     }
 
@@ -290,18 +389,19 @@ impl<W: Write> Stages<'_, W> {
         selection
     }
 
-    /// Waits for the deployment when asked to, then sends (or, in a dry
-    /// run, does not). `Ok(None)`: a dry run.
+    /// Waits for the deployment when asked to and not `live` yet, then
+    /// sends (or, in a dry run, does not). `Ok(None)`: a dry run.
     async fn deliver(
         &self,
         detected: &Detected,
         selection: &Selection,
-        from_deployment: bool,
+        live: bool,
         report: &mut Report,
     ) -> Result<Option<Sent>, Undelivered> {
         let config = self.config;
-        if config.wait_for_deployment && !from_deployment {
-            report.deployment = Some(self.wait(detected).await?);
+        if config.wait_for_deployment && !live {
+            let head = (!detected.head.is_empty()).then(|| detected.head.clone());
+            report.deployment = Some(self.wait(head).await?.0);
         }
         if config.dry_run {
             // Detail: on a terminal the report's headline says the same.
@@ -315,19 +415,19 @@ impl<W: Write> Stages<'_, W> {
         self.send(selection).await.map(Some)
     }
 
-    /// Waits until the deployment of the compared head (or, for a run with
-    /// only `images`, of `head` or `GITHUB_SHA`) is live.
-    async fn wait(&self, detected: &Detected) -> Result<DeploymentNote, Undelivered> {
+    /// Waits until the deployment of `head` (or, for a run with only
+    /// `images`, of the `head` input or `GITHUB_SHA`) is live, or that of a
+    /// newer commit that contains it.
+    async fn wait(
+        &self,
+        head: Option<String>,
+    ) -> Result<(DeploymentNote, deploy::Live), Undelivered> {
         let config = self.config;
         let not_waited = "the deployment's status could not be read, so no image was invalidated";
         let github = self
             .github("wait-for-deployment")
             .map_err(|e| Undelivered::new(not_waited, e))?;
-        let head = if detected.head.is_empty() {
-            config.head.clone().or_else(|| config.runner.sha.clone())
-        } else {
-            Some(detected.head.clone())
-        };
+        let head = head.or_else(|| config.head.clone().or_else(|| config.runner.sha.clone()));
         let Some(head) = head else {
             return Err(Undelivered::new(
                 "no commit to wait for, so no image was invalidated",
@@ -368,14 +468,16 @@ impl<W: Write> Stages<'_, W> {
         match waited {
             Ok(live) => {
                 self.log.borrow_mut().text(&format!(
-                    "The deployment is live after {} ({} GitHub requests)",
+                    "The deployment of {} is live after {} ({} GitHub requests)",
+                    short_sha(&live.sha),
                     deploy::format_wait(live.waited),
                     live.requests
                 ));
-                Ok(DeploymentNote {
-                    url: live.url,
+                let note = DeploymentNote {
+                    url: live.url.clone(),
                     waited: Some(live.waited),
-                })
+                };
+                Ok((note, live))
             }
             Err(error) => {
                 let reason = match &error {

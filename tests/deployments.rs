@@ -46,6 +46,7 @@ fn deployment(id: u64, sha: &str, states: Vec<&'static str>) -> FakeDeployment {
         environment: "Production".to_string(),
         states,
         history: Vec::new(),
+        listed_after: 0,
     }
 }
 
@@ -56,6 +57,7 @@ fn past(id: u64, sha: &str, environment: &str, history: Vec<&'static str>) -> Fa
         environment: environment.to_string(),
         states: history.first().copied().into_iter().collect(),
         history,
+        listed_after: 0,
     }
 }
 
@@ -82,6 +84,33 @@ fn status_checks(seen: &[Seen]) -> Vec<Seen> {
         })
         .cloned()
         .collect()
+}
+
+/// The GitHub requests of a run, by kind.
+#[derive(Debug, PartialEq, Eq)]
+struct Counts {
+    /// `GET /deployments?environment=...`
+    listings: usize,
+    /// `GET /deployments/{id}/statuses`
+    statuses: usize,
+    /// `GET /compare/{head}...{other}`: is a newer commit a descendant?
+    compares: usize,
+    /// `GET /git/...`: the diff itself.
+    trees: usize,
+}
+
+fn counts(seen: &[Seen]) -> Counts {
+    let kind = |part: &str| {
+        seen.iter()
+            .filter(|s| s.path.starts_with(&format!("/repos/{OWNER_REPO}/{part}")))
+            .count()
+    };
+    Counts {
+        listings: listings(seen).len(),
+        statuses: status_checks(seen).len(),
+        compares: kind("compare/"),
+        trees: kind("git/"),
+    }
 }
 
 fn query(seen: &Seen) -> Vec<(String, String)> {
@@ -173,8 +202,8 @@ async fn invalidates_only_after_the_status_that_says_success() {
     let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
     ran.assert_code(0);
 
-    // One listing and one newest-status request per poll; the third poll
-    // sees success.
+    // One listing of the environment and one newest-status request per
+    // poll; the third poll sees success. No earlier deployment to look up.
     let seen = github.seen();
     let listed = listings(&seen);
     let checked = status_checks(&seen);
@@ -183,11 +212,7 @@ async fn invalidates_only_after_the_status_that_says_success() {
     for listing in &listed {
         assert_eq!(
             query(listing),
-            pairs(&[
-                ("sha", &after),
-                ("environment", "Production"),
-                ("per_page", "100")
-            ])
+            pairs(&[("environment", "Production"), ("per_page", "100")])
         );
     }
     for check in &checked {
@@ -388,6 +413,12 @@ async fn a_deployment_that_never_goes_live_times_out() {
     assert!(summary.contains("in_progress"), "{summary}");
     assert!(summary.contains("no image was invalidated"), "{summary}");
     assert!(summary.contains("deployment-timeout"), "{summary}");
+    assert!(
+        summary.contains(
+            "the images of this push will be invalidated by the next run whose deployment goes live"
+        ),
+        "{summary}"
+    );
 }
 
 #[tokio::test]
@@ -420,6 +451,8 @@ async fn no_permission_to_read_deployments_exits_2_naming_it() {
         "{error}"
     );
     assert!(ran.summary.contains("deployments: read"), "{}", ran.summary);
+    // Not a deployment that failed: the next run fails the same way.
+    assert!(!ran.summary.contains("next run whose deployment"));
     assert_eq!(ran.strings("failed"), PUSHED);
     assert_eq!(ran.outputs["count"], "0");
 }
@@ -459,22 +492,37 @@ async fn a_dry_run_waits_too_and_sends_nothing() {
     assert!(waited_in_summary(&summary) >= 0.05);
 }
 
+/// What goes live may carry the images of an earlier push whose deployment
+/// failed, so a push that changes no image waits too; with nothing else
+/// changed since the live deployment, nothing is sent.
 #[tokio::test]
-async fn nothing_to_invalidate_does_not_wait() {
+async fn a_push_without_images_waits_and_sends_what_went_live() {
     let repo = GitRepo::new();
-    repo.write("src/app.ts", "v1");
+    repo.write("public/images/a.png", "a")
+        .write("src/app.ts", "v1");
     let before = repo.commit("first");
     repo.write("src/app.ts", "v2");
     let after = repo.commit("second");
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(80, &before, "Production", vec!["inactive", "success"]));
+    github.add_deployment(deployment(81, &after, vec!["in_progress", "success"]));
     let vercel = FakeVercel::start(VERCEL_TOKEN).await;
 
     let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
     ran.assert_code(0);
     assert!(vercel.received().is_empty());
-    // No deployment exists: a run that waited would time out instead.
     let seen = github.seen();
-    assert!(listings(&seen).is_empty(), "{seen:#?}");
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 2,
+            statuses: 3,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 7);
     assert!(
         ran.summary
             .starts_with("### ⏭️ No changed image to invalidate"),
@@ -555,7 +603,20 @@ async fn deployment_status_success_diffs_against_the_previous_successful_deploym
         query(&listed[0]),
         pairs(&[("environment", "Production"), ("per_page", "100")])
     );
-    // Newest first, stopping at the first that went live.
+    // Newest first, stopping at the first that went live; nothing waited
+    // for, nothing compared: as before wait-for-deployment compared what
+    // went live.
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 1,
+            statuses: 2,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 5);
     let checked: Vec<String> = status_checks(&seen).into_iter().map(|s| s.path).collect();
     assert_eq!(
         checked,
@@ -740,9 +801,9 @@ async fn a_manual_run_with_images_waits_for_the_deployment_of_github_sha() {
     assert_eq!(listed.len(), 2, "{seen:#?}");
     assert_eq!(checked.len(), 2, "{seen:#?}");
     assert!(
-        listed
+        checked
             .iter()
-            .all(|l| query(l).contains(&("sha".to_string(), head.clone()))),
+            .all(|c| c.path == format!("/repos/{OWNER_REPO}/deployments/51/statuses")),
         "{seen:#?}"
     );
     assert!(vercel.valid().iter().all(|r| r.at > checked[1].at));
@@ -778,11 +839,13 @@ async fn a_branch_name_as_head_is_resolved_to_its_commit_before_waiting() {
         seen.iter().any(|s| s.path.ends_with("/commits/main")),
         "{seen:#?}"
     );
-    let listed = listings(&seen);
-    assert!(
-        listed
+    // The deployment of the resolved commit is the one polled.
+    assert_eq!(
+        status_checks(&seen)
             .iter()
-            .all(|l| query(l).contains(&("sha".to_string(), head.clone()))),
+            .map(|c| c.path.clone())
+            .collect::<Vec<_>>(),
+        [format!("/repos/{OWNER_REPO}/deployments/52/statuses")],
         "{seen:#?}"
     );
     assert_eq!(vercel.images(), ["/images/manual.png"]);
@@ -872,4 +935,384 @@ async fn waiting_without_a_commit_to_wait_for_is_a_configuration_error() {
         everything.contains("input `head`: wait-for-deployment needs the commit"),
         "{everything}"
     );
+}
+
+/// c0 (a v1, b v1) is live. Push 1 (c1) replaces a.png; push 2 (c2)
+/// changes only the README, or, with `b_too`, b.png as well.
+fn two_pushes(b_too: bool) -> (GitRepo, [String; 3]) {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a v1")
+        .write("public/images/b.png", "b v1")
+        .write("README.md", "x");
+    let c0 = repo.commit("c0");
+    repo.write("public/images/a.png", "a v2");
+    let c1 = repo.commit("c1: new a");
+    repo.write("README.md", "y");
+    if b_too {
+        repo.write("public/images/b.png", "b v2");
+    }
+    let c2 = repo.commit("c2");
+    (repo, [c0, c1, c2])
+}
+
+/// One run of push `before..after` against `github`, with its own Vercel
+/// stand-in; the GitHub requests it made, and what reached Vercel.
+async fn run_push(
+    github: &FakeGitHub,
+    repo: &GitRepo,
+    before: &str,
+    after: &str,
+) -> (common::Ran, Vec<Seen>, Vec<String>) {
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let mark = github.seen().len();
+    let ran = waiting(github, &vercel, repo).push(before, after).run();
+    let seen = github.seen()[mark..].to_vec();
+    (ran, seen, vercel.images())
+}
+
+fn status_paths(seen: &[Seen]) -> Vec<String> {
+    status_checks(seen)
+        .into_iter()
+        .map(|s| {
+            s.path
+                .trim_start_matches(&format!("/repos/{OWNER_REPO}/deployments/"))
+                .to_string()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_failed_deployment_is_covered_by_the_next_one_that_goes_live() {
+    let (repo, [c0, c1, c2]) = two_pushes(false);
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(100, &c0, "Production", vec!["success"]));
+    github.add_deployment(deployment(101, &c1, vec!["in_progress", "failure"]));
+
+    // Push 1: its build fails; nothing newer is on its way.
+    let (ran, seen, sent) = run_push(&github, &repo, &c0, &c1).await;
+    ran.assert_code(1);
+    assert!(sent.is_empty());
+    assert_eq!(ran.strings("failed"), ["/images/a.png"]);
+    // Two polls (listing + status); no newer deployment to compare; the
+    // push's own diff for the report.
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 2,
+            statuses: 2,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 6);
+    let summary = plain(&ran.summary);
+    assert!(summary.contains("deployment failed"), "{summary}");
+    assert!(
+        summary.contains(
+            "the images of this push will be invalidated by the next run whose deployment goes live"
+        ),
+        "{summary}"
+    );
+
+    // Push 2 fixes the build and changes only the README.
+    github.add_deployment(deployment(102, &c2, vec!["in_progress", "success"]));
+    let (ran, seen, sent) = run_push(&github, &repo, &c1, &c2).await;
+    ran.assert_code(0);
+    // c0 was live before c2: push 1's image went live now.
+    assert_eq!(sent, ["/images/a.png"]);
+    assert_eq!(ran.strings("images"), ["/images/a.png"]);
+    // Two polls; then 101 (never live) and 100 (live) for what was live.
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 2,
+            statuses: 4,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 8);
+    assert_eq!(
+        status_paths(&seen),
+        [
+            "102/statuses",
+            "102/statuses",
+            "101/statuses",
+            "100/statuses"
+        ]
+    );
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains(&format!(
+            "https://github.com/{OWNER_REPO}/compare/{c0}..{c2}"
+        )),
+        "{summary}"
+    );
+    assert!(!summary.contains("superseded"), "{summary}");
+}
+
+/// Push 2 arrives while push 1 builds; Vercel cancels push 1's build
+/// (`error`), leaves it `in_progress`, or never creates it, and deploys
+/// push 2.
+#[tokio::test]
+async fn a_superseded_deployment_is_covered_by_both_runs() {
+    struct Case {
+        label: &'static str,
+        /// Push 1's deployment (101), if Vercel created one.
+        own: Option<Vec<&'static str>>,
+        /// Push 1's run: listings, statuses, compares (besides 2 trees).
+        requests: (usize, usize, usize),
+        /// Push 1's run: the commits compared with c1.
+        compared: Vec<usize>,
+        /// Push 2's run: statuses.
+        statuses_2: usize,
+    }
+    let cases = [
+        // Poll 1: 101 in_progress. Poll 2: 101 error, 102 appears (compare:
+        // a descendant) in_progress. Poll 3: 101 known failed, 102 success.
+        // Then 101 (never live) and 100 for what was live before.
+        Case {
+            label: "error",
+            own: Some(vec!["in_progress", "error"]),
+            requests: (3, 4 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+        },
+        // Poll 1: 101. Poll 2: 101, 102 appears (compare), in_progress.
+        // Poll 3: 101 still in_progress, 102 success. Then 101 and 100.
+        Case {
+            label: "in_progress",
+            own: Some(vec!["in_progress"]),
+            requests: (3, 5 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+        },
+        // Poll 1: only 100, whose c0 is older (compare: behind). Poll 2:
+        // 102 appears (compare), in_progress. Poll 3: 102 success. Then 100.
+        Case {
+            label: "never created",
+            own: None,
+            requests: (3, 2 + 1, 2),
+            compared: vec![0, 2],
+            statuses_2: 2,
+        },
+    ];
+    for case in cases {
+        let label = case.label;
+        let (repo, [c0, c1, c2]) = two_pushes(false);
+        let commits = [&c0, &c1, &c2];
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        github.add_deployment(past(100, &c0, "Production", vec!["success"]));
+        if let Some(own) = case.own {
+            github.add_deployment(deployment(101, &c1, own));
+        }
+        github.add_deployment(FakeDeployment {
+            listed_after: 1,
+            ..deployment(102, &c2, vec!["in_progress", "success"])
+        });
+
+        let (ran, seen, sent) = run_push(&github, &repo, &c0, &c1).await;
+        ran.assert_code(0);
+        assert_eq!(sent, ["/images/a.png"], "{label}");
+        let (listings, statuses, compares) = case.requests;
+        assert_eq!(
+            counts(&seen),
+            Counts {
+                listings,
+                statuses,
+                compares,
+                trees: 2
+            },
+            "{label}: {seen:#?}"
+        );
+        assert_eq!(seen.len(), listings + statuses + compares + 2, "{label}");
+        let compared: Vec<String> = seen
+            .iter()
+            .filter(|s| s.path.contains("/compare/"))
+            .map(|s| s.path.clone())
+            .collect();
+        let expected: Vec<String> = case
+            .compared
+            .iter()
+            .map(|&i| format!("/repos/{OWNER_REPO}/compare/{c1}...{}", commits[i]))
+            .collect();
+        assert_eq!(compared, expected, "{label}");
+        let summary = plain(&ran.summary);
+        assert!(
+            summary.contains(&format!("`{}` was superseded by `{}`", &c1[..7], &c2[..7])),
+            "{label}: {summary}"
+        );
+        assert!(
+            summary.contains(&format!(
+                "https://github.com/{OWNER_REPO}/compare/{c0}..{c2}"
+            )),
+            "{label}: {summary}"
+        );
+        assert!(
+            summary.contains("go live at <https://site-102.vercel.app>."),
+            "{label}: {summary}"
+        );
+
+        // Push 2's run: its deployment is live at the first poll; c0 was
+        // live before it (101 never was).
+        let (ran, seen, sent) = run_push(&github, &repo, &c1, &c2).await;
+        ran.assert_code(0);
+        assert_eq!(sent, ["/images/a.png"], "{label}");
+        assert_eq!(
+            counts(&seen),
+            Counts {
+                listings: 1,
+                statuses: case.statuses_2,
+                compares: 0,
+                trees: 2
+            },
+            "{label}: {seen:#?}"
+        );
+        assert_eq!(seen.len(), 3 + case.statuses_2, "{label}");
+        assert!(!plain(&ran.summary).contains("superseded"), "{label}");
+    }
+}
+
+#[tokio::test]
+async fn two_quick_successes_each_send_their_own_images() {
+    let (repo, [c0, c1, c2]) = two_pushes(true);
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(100, &c0, "Production", vec!["success"]));
+    github.add_deployment(deployment(101, &c1, vec!["in_progress", "success"]));
+    github.add_deployment(FakeDeployment {
+        listed_after: 1,
+        ..deployment(102, &c2, vec!["in_progress", "success"])
+    });
+
+    // Push 1 goes live at the second poll (102 is listed by then, but 101's
+    // own success comes first: no compare); c0 was live before.
+    let (ran, seen, sent) = run_push(&github, &repo, &c0, &c1).await;
+    ran.assert_code(0);
+    assert_eq!(sent, ["/images/a.png"]);
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 2,
+            statuses: 3,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 7);
+
+    // Push 2: c1 was live before it.
+    let (ran, seen, sent) = run_push(&github, &repo, &c1, &c2).await;
+    ran.assert_code(0);
+    assert_eq!(sent, ["/images/b.png"]);
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 2,
+            statuses: 3,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 7);
+    assert_eq!(
+        status_paths(&seen),
+        ["102/statuses", "102/statuses", "101/statuses"]
+    );
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains(&format!(
+            "https://github.com/{OWNER_REPO}/compare/{c1}..{c2}"
+        )),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_earlier_deployment_the_push_before_is_the_base() {
+    let (repo, [c0, _, c2]) = two_pushes(true);
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    // The project's first deployment.
+    github.add_deployment(deployment(1, &c2, vec!["success"]));
+
+    // A push of two commits: `before` is c0, not c2's parent.
+    let (ran, seen, sent) = run_push(&github, &repo, &c0, &c2).await;
+    ran.assert_code(0);
+    assert_eq!(sent, ["/images/a.png", "/images/b.png"]);
+    assert_eq!(
+        counts(&seen),
+        Counts {
+            listings: 1,
+            statuses: 1,
+            compares: 0,
+            trees: 2
+        },
+        "{seen:#?}"
+    );
+    assert_eq!(seen.len(), 4);
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains("ℹ️ no earlier successful deployment to `Production` was found, so the push's own base was compared with what went live"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!(
+            "https://github.com/{OWNER_REPO}/compare/{c0}..{c2}"
+        )),
+        "{summary}"
+    );
+}
+
+/// A history of 200 deployments costs one listing per poll (a single page
+/// of 100, newest first) and one status request per deployment from the
+/// newest down to the first that went live; a history with no success
+/// stops after 30 and falls back to the push's `before`.
+#[tokio::test]
+async fn a_long_history_costs_a_few_requests() {
+    let (repo, [c0, c1, _]) = two_pushes(false);
+    for failed_since in [5_u64, 200] {
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        for id in 1..=200_u64 {
+            let state = if id > 200 - failed_since {
+                "error"
+            } else {
+                "success"
+            };
+            github.add_deployment(past(id, &c0, "Production", vec![state]));
+        }
+        github.add_deployment(deployment(201, &c1, vec!["in_progress", "success"]));
+
+        let (ran, seen, sent) = run_push(&github, &repo, &c0, &c1).await;
+        ran.assert_code(0);
+        assert_eq!(sent, ["/images/a.png"], "{failed_since}");
+        let looked_up = (failed_since as usize + 1).min(30);
+        assert_eq!(
+            counts(&seen),
+            Counts {
+                listings: 2,
+                statuses: 2 + looked_up,
+                compares: 0,
+                trees: 2
+            },
+            "{failed_since}: {seen:#?}"
+        );
+        assert_eq!(seen.len(), 6 + looked_up, "{failed_since}");
+        for listing in listings(&seen) {
+            assert_eq!(
+                query(&listing),
+                pairs(&[("environment", "Production"), ("per_page", "100")])
+            );
+        }
+        let expected: Vec<String> = ["201/statuses", "201/statuses"]
+            .into_iter()
+            .map(str::to_string)
+            .chain((0..looked_up as u64).map(|i| format!("{}/statuses", 200 - i)))
+            .collect();
+        assert_eq!(status_paths(&seen), expected, "{failed_since}");
+        let fell_back = plain(&ran.summary).contains("no earlier successful deployment");
+        assert_eq!(fell_back, failed_since == 200, "{failed_since}");
+    }
 }

@@ -1,7 +1,9 @@
 //! A stand-in for the GitHub REST API, answering from a real git
 //! repository: git trees (recursive or not, truncated past a configurable
 //! number of entries as GitHub does past ~100,000), git commits, commits by
-//! ref, and a scripted Deployments API. Every request is recorded.
+//! ref, comparisons (`ahead`, `behind`, `identical`, `diverged`), and a
+//! scripted Deployments API, paginated like GitHub's (`per_page`, `page`).
+//! Every request is recorded.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -31,8 +33,12 @@ pub struct FakeDeployment {
     /// Successive answers for the newest status: `[]` = no status yet.
     pub states: Vec<&'static str>,
     /// Every status this deployment ever had, newest first, for
-    /// "previous successful deployment" lookups.
+    /// "previous successful deployment" lookups; when empty, the `states`
+    /// served so far, newest first.
     pub history: Vec<&'static str>,
+    /// Left out of the first this many deployments listings: Vercel creates
+    /// it later (a push that arrives while the run is waiting).
+    pub listed_after: usize,
 }
 
 #[derive(Default)]
@@ -43,6 +49,8 @@ struct State {
     status_polls: std::collections::HashMap<u64, usize>,
     /// Deployments listings before the first deployment appears.
     hidden_listings: usize,
+    /// Deployments listings answered so far.
+    listings: usize,
     /// `environment_url` of a deployment's statuses, when not the usual
     /// `https://site-{id}.vercel.app`.
     status_urls: std::collections::HashMap<u64, String>,
@@ -174,6 +182,51 @@ impl Responder {
         }
     }
 
+    /// `GET /compare/{base}...{head}`: where `head` stands from `base`.
+    fn compare(&self, range: &str) -> ResponseTemplate {
+        let range = percent_decode(range);
+        let Some((base, head)) = range.split_once("...") else {
+            return not_found();
+        };
+        let commit = |rev: &str| {
+            git(
+                &self.repo,
+                &[
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    &format!("{rev}^{{commit}}"),
+                ],
+            )
+            .map(|sha| String::from_utf8_lossy(&sha).trim().to_string())
+        };
+        let (Some(base), Some(head)) = (commit(base), commit(head)) else {
+            return not_found();
+        };
+        let contains = |ancestor: &str, descendant: &str| {
+            git(
+                &self.repo,
+                &["merge-base", "--is-ancestor", ancestor, descendant],
+            )
+            .is_some()
+        };
+        let status = if base == head {
+            "identical"
+        } else if contains(&base, &head) {
+            "ahead"
+        } else if contains(&head, &base) {
+            "behind"
+        } else {
+            "diverged"
+        };
+        ResponseTemplate::new(200).set_body_json(json!({
+            "status": status,
+            "base_commit": {"sha": base},
+            "commits": [],
+            "files": []
+        }))
+    }
+
     fn deployments(&self, query: &str) -> ResponseTemplate {
         let mut state = self.state.lock().expect("state");
         if let Some(status) = state.deployments_status {
@@ -184,6 +237,8 @@ impl Responder {
             state.hidden_listings -= 1;
             return ResponseTemplate::new(200).set_body_json(json!([]));
         }
+        let listing = state.listings;
+        state.listings += 1;
         let params: std::collections::HashMap<String, String> =
             url::form_urlencoded::parse(query.as_bytes())
                 .into_owned()
@@ -191,6 +246,7 @@ impl Responder {
         let mut list: Vec<&FakeDeployment> = state
             .deployments
             .iter()
+            .filter(|d| listing >= d.listed_after)
             .filter(|d| params.get("sha").is_none_or(|s| *s == d.sha))
             .filter(|d| {
                 params
@@ -199,8 +255,18 @@ impl Responder {
             })
             .collect();
         list.sort_by_key(|d| std::cmp::Reverse(d.id));
+        let number = |key: &str, default: usize| {
+            params
+                .get(key)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(default)
+        };
+        let per_page = number("per_page", 30).min(100);
+        let page = number("page", 1).max(1);
         let body: Vec<Value> = list
             .iter()
+            .skip((page - 1) * per_page)
+            .take(per_page)
             .map(|d| json!({"id": d.id, "sha": d.sha, "ref": "main", "environment": d.environment, "task": "deploy"}))
             .collect();
         ResponseTemplate::new(200).set_body_json(body)
@@ -232,8 +298,14 @@ impl Responder {
             };
             return ResponseTemplate::new(200).set_body_json(body);
         }
-        let body: Vec<Value> = deployment
-            .history
+        let history: Vec<&str> = if deployment.history.is_empty() {
+            let polls = state.status_polls.get(&id).copied().unwrap_or_default();
+            let shown = polls.max(1).min(deployment.states.len());
+            deployment.states[..shown].iter().rev().copied().collect()
+        } else {
+            deployment.history.clone()
+        };
+        let body: Vec<Value> = history
             .iter()
             .map(|s| json!({"state": s, "environment_url": url}))
             .collect();
@@ -282,6 +354,7 @@ impl Respond for Responder {
             ["git", "trees", sha] => self.tree(sha, recursive),
             ["git", "commits", sha] => self.git_commit(sha),
             ["commits", reference] => self.commit_by_ref(reference),
+            ["compare", range] => self.compare(range),
             ["deployments"] => self.deployments(&query),
             ["deployments", id, "statuses"] => match id.parse() {
                 Ok(id) => self.statuses(id, &query),
