@@ -7,6 +7,7 @@
 //! with the value (never a secret's), and the fix.
 
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,59 +15,67 @@ use std::time::Duration;
 use url::Url;
 
 use crate::args::Args;
-use crate::changes::ChangeKind;
-use crate::error::{InputError, InputErrors};
-use crate::retry::RetryPolicy;
+use crate::changes::{ChangeKind, DiffSource};
+use crate::deploy::Polling;
+use crate::event;
+use crate::retry::{Http, RetryPolicy};
 use crate::secret::Secret;
-use crate::select::{Globs, PublicDirs, UrlPrefix};
+use crate::select::{Globs, MAX_PATH_CHARS, PublicDirs, RuleError, UrlPrefix};
+use crate::vercel::{self, Mode};
+
+/// One input that cannot be used, with the fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    /// The input's name as in `action.yml` (`concurrency`), or the variable.
+    pub input: String,
+    /// What is wrong, quoting the value unless it is a secret.
+    pub problem: String,
+    /// What to do about it.
+    pub help: String,
+}
+
+impl InputError {
+    pub fn new(input: &str, problem: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            input: input.to_string(),
+            problem: problem.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "input `{}`: {}", self.input, self.problem)
+    }
+}
+
+/// Every bad input found at once, so that one run shows them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputErrors(pub Vec<InputError>);
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "{one}"),
+            many => {
+                write!(f, "{} inputs are not valid:", many.len())?;
+                for error in many {
+                    write!(f, "\n  - {error}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for InputErrors {}
 
 /// The process environment, captured once by `main`.
 pub type Env = HashMap<String, String>;
 
 pub const DEFAULT_INCLUDE: &str = "**/*.{png,jpg,jpeg,gif,webp,avif,svg,ico,bmp,tif,tiff}";
-pub const MAX_PATH_CHARS: usize = 8192;
 const MAX_DEADLINE_SECONDS: u64 = 31_536_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Mark stale; variants revalidate in the background.
-    Invalidate,
-    /// Delete the cached variants; the next request waits for the origin.
-    Delete,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Invalidate => "invalidate",
-            Mode::Delete => "delete",
-        }
-    }
-
-    pub fn endpoint_path(self) -> &'static str {
-        match self {
-            Mode::Invalidate => "/v1/edge-cache/invalidate-by-src-images",
-            Mode::Delete => "/v1/edge-cache/dangerously-delete-by-src-images",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiffSource {
-    /// The GitHub REST API: no checkout needed.
-    Api,
-    /// The local repository.
-    Git,
-}
-
-impl DiffSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiffSource::Api => "api",
-            DiffSource::Git => "git",
-        }
-    }
-}
 
 /// Facts about where the binary runs, read from the runner's variables.
 #[derive(Clone, Debug, Default)]
@@ -87,20 +96,6 @@ pub struct Runner {
     pub output: Option<PathBuf>,
     /// `RUNNER_DEBUG=1` or `--verbose`.
     pub debug: bool,
-}
-
-/// HTTP behaviour shared by the GitHub and Vercel clients.
-#[derive(Clone, Debug)]
-pub struct Http {
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-/// How often to look at a deployment's status.
-#[derive(Clone, Debug)]
-pub struct Polling {
-    pub initial: Duration,
-    pub max: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -429,6 +424,33 @@ impl Runner {
     }
 }
 
+impl InputError {
+    /// A stage's complaint about a rule, said of the input it came from.
+    fn from_rule(input: &str, error: RuleError) -> Self {
+        Self::new(input, error.problem, error.help)
+    }
+}
+
+/// What the Vercel requests need to know of the inputs.
+struct Sending {
+    project: Option<String>,
+    team_id: Option<String>,
+    team_slug: Option<String>,
+    mode: Mode,
+    revalidation_deadline_seconds: Option<u64>,
+    concurrency: usize,
+    vercel_api_url: Url,
+}
+
+/// Which changes count and where each one is served.
+struct Mapping {
+    include: Globs,
+    exclude: Globs,
+    public_dirs: PublicDirs,
+    url_prefix: UrlPrefix,
+    change_types: BTreeSet<ChangeKind>,
+}
+
 impl Config {
     pub fn build(args: &Args, env: &Env, secrets: Secrets) -> Result<Self, InputErrors> {
         let mut r = Reader {
@@ -445,98 +467,17 @@ impl Config {
         let fail_on_error = r.boolean("fail-on-error", &args.fail_on_error, true);
         let wait_for_deployment =
             r.boolean("wait-for-deployment", &args.wait_for_deployment, false);
-
         r.token("vercel-token", &secrets.vercel);
         r.token("github-token", &secrets.github);
-        let project = r.identifier("project", &args.project);
-        let team_id = r.identifier("team-id", &args.team_id);
-        let team_slug = r.identifier("team-slug", &args.team_slug);
-        if !dry_run {
-            if secrets.vercel.is_none() {
-                r.fail(
-                    "vercel-token",
-                    "no Vercel token was given",
-                    "create a token at https://vercel.com/account/tokens, store it as a repository secret and pass `vercel-token: ${{ secrets.VERCEL_TOKEN }}`; or set `dry-run: true` to preview",
-                );
-            }
-            if project.is_none() && !r.errors.iter().any(|e| e.input == "project") {
-                r.fail(
-                    "project",
-                    "no Vercel project was given",
-                    "set project to the project's name or id (Project Settings > General > Project ID)",
-                );
-            }
-        }
-
-        let include_lines = r.lines("include", &args.include);
-        let include_lines = if include_lines.is_empty() {
-            vec![DEFAULT_INCLUDE.to_string()]
-        } else {
-            include_lines
-        };
-        let include = Globs::compile("include", &include_lines, &mut warnings)
-            .map_err(|e| r.errors.extend(e))
-            .unwrap_or_default();
-        let exclude_lines = r.lines("exclude", &args.exclude);
-        let exclude = Globs::compile("exclude", &exclude_lines, &mut warnings)
-            .map_err(|e| r.errors.extend(e))
-            .unwrap_or_default();
-
-        let dir_lines = r.lines("public-dir", &args.public_dir);
-        let public_dirs = PublicDirs::parse(&dir_lines, &mut warnings)
-            .map_err(|e| r.errors.push(e))
-            .unwrap_or_default();
-        let url_prefix = match r.value("url-prefix", &args.url_prefix) {
-            Some(value) => UrlPrefix::parse(&value)
-                .map_err(|e| r.errors.push(e))
-                .unwrap_or_default(),
-            None => UrlPrefix::default(),
-        };
-
-        let change_types = match r.value("change-types", &args.change_types) {
-            None => ChangeKind::ALL.into_iter().collect(),
-            Some(value) => parse_change_types(&value).unwrap_or_else(|e| {
-                r.errors.push(e);
-                BTreeSet::new()
-            }),
-        };
-
-        let mode = r.choice(
-            "mode",
-            &args.mode,
-            Mode::Invalidate,
-            &[("invalidate", Mode::Invalidate), ("delete", Mode::Delete)],
-        );
-        let revalidation_deadline_seconds = match r.value(
-            "revalidation-deadline-seconds",
-            &args.revalidation_deadline_seconds,
-        ) {
-            None => None,
-            Some(_) if mode != Mode::Delete => {
-                r.fail(
-                    "revalidation-deadline-seconds",
-                    "it applies only with `mode: delete`",
-                    "remove revalidation-deadline-seconds, or set `mode: delete`",
-                );
-                None
-            }
-            Some(_) => Some(r.integer(
-                "revalidation-deadline-seconds",
-                &args.revalidation_deadline_seconds,
-                0,
-                0..=MAX_DEADLINE_SECONDS,
-            )),
-        };
-
+        let sending = r.sending(args, &secrets, dry_run);
+        let mapping = r.mapping(args, &mut warnings);
         let images =
             parse_images(&r.lines("images", &args.images), &mut warnings).unwrap_or_else(|e| {
                 r.errors.extend(e);
                 Vec::new()
             });
-
         let base = r.revision("base", &args.base);
         let head = r.revision("head", &args.head);
-
         let deployment_environment = r
             .value("deployment-environment", &args.deployment_environment)
             .unwrap_or_else(|| "Production".to_string());
@@ -546,30 +487,201 @@ impl Config {
             600,
             1..=21_600,
         ));
-        let concurrency = r.integer("concurrency", &args.concurrency, 4, 1..=32) as usize;
+        let github_api_url = r.github_api_url(args);
+        let diff_source = r.diff_source(args, &runner, &secrets, wait_for_deployment);
+        let (http, polling) = r.tuning(args);
 
-        let vercel_api_url = match r.value("vercel-api-url", &args.vercel_api_url) {
+        if !r.errors.is_empty() {
+            return Err(InputErrors(r.errors));
+        }
+        Ok(Config {
+            vercel_token: secrets.vercel,
+            github_token: secrets.github,
+            project: sending.project,
+            team_id: sending.team_id,
+            team_slug: sending.team_slug,
+            include: mapping.include,
+            exclude: mapping.exclude,
+            public_dirs: mapping.public_dirs,
+            url_prefix: mapping.url_prefix,
+            change_types: mapping.change_types,
+            mode: sending.mode,
+            revalidation_deadline_seconds: sending.revalidation_deadline_seconds,
+            images,
+            diff_source,
+            base,
+            head,
+            wait_for_deployment,
+            deployment_environment,
+            deployment_timeout,
+            concurrency: sending.concurrency,
+            fail_on_error,
+            dry_run,
+            vercel_api_url: sending.vercel_api_url,
+            github_api_url,
+            http,
+            polling,
+            runner,
+            warnings,
+        })
+    }
+
+    /// What the event stage needs to decide what to compare.
+    pub fn event_settings(&self) -> event::Settings {
+        event::Settings {
+            base: self.base.clone(),
+            head: self.head.clone(),
+            images: self.images.clone(),
+            sha: self.runner.sha.clone(),
+            deployment_environment: self.deployment_environment.clone(),
+        }
+    }
+
+    /// What the Vercel client needs to send.
+    pub fn vercel_settings(&self) -> vercel::Settings {
+        vercel::Settings {
+            api_url: self.vercel_api_url.clone(),
+            mode: self.mode,
+            team_id: self.team_id.clone(),
+            team_slug: self.team_slug.clone(),
+            revalidation_deadline_seconds: self.revalidation_deadline_seconds,
+            http: self.http.clone(),
+        }
+    }
+}
+
+impl Reader<'_> {
+    fn sending(&mut self, args: &Args, secrets: &Secrets, dry_run: bool) -> Sending {
+        let project = self.identifier("project", &args.project);
+        let team_id = self.identifier("team-id", &args.team_id);
+        let team_slug = self.identifier("team-slug", &args.team_slug);
+        if !dry_run {
+            if secrets.vercel.is_none() {
+                self.fail(
+                    "vercel-token",
+                    "no Vercel token was given",
+                    "create a token at https://vercel.com/account/tokens, store it as a repository secret and pass `vercel-token: ${{ secrets.VERCEL_TOKEN }}`; or set `dry-run: true` to preview",
+                );
+            }
+            if project.is_none() && !self.errors.iter().any(|e| e.input == "project") {
+                self.fail(
+                    "project",
+                    "no Vercel project was given",
+                    "set project to the project's name or id (Project Settings > General > Project ID)",
+                );
+            }
+        }
+        let mode = self.choice(
+            "mode",
+            &args.mode,
+            Mode::Invalidate,
+            &[("invalidate", Mode::Invalidate), ("delete", Mode::Delete)],
+        );
+        let revalidation_deadline_seconds = self.deadline(args, mode);
+        let concurrency = self.integer("concurrency", &args.concurrency, 4, 1..=32) as usize;
+        let vercel_api_url = match self.value("vercel-api-url", &args.vercel_api_url) {
             Some(value) => parse_api_url("vercel-api-url", &value)
-                .map_err(|e| r.errors.push(e))
+                .map_err(|e| self.errors.push(e))
                 .ok(),
             None => None,
         }
         .unwrap_or_else(|| Url::parse("https://api.vercel.com").expect("constant URL"));
+        Sending {
+            project,
+            team_id,
+            team_slug,
+            mode,
+            revalidation_deadline_seconds,
+            concurrency,
+            vercel_api_url,
+        }
+    }
 
-        let github_api_url = match args
+    fn deadline(&mut self, args: &Args, mode: Mode) -> Option<u64> {
+        let name = "revalidation-deadline-seconds";
+        let flag = &args.revalidation_deadline_seconds;
+        self.value(name, flag)?;
+        if mode != Mode::Delete {
+            self.fail(
+                name,
+                "it applies only with `mode: delete`",
+                "remove revalidation-deadline-seconds, or set `mode: delete`",
+            );
+            return None;
+        }
+        Some(self.integer(name, flag, 0, 0..=MAX_DEADLINE_SECONDS))
+    }
+
+    fn mapping(&mut self, args: &Args, warnings: &mut Vec<String>) -> Mapping {
+        let include_lines = self.lines("include", &args.include);
+        let include_lines = if include_lines.is_empty() {
+            vec![DEFAULT_INCLUDE.to_string()]
+        } else {
+            include_lines
+        };
+        let include = self.globs("include", &include_lines, warnings);
+        let exclude_lines = self.lines("exclude", &args.exclude);
+        let exclude = self.globs("exclude", &exclude_lines, warnings);
+        let dir_lines = self.lines("public-dir", &args.public_dir);
+        let public_dirs = PublicDirs::parse(&dir_lines, warnings)
+            .map_err(|e| self.errors.push(InputError::from_rule("public-dir", e)))
+            .unwrap_or_default();
+        let url_prefix = match self.value("url-prefix", &args.url_prefix) {
+            Some(value) => UrlPrefix::parse(&value)
+                .map_err(|e| self.errors.push(InputError::from_rule("url-prefix", e)))
+                .unwrap_or_default(),
+            None => UrlPrefix::default(),
+        };
+        let change_types = match self.value("change-types", &args.change_types) {
+            None => ChangeKind::ALL.into_iter().collect(),
+            Some(value) => parse_change_types(&value).unwrap_or_else(|e| {
+                self.errors.push(e);
+                BTreeSet::new()
+            }),
+        };
+        Mapping {
+            include,
+            exclude,
+            public_dirs,
+            url_prefix,
+            change_types,
+        }
+    }
+
+    fn globs(&mut self, name: &str, lines: &[String], warnings: &mut Vec<String>) -> Globs {
+        Globs::compile(name, lines, warnings)
+            .map_err(|errors| {
+                let errors = errors.into_iter().map(|e| InputError::from_rule(name, e));
+                self.errors.extend(errors);
+            })
+            .unwrap_or_default()
+    }
+
+    fn github_api_url(&mut self, args: &Args) -> Url {
+        match args
             .github_api_url
             .clone()
-            .or_else(|| env.get("GITHUB_API_URL").cloned())
+            .or_else(|| self.env.get("GITHUB_API_URL").cloned())
             .filter(|v| !v.trim().is_empty())
         {
             Some(value) => parse_api_url("GITHUB_API_URL", value.trim())
-                .map_err(|e| r.errors.push(e))
+                .map_err(|e| self.errors.push(e))
                 .ok(),
             None => None,
         }
-        .unwrap_or_else(|| Url::parse("https://api.github.com").expect("constant URL"));
+        .unwrap_or_else(|| Url::parse("https://api.github.com").expect("constant URL"))
+    }
 
-        let diff_source = match r.choice(
+    /// The diff source, and what the GitHub API (for it or for waiting)
+    /// needs: a token and a repository.
+    fn diff_source(
+        &mut self,
+        args: &Args,
+        runner: &Runner,
+        secrets: &Secrets,
+        wait_for_deployment: bool,
+    ) -> DiffSource {
+        let diff_source = match self.choice(
             "diff-source",
             &args.diff_source,
             None,
@@ -584,14 +696,14 @@ impl Config {
             None => DiffSource::Git,
         };
         if diff_source == DiffSource::Api && secrets.github.is_none() {
-            r.fail(
+            self.fail(
                 "github-token",
                 "`diff-source: api` needs a GitHub token and none was given",
                 "pass `github-token: ${{ github.token }}` (the default), or set `diff-source: git` after actions/checkout",
             );
         }
         if wait_for_deployment && secrets.github.is_none() {
-            r.fail(
+            self.fail(
                 "github-token",
                 "`wait-for-deployment: true` reads GitHub deployments and no GitHub token was given",
                 "pass `github-token: ${{ github.token }}` and grant `deployments: read`",
@@ -599,7 +711,7 @@ impl Config {
         }
         let needs_repository = diff_source == DiffSource::Api || wait_for_deployment;
         match &runner.repository {
-            Some(repository) if !is_repository(repository) => r.fail(
+            Some(repository) if !is_repository(repository) => self.fail(
                 "repository",
                 format!(
                     "`{}` is not a repository name of the form owner/name",
@@ -607,85 +719,58 @@ impl Config {
                 ),
                 "pass --repository owner/name (in Actions GITHUB_REPOSITORY is set for you)",
             ),
-            None if needs_repository => r.fail(
+            None if needs_repository => self.fail(
                 "repository",
                 "the GitHub API is needed (diff-source api or wait-for-deployment) but no repository was given",
                 "pass --repository owner/name, or use --diff-source git in a clone",
             ),
             _ => {}
         }
+        diff_source
+    }
 
+    /// The hidden knobs: request timeout, retries, deployment polling.
+    fn tuning(&mut self, args: &Args) -> (Http, Polling) {
         let request_timeout =
-            r.seconds("request-timeout", &args.request_timeout, 30.0, 0.05, 600.0);
-        let max_attempts = r.integer("max-attempts", &args.max_attempts, 5, 1..=10) as u32;
-        let initial_delay = r.seconds(
+            self.seconds("request-timeout", &args.request_timeout, 30.0, 0.05, 600.0);
+        let max_attempts = self.integer("max-attempts", &args.max_attempts, 5, 1..=10) as u32;
+        let initial_delay = self.seconds(
             "retry-initial-delay",
             &args.retry_initial_delay,
             1.0,
             0.0,
             60.0,
         );
-        let max_delay = r.seconds("retry-max-delay", &args.retry_max_delay, 60.0, 0.0, 3600.0);
-        let max_wait = r.seconds("retry-max-wait", &args.retry_max_wait, 300.0, 0.0, 3600.0);
-        let poll_initial = r.seconds(
+        let max_delay = self.seconds("retry-max-delay", &args.retry_max_delay, 60.0, 0.0, 3600.0);
+        let max_wait = self.seconds("retry-max-wait", &args.retry_max_wait, 300.0, 0.0, 3600.0);
+        let poll_initial = self.seconds(
             "poll-initial-interval",
             &args.poll_initial_interval,
             3.0,
             0.01,
             60.0,
         );
-        let poll_max = r.seconds(
+        let poll_max = self.seconds(
             "poll-max-interval",
             &args.poll_max_interval,
             15.0,
             0.01,
             300.0,
         );
-
-        if !r.errors.is_empty() {
-            return Err(InputErrors(r.errors));
-        }
-        Ok(Config {
-            vercel_token: secrets.vercel,
-            github_token: secrets.github,
-            project,
-            team_id,
-            team_slug,
-            include,
-            exclude,
-            public_dirs,
-            url_prefix,
-            change_types,
-            mode,
-            revalidation_deadline_seconds,
-            images,
-            diff_source,
-            base,
-            head,
-            wait_for_deployment,
-            deployment_environment,
-            deployment_timeout,
-            concurrency,
-            fail_on_error,
-            dry_run,
-            vercel_api_url,
-            github_api_url,
-            http: Http {
-                timeout: request_timeout,
-                retry: RetryPolicy {
-                    max_attempts,
-                    initial_delay,
-                    max_delay: max_delay.max(initial_delay),
-                    max_wait,
-                },
+        let http = Http {
+            timeout: request_timeout,
+            retry: RetryPolicy {
+                max_attempts,
+                initial_delay,
+                max_delay: max_delay.max(initial_delay),
+                max_wait,
             },
-            polling: Polling {
-                initial: poll_initial,
-                max: poll_max.max(poll_initial),
-            },
-            runner,
-            warnings,
-        })
+        };
+        let polling = Polling {
+            initial: poll_initial,
+            max: poll_max.max(poll_initial),
+        };
+        (http, polling)
     }
 }
 

@@ -9,11 +9,18 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::config::Polling;
 use crate::github::{GitHub, GitHubError, RetryNote};
 use crate::untrusted::plain_url;
 
 const DEPLOYMENTS: &str = "deployments: read";
+
+/// How often to look at a deployment's status: the first interval grows by
+/// half each time, up to the longest.
+#[derive(Clone, Debug)]
+pub struct Polling {
+    pub initial: Duration,
+    pub max: Duration,
+}
 
 /// How many earlier deployments to look through for the previous success.
 const LOOKBACK: usize = 30;

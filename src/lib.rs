@@ -24,9 +24,6 @@ pub mod select;
 pub mod untrusted;
 pub mod vercel;
 
-/// Sent with every request, so that API owners can tell who is calling.
-pub const USER_AGENT: &str = concat!("vercel-image-invalidate/", env!("CARGO_PKG_VERSION"));
-
 use std::cell::RefCell;
 use std::ffi::OsString;
 use std::io::Write;
@@ -51,20 +48,7 @@ pub fn main_with(
 ) -> u8 {
     let args = match Args::try_parse_from(argv) {
         Ok(args) => args,
-        Err(error) => {
-            use clap::error::ErrorKind;
-            let informational = matches!(
-                error.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            );
-            let target: &mut dyn Write = if informational { stdout } else { stderr };
-            let _ = write!(target, "{}", error.render());
-            return if informational {
-                EXIT_OK
-            } else {
-                EXIT_BAD_INPUT
-            };
-        }
+        Err(error) => return refuse_flags(&error, stdout, stderr),
     };
     let runner = Runner::from_env(env, args.verbose);
     let (log_out, report_out): (&mut dyn Write, &mut dyn Write) = if runner.in_actions {
@@ -120,6 +104,33 @@ pub fn main_with(
             return EXIT_FAILED;
         }
     };
+    run_config(&config, runtime, log, report_out, &redactions)
+}
+
+/// `--help` and `--version` to `stdout` with 0; a bad flag to `stderr` with 2.
+fn refuse_flags(error: &clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Write) -> u8 {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+    );
+    let target: &mut dyn Write = if informational { stdout } else { stderr };
+    let _ = write!(target, "{}", error.render());
+    if informational {
+        EXIT_OK
+    } else {
+        EXIT_BAD_INPUT
+    }
+}
+
+/// The run proper, once the inputs are valid.
+fn run_config<W: Write>(
+    config: &Config,
+    runtime: tokio::runtime::Runtime,
+    log: Log<W>,
+    report_out: &mut dyn Write,
+    redactions: &[String],
+) -> u8 {
     let log = RefCell::new(log);
     let mut report = Report {
         dry_run: config.dry_run,
@@ -129,7 +140,7 @@ pub fn main_with(
         server_url: config.runner.server_url.clone(),
         ..Report::default()
     };
-    let result = runtime.block_on(run::execute(&config, &log, &mut report));
+    let result = runtime.block_on(run::execute(config, &log, &mut report));
     let mut log = log.into_inner();
     finish(
         &mut log,
@@ -138,7 +149,7 @@ pub fn main_with(
         &mut report,
         result.err(),
         config.fail_on_error,
-        &redactions,
+        redactions,
     )
 }
 
@@ -155,66 +166,106 @@ fn finish<W: Write>(
 ) -> u8 {
     let mut code = EXIT_OK;
     if let Some(error) = &error {
-        // The causes, each said once (several lines stay several lines).
-        let mut message = error.to_string();
-        let mut source = std::error::Error::source(error);
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !message.contains(&text) {
-                message = format!("{message}: {text}");
-            }
-            source = cause.source();
-        }
-        let help = error.help();
-        let mut annotation = message.clone();
-        for line in &help {
-            annotation.push_str(&format!("\nhelp: {line}"));
-        }
-        log.annotate(Level::Error, Some("vercel-image-invalidate"), &annotation);
-        report.problem = Some(Problem { message, help });
+        report.problem = Some(annotate_error(log, error));
         code = error.exit_code();
     }
     report.redact(redactions);
-
-    let failed = report.failed();
-    if !failed.is_empty() {
-        let first = report
-            .rows
-            .iter()
-            .find_map(|row| match &row.outcome {
-                report::Outcome::Failed(reason) => Some(reason.clone()),
-                _ => None,
-            })
-            .unwrap_or_default();
-        let level = if fail_on_error || error.is_some() {
-            Level::Error
-        } else {
-            Level::Warning
-        };
-        log.annotate(
-            level,
-            Some("Vercel image invalidation"),
-            &format!(
-                "{} could not be {}: {first}. The job summary lists them.",
-                if failed.len() == 1 {
-                    "1 image".to_string()
-                } else {
-                    format!("{} images", failed.len())
-                },
-                report.verb()
-            ),
-        );
-        if let Some(stop) = &report.stop {
-            log.annotate(
-                level,
-                Some("Stopped early"),
-                &format!("{}\nhelp: {}", stop.reason, stop.help),
-            );
+    if annotate_failures(log, report, fail_on_error || error.is_some())
+        && error.is_none()
+        && fail_on_error
+    {
+        code = EXIT_FAILED;
+    }
+    warn_outside(log, report);
+    let write_failed = write_files(log, runner, report, redactions);
+    match log.style() {
+        LogStyle::Actions => {
+            for line in report.text().lines() {
+                log.text(line);
+            }
         }
-        if error.is_none() && fail_on_error {
-            code = EXIT_FAILED;
+        // The error, already printed with its fix, is the whole story when
+        // nothing else happened.
+        LogStyle::Terminal if report.problem.is_some() && report.rows.is_empty() => {}
+        LogStyle::Terminal => {
+            let text = report.text();
+            let _ = report_out.write_all(actions::redact(&text, redactions).as_bytes());
+            let _ = report_out.flush();
         }
     }
+    log.flush();
+    if write_failed && code == EXIT_OK {
+        code = EXIT_FAILED;
+    }
+    code
+}
+
+/// The error that ended the run as one annotation, with its causes (each
+/// said once; several lines stay several lines) and the fix.
+fn annotate_error<W: Write>(log: &mut Log<W>, error: &Error) -> Problem {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message = format!("{message}: {text}");
+        }
+        source = cause.source();
+    }
+    let help = error.help();
+    let mut annotation = message.clone();
+    for line in &help {
+        annotation.push_str(&format!("\nhelp: {line}"));
+    }
+    log.annotate(Level::Error, Some("vercel-image-invalidate"), &annotation);
+    Problem { message, help }
+}
+
+/// One annotation for the images that failed, and one for an early stop.
+/// Returns whether any failed.
+fn annotate_failures<W: Write>(log: &mut Log<W>, report: &Report, as_error: bool) -> bool {
+    let failed = report.failed();
+    if failed.is_empty() {
+        return false;
+    }
+    let first = report
+        .rows
+        .iter()
+        .find_map(|row| match &row.outcome {
+            report::Outcome::Failed(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    let level = if as_error {
+        Level::Error
+    } else {
+        Level::Warning
+    };
+    log.annotate(
+        level,
+        Some("Vercel image invalidation"),
+        &format!(
+            "{} could not be {}: {first}. The job summary lists them.",
+            if failed.len() == 1 {
+                "1 image".to_string()
+            } else {
+                format!("{} images", failed.len())
+            },
+            report.verb()
+        ),
+    );
+    if let Some(stop) = &report.stop {
+        log.annotate(
+            level,
+            Some("Stopped early"),
+            &format!("{}\nhelp: {}", stop.reason, stop.help),
+        );
+    }
+    true
+}
+
+/// A warning naming the changed images outside every public dir.
+fn warn_outside<W: Write>(log: &mut Log<W>, report: &Report) {
     let outside: Vec<String> = report
         .rows
         .iter()
@@ -236,7 +287,15 @@ fn finish<W: Write>(
             if outside.len() > 5 { ", ..." } else { "" }
         ));
     }
+}
 
+/// The job summary and the step outputs; returns whether a write failed.
+fn write_files<W: Write>(
+    log: &mut Log<W>,
+    runner: &Runner,
+    report: &Report,
+    redactions: &[String],
+) -> bool {
     let mut write_failed = false;
     if let Some(path) = &runner.step_summary
         && let Err(error) = append(
@@ -267,26 +326,7 @@ fn finish<W: Write>(
             write_failed = true;
         }
     }
-    match log.style() {
-        LogStyle::Actions => {
-            for line in report.text().lines() {
-                log.text(line);
-            }
-        }
-        // The error, already printed with its fix, is the whole story when
-        // nothing else happened.
-        LogStyle::Terminal if report.problem.is_some() && report.rows.is_empty() => {}
-        LogStyle::Terminal => {
-            let text = report.text();
-            let _ = report_out.write_all(actions::redact(&text, redactions).as_bytes());
-            let _ = report_out.flush();
-        }
-    }
-    log.flush();
-    if write_failed && code == EXIT_OK {
-        code = EXIT_FAILED;
-    }
-    code
+    write_failed
 }
 
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -10,10 +10,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::actions::Log;
-use crate::changes::{self, ChangesError, Detected, Range};
-use crate::config::{Config, DiffSource};
+use crate::changes::{self, ChangesError, Detected, DiffSource, Range};
+use crate::config::{Config, InputError, InputErrors};
 use crate::deploy::{self, DeployError, Deployments};
-use crate::error::{Error, InputError, InputErrors};
+use crate::error::Error;
 use crate::event::{self, Base, Compare, Plan, Trigger};
 use crate::github::{GitHub, RetryNote};
 use crate::report::{DeploymentNote, Report, short_sha};
@@ -54,7 +54,7 @@ pub(crate) async fn execute<W: Write>(
         config.runner.event_name.as_deref(),
         config.runner.event_path.as_deref(),
     )?;
-    let (compare, images, deployment_url) = match event::plan(&trigger, config)? {
+    let (compare, images, deployment_url) = match event::plan(&trigger, &config.event_settings())? {
         Plan::Nothing(reason) => {
             log.borrow_mut().text(&format!("Nothing to do: {reason}"));
             report.nothing = Some(reason);
@@ -79,23 +79,8 @@ pub(crate) async fn execute<W: Write>(
         });
     }
 
-    let on_retry = |note: RetryNote| {
-        log.borrow_mut().text(&format!(
-            "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
-            note.path,
-            note.attempt,
-            note.reason,
-            note.wait.as_secs_f64()
-        ));
-    };
-    let needs_github =
-        config.diff_source == DiffSource::Api || config.wait_for_deployment || from_deployment;
-    let github = match (&config.github_token, needs_github) {
-        (Some(token), true) => Some(
-            GitHub::new(&config.github_api_url, token, &config.http).map_err(ChangesError::from)?,
-        ),
-        _ => None,
-    };
+    let on_retry = |note: RetryNote| log_retry(log, note);
+    let github = github_client(config, from_deployment)?;
     let stages = Stages {
         config,
         log,
@@ -132,6 +117,28 @@ pub(crate) async fn execute<W: Write>(
             report.record(&selection, None, Some(&reason));
             Err(error)
         }
+    }
+}
+
+fn log_retry<W: Write>(log: &RefCell<Log<W>>, note: RetryNote) {
+    log.borrow_mut().text(&format!(
+        "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
+        note.path,
+        note.attempt,
+        note.reason,
+        note.wait.as_secs_f64()
+    ));
+}
+
+/// The GitHub client, when a stage needs the API and there is a token.
+fn github_client(config: &Config, from_deployment: bool) -> Result<Option<GitHub>, Error> {
+    let needs_github =
+        config.diff_source == DiffSource::Api || config.wait_for_deployment || from_deployment;
+    match (&config.github_token, needs_github) {
+        (Some(token), true) => Ok(Some(
+            GitHub::new(&config.github_api_url, token, &config.http).map_err(ChangesError::from)?,
+        )),
+        _ => Ok(None),
     }
 }
 
@@ -207,7 +214,7 @@ impl<W: Write> Stages<'_, W> {
                     github,
                     &self.repository,
                     range,
-                    &config.public_dirs,
+                    &|folder| config.public_dirs.touches(folder),
                     self.on_retry,
                 )
                 .await
@@ -406,7 +413,7 @@ impl<W: Write> Stages<'_, W> {
                 )]),
             ));
         };
-        let client = Vercel::new(config, token, project)
+        let client = Vercel::new(&config.vercel_settings(), token, project)
             .map_err(|e| Undelivered::new("the Vercel client could not be set up", e))?;
         let paths: Vec<String> = selection
             .targets

@@ -167,7 +167,7 @@ proptest! {
         if let Ok(trigger) = event::load(Some("push"), Some(file.path())) {
             let args = Args::try_parse_from(["x", "--dry-run"]).expect("flags");
             let config = Config::build(&args, &Env::new(), Secrets::default()).expect("config");
-            let _ = event::plan(&trigger, &config);
+            let _ = event::plan(&trigger, &config.event_settings());
         }
     }
 

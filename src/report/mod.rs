@@ -10,9 +10,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::Mode;
 use crate::select::{Selection, Skip, SkipKind, Source};
-use crate::vercel::{Sent, Stop};
+use crate::vercel::{Mode, Sent, Stop};
 
 /// The first 7 digits of a commit sha, as GitHub shows them.
 pub fn short_sha(sha: &str) -> String {
