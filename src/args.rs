@@ -1,205 +1,123 @@
-//! Command-line flags, one per action input plus a few tuning knobs.
+//! The command line, built from the table of inputs: one `--flag` per input
+//! (plus `--verbose`), and `--help` from the same descriptions and defaults.
 //!
 //! Every value is kept as the raw text the user gave; [`crate::config`]
-//! merges it with the `INPUT_*` variables and validates both the same way.
-//! The environment is deliberately not wired through clap's `env = ...`:
-//! clap would print environment values (the tokens among them) in `--help`,
-//! and reading the process environment here would keep the parsing from being
-//! tested with a plain map.
+//! reads it together with the `INPUT_*` variables, the same way for both.
+//! The environment is deliberately not wired through clap: clap would print
+//! environment values (the tokens among them) in `--help`, and reading the
+//! process environment here would keep the parsing from being tested with a
+//! plain map.
 
-use clap::Parser;
+use clap::{Arg, ArgAction, ArgMatches, Command};
 
-use crate::secret::Secret;
+use crate::inputs::{Flags, INPUTS, Input, Kind, Place};
 
-/// The action's inputs, by their names in `action.yml`. Each is also a flag of
-/// the same name and is read from `INPUT_<NAME>` (upper-cased, hyphens kept).
-pub const INPUT_NAMES: [&str; 23] = [
-    "vercel-token",
-    "project",
-    "team-id",
-    "team-slug",
-    "include",
-    "exclude",
-    "public-dir",
-    "url-prefix",
-    "change-types",
-    "mode",
-    "revalidation-deadline-seconds",
-    "images",
-    "diff-source",
-    "base",
-    "head",
-    "github-token",
-    "wait-for-deployment",
-    "deployment-environment",
-    "deployment-timeout",
-    "concurrency",
-    "fail-on-error",
-    "dry-run",
-    "vercel-api-url",
-];
+const ABOUT: &str = "Invalidate Vercel's Image Optimization cache for the images a push changed.";
 
-fn secret(value: &str) -> Result<Secret, std::convert::Infallible> {
-    Ok(Secret::new(value))
-}
+const LONG_ABOUT: &str = "Invalidate Vercel's Image Optimization cache for the images a push changed.\n\n\
+    Runs as a GitHub Action (inputs from INPUT_* variables) or in a local clone:\n  \
+    vercel-image-invalidate --dry-run --base HEAD~1\n\n\
+    Every flag below that names an action input is also read from INPUT_<NAME>; a flag wins. \
+    Lists (--include, --exclude, --public-dir, --images) take one item a line and the flag may \
+    be repeated. The tokens may also come from the VERCEL_TOKEN and GITHUB_TOKEN variables (a \
+    flag or input wins), which keeps them off the command line.\n\n\
+    Exit codes: 0 done or nothing to do; 1 some images could not be invalidated (only with \
+    --fail-on-error true), the awaited deployment failed or timed out, or the changes could \
+    not be read; 2 bad input or configuration, nothing was sent.";
 
-#[derive(Parser, Debug, Default)]
-#[command(
-    name = "vercel-image-invalidate",
-    version,
-    about = "Invalidate Vercel's Image Optimization cache for the images a push changed.",
-    long_about = "Invalidate Vercel's Image Optimization cache for the images a push changed.\n\n\
-        Runs as a GitHub Action (inputs from INPUT_* variables) or in a local clone:\n  \
-        vercel-image-invalidate --dry-run --base HEAD~1\n\n\
-        Every flag below that names an action input is also read from INPUT_<NAME>; a flag wins. \
-        Lists (--include, --exclude, --public-dir, --images) take one item a line and the flag may \
-        be repeated. The tokens may also come from the VERCEL_TOKEN and GITHUB_TOKEN variables (a \
-        flag or input wins), which keeps them off the command line.\n\n\
-        Exit codes: 0 done or nothing to do; 1 some images could not be invalidated (only with \
-        --fail-on-error true), the awaited deployment failed or timed out, or the changes could \
-        not be read; 2 bad input or configuration, nothing was sent.",
-    after_help = "Documentation: README.md in the project repository.",
-    args_override_self = true
-)]
+/// The command line: the inputs given as flags, and `--verbose`.
+#[derive(Debug, Default)]
 pub struct Args {
-    /// Vercel access token (never printed). Required unless --dry-run.
-    #[arg(long, value_name = "TOKEN", value_parser = secret)]
-    pub vercel_token: Option<Secret>,
-
-    /// Vercel project id or name. Required unless --dry-run.
-    #[arg(long, value_name = "ID_OR_NAME")]
-    pub project: Option<String>,
-
-    /// Vercel team id (teamId query parameter).
-    #[arg(long, value_name = "ID")]
-    pub team_id: Option<String>,
-
-    /// Vercel team slug (slug query parameter).
-    #[arg(long, value_name = "SLUG")]
-    pub team_slug: Option<String>,
-
-    /// Globs over repository paths that count as images, one a line.
-    #[arg(long, value_name = "GLOBS")]
-    pub include: Vec<String>,
-
-    /// Globs removed after --include, one a line.
-    #[arg(long, value_name = "GLOBS")]
-    pub exclude: Vec<String>,
-
-    /// Folders served at the site root, one a line [default: public].
-    #[arg(long, value_name = "DIRS")]
-    pub public_dir: Vec<String>,
-
-    /// What replaces the public dir in a public path: /, /docs/, or https://origin/ [default: /].
-    #[arg(long, value_name = "PREFIX")]
-    pub url_prefix: Option<String>,
-
-    /// Which changes count: added, modified, removed, renamed (commas or lines).
-    #[arg(long, value_name = "TYPES")]
-    pub change_types: Option<String>,
-
-    /// invalidate (mark stale) or delete (dangerously delete) [default: invalidate].
-    #[arg(long, value_name = "MODE")]
-    pub mode: Option<String>,
-
-    /// With --mode delete: seconds within which the deleted variants revalidate.
-    #[arg(long, value_name = "SECONDS")]
-    pub revalidation_deadline_seconds: Option<String>,
-
-    /// Explicit public paths to invalidate, one a line.
-    #[arg(long, value_name = "PATHS")]
-    pub images: Vec<String>,
-
-    /// api (GitHub REST), git (local repository) or auto [default: auto].
-    #[arg(long, value_name = "SOURCE")]
-    pub diff_source: Option<String>,
-
-    /// Commit to compare from (default: from the event).
-    #[arg(long, value_name = "COMMIT")]
-    pub base: Option<String>,
-
-    /// Commit to compare to (default: from the event, or HEAD).
-    #[arg(long, value_name = "COMMIT")]
-    pub head: Option<String>,
-
-    /// Token for the GitHub REST API (never printed).
-    #[arg(long, value_name = "TOKEN", value_parser = secret)]
-    pub github_token: Option<Secret>,
-
-    /// Wait for the deployment of head to succeed before invalidating.
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub wait_for_deployment: Option<String>,
-
-    /// GitHub deployment environment to wait for [default: Production].
-    #[arg(long, value_name = "NAME")]
-    pub deployment_environment: Option<String>,
-
-    /// Seconds to wait for the deployment [default: 600].
-    #[arg(long, value_name = "SECONDS")]
-    pub deployment_timeout: Option<String>,
-
-    /// Vercel requests in flight at once, 1 to 32 [default: 4].
-    #[arg(long, value_name = "N")]
-    pub concurrency: Option<String>,
-
-    /// Exit 1 when any image could not be invalidated [default: true].
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub fail_on_error: Option<String>,
-
-    /// Do everything except the Vercel requests; needs no Vercel token.
-    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
-    pub dry_run: Option<String>,
-
-    /// Vercel API origin [default: https://api.vercel.com].
-    #[arg(long, value_name = "URL")]
-    pub vercel_api_url: Option<String>,
-
-    /// Repository (owner/name) for --diff-source api outside Actions [default: GITHUB_REPOSITORY].
-    #[arg(long, value_name = "OWNER/NAME", help_heading = "Advanced")]
-    pub repository: Option<String>,
-
-    /// GitHub REST API origin [default: GITHUB_API_URL or https://api.github.com].
-    #[arg(long, value_name = "URL", help_heading = "Advanced")]
-    pub github_api_url: Option<String>,
-
-    /// Seconds one HTTP request may take, connection included [default: 30].
-    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
-    pub request_timeout: Option<String>,
-
-    /// Attempts per request before giving up, 1 to 10 [default: 5].
-    #[arg(long, value_name = "N", help_heading = "Advanced")]
-    pub max_attempts: Option<String>,
-
-    /// First retry delay in seconds; it doubles each attempt [default: 1].
-    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
-    pub retry_initial_delay: Option<String>,
-
-    /// Longest backoff between two attempts, in seconds [default: 60].
-    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
-    pub retry_max_delay: Option<String>,
-
-    /// Longest Retry-After or rate-limit reset honoured, in seconds; a longer
-    /// one fails at once [default: 300].
-    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
-    pub retry_max_wait: Option<String>,
-
-    /// First interval between deployment status checks, in seconds [default: 3].
-    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
-    pub poll_initial_interval: Option<String>,
-
-    /// Longest interval between deployment status checks, in seconds [default: 15].
-    #[arg(long, value_name = "SECONDS", help_heading = "Advanced")]
-    pub poll_max_interval: Option<String>,
-
-    /// Print debug detail (in Actions: enable step debug logging instead).
-    #[arg(long, short, help_heading = "Advanced")]
+    pub flags: Flags,
+    /// Print debug detail.
     pub verbose: bool,
 }
+
+/// `--help`'s line for an input: its description and what applies when it
+/// is not given.
+fn help(input: &Input) -> String {
+    let mut defaults = Vec::new();
+    if let Some(variable) = input.fallback {
+        defaults.push(format!("${variable}"));
+    }
+    if !input.default.is_empty() {
+        defaults.push(input.default.to_string());
+    }
+    if defaults.is_empty() {
+        input.description.to_string()
+    } else {
+        format!("{} [default: {}]", input.description, defaults.join(" or "))
+    }
+}
+
+fn arg(input: &Input) -> Arg {
+    let arg = Arg::new(input.name)
+        .long(input.name)
+        .value_name(input.value_name)
+        .help(help(input));
+    let arg = match input.kind {
+        Kind::Lines => arg.action(ArgAction::Append),
+        Kind::Bool => arg
+            .action(ArgAction::Set)
+            .num_args(0..=1)
+            .default_missing_value("true"),
+        _ => arg.action(ArgAction::Set),
+    };
+    match input.place {
+        Place::Action => arg,
+        Place::Advanced => arg.help_heading("Advanced"),
+    }
+}
+
+impl clap::CommandFactory for Args {
+    fn command() -> Command {
+        Command::new("vercel-image-invalidate")
+            .version(env!("CARGO_PKG_VERSION"))
+            .about(ABOUT)
+            .long_about(LONG_ABOUT)
+            .after_help("Documentation: README.md in the project repository.")
+            .args_override_self(true)
+            .args(INPUTS.iter().map(arg))
+            .arg(
+                Arg::new("verbose")
+                    .long("verbose")
+                    .short('v')
+                    .action(ArgAction::SetTrue)
+                    .help("Print debug detail (in Actions: enable step debug logging instead).")
+                    .help_heading("Advanced"),
+            )
+    }
+
+    fn command_for_update() -> Command {
+        Self::command()
+    }
+}
+
+impl clap::FromArgMatches for Args {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        let mut args = Self::default();
+        args.update_from_arg_matches(matches)?;
+        Ok(args)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        for input in INPUTS {
+            if let Some(values) = matches.get_many::<String>(input.name) {
+                self.flags.set(input.name, values.cloned().collect());
+            }
+        }
+        self.verbose |= matches.get_flag("verbose");
+        Ok(())
+    }
+}
+
+impl clap::Parser for Args {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
+    use crate::inputs::INPUT_NAMES;
+    use clap::{CommandFactory, Parser};
 
     #[test]
     fn every_input_is_a_flag() {
@@ -226,29 +144,57 @@ mod tests {
             "false",
         ])
         .expect("parses");
-        assert_eq!(args.dry_run.as_deref(), Some("true"));
-        assert_eq!(args.fail_on_error.as_deref(), Some("false"));
-        assert_eq!(args.base.as_deref(), Some("HEAD~1"));
+        assert_eq!(
+            args.flags.values("dry-run"),
+            Some(&["true".to_string()][..])
+        );
+        assert_eq!(
+            args.flags.values("fail-on-error"),
+            Some(&["false".to_string()][..])
+        );
+        assert_eq!(args.flags.values("base"), Some(&["HEAD~1".to_string()][..]));
+        assert_eq!(args.flags.values("head"), None);
     }
 
     #[test]
     fn a_repeated_flag_takes_the_last_value() {
         let args = Args::try_parse_from(["x", "--concurrency", "2", "--concurrency", "8"])
             .expect("parses");
-        assert_eq!(args.concurrency.as_deref(), Some("8"));
+        assert_eq!(
+            args.flags.values("concurrency"),
+            Some(&["8".to_string()][..])
+        );
     }
 
     #[test]
     fn list_flags_repeat() {
         let args = Args::try_parse_from(["x", "--include", "*.png", "--include", "*.jpg"])
             .expect("parses");
-        assert_eq!(args.include, ["*.png", "*.jpg"]);
+        assert_eq!(
+            args.flags.values("include"),
+            Some(&["*.png".to_string(), "*.jpg".to_string()][..])
+        );
     }
 
     #[test]
     fn debug_output_hides_tokens() {
-        let args =
-            Args::try_parse_from(["x", "--vercel-token", "tok_secret_value"]).expect("parses");
-        assert!(!format!("{args:?}").contains("tok_secret_value"));
+        let args = Args::try_parse_from(["x", "--vercel-token", "tok_secret_value", "-v"])
+            .expect("parses");
+        let shown = format!("{args:?}");
+        assert!(!shown.contains("tok_secret_value"), "{shown}");
+        assert!(shown.contains("vercel-token"), "{shown}");
+        assert!(args.verbose);
+    }
+
+    #[test]
+    fn help_shows_each_default_and_fallback() {
+        let help = Args::command().render_long_help().to_string();
+        assert!(help.contains("[default: 4]"), "{help}");
+        assert!(help.contains("[default: $VERCEL_TOKEN]"), "{help}");
+        assert!(
+            help.contains("[default: $GITHUB_API_URL or https://api.github.com]"),
+            "{help}"
+        );
+        assert!(help.contains("Exit codes: 0"), "{help}");
     }
 }

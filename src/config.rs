@@ -1,12 +1,15 @@
 //! The boundary: flags and `INPUT_*` variables in, one validated [`Config`]
-//! out. Nothing below this module reads the environment.
+//! out, and from it each stage's own settings. Nothing below this module
+//! reads the environment or sees a `Config`.
 //!
-//! A flag wins over its variable; an empty value counts as not given (the
-//! runner passes every declared input, empty when the workflow sets none).
-//! Every problem found is collected, so one run reports all bad inputs, each
-//! with the value (never a secret's), and the fix.
+//! Each input is read by name through [`Reader`], as the table in
+//! [`crate::inputs`] says; what is checked here is what the table cannot
+//! say: a stage's own parsing (globs, folders, prefixes), and the rules
+//! between inputs (a token unless `dry-run`, a deadline only with `delete`).
+//! Every problem is collected, so one run reports all bad inputs, each with
+//! the value (never a secret's), and the fix.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -14,59 +17,15 @@ use std::time::Duration;
 use url::Url;
 
 use crate::args::Args;
-use crate::changes::ChangeKind;
-use crate::error::{InputError, InputErrors};
-use crate::retry::RetryPolicy;
+use crate::changes::{ChangeKind, DiffSource};
+use crate::deploy::Polling;
+use crate::event;
+use crate::inputs::{self, Reader};
+pub use crate::inputs::{Env, InputError, InputErrors, input_var};
+use crate::retry::{Http, RetryPolicy};
 use crate::secret::Secret;
-use crate::select::{Globs, PublicDirs, UrlPrefix};
-
-/// The process environment, captured once by `main`.
-pub type Env = HashMap<String, String>;
-
-pub const DEFAULT_INCLUDE: &str = "**/*.{png,jpg,jpeg,gif,webp,avif,svg,ico,bmp,tif,tiff}";
-pub const MAX_PATH_CHARS: usize = 8192;
-const MAX_DEADLINE_SECONDS: u64 = 31_536_000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// Mark stale; variants revalidate in the background.
-    Invalidate,
-    /// Delete the cached variants; the next request waits for the origin.
-    Delete,
-}
-
-impl Mode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Mode::Invalidate => "invalidate",
-            Mode::Delete => "delete",
-        }
-    }
-
-    pub fn endpoint_path(self) -> &'static str {
-        match self {
-            Mode::Invalidate => "/v1/edge-cache/invalidate-by-src-images",
-            Mode::Delete => "/v1/edge-cache/dangerously-delete-by-src-images",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DiffSource {
-    /// The GitHub REST API: no checkout needed.
-    Api,
-    /// The local repository.
-    Git,
-}
-
-impl DiffSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DiffSource::Api => "api",
-            DiffSource::Git => "git",
-        }
-    }
-}
+use crate::select::{Globs, MAX_PATH_CHARS, PublicDirs, RuleError, UrlPrefix};
+use crate::vercel::{self, Mode};
 
 /// Facts about where the binary runs, read from the runner's variables.
 #[derive(Clone, Debug, Default)]
@@ -87,20 +46,6 @@ pub struct Runner {
     pub output: Option<PathBuf>,
     /// `RUNNER_DEBUG=1` or `--verbose`.
     pub debug: bool,
-}
-
-/// HTTP behaviour shared by the GitHub and Vercel clients.
-#[derive(Clone, Debug)]
-pub struct Http {
-    pub timeout: Duration,
-    pub retry: RetryPolicy,
-}
-
-/// How often to look at a deployment's status.
-#[derive(Clone, Debug)]
-pub struct Polling {
-    pub initial: Duration,
-    pub max: Duration,
 }
 
 #[derive(Clone, Debug)]
@@ -145,211 +90,15 @@ pub struct Secrets {
 
 impl Secrets {
     pub fn resolve(args: &Args, env: &Env) -> Self {
-        let pick = |flag: &Option<Secret>, input: &str, fallback: &str| {
-            flag.as_ref()
-                .map(|s| s.expose().to_string())
-                .or_else(|| non_empty(env.get(&input_var(input))))
-                .or_else(|| non_empty(env.get(fallback)))
-                .map(|raw| raw.trim().to_string())
-                .filter(|raw| !raw.is_empty())
-                .map(Secret::new)
-        };
+        let pick = |name| inputs::given(inputs::input(name), &args.flags, env).map(Secret::new);
         Self {
-            vercel: pick(&args.vercel_token, "vercel-token", "VERCEL_TOKEN"),
-            github: pick(&args.github_token, "github-token", "GITHUB_TOKEN"),
+            vercel: pick("vercel-token"),
+            github: pick("github-token"),
         }
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Secret> {
         self.vercel.iter().chain(self.github.iter())
-    }
-}
-
-fn non_empty(value: Option<&String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty()).cloned()
-}
-
-/// The runner's variable for an input: `INPUT_` + the name upper-cased, hyphens kept.
-pub fn input_var(name: &str) -> String {
-    format!("INPUT_{}", name.to_ascii_uppercase())
-}
-
-/// Reads inputs from flags, then `INPUT_*`, collecting errors as it goes.
-struct Reader<'a> {
-    env: &'a Env,
-    errors: Vec<InputError>,
-}
-
-impl Reader<'_> {
-    fn value(&self, name: &str, flag: &Option<String>) -> Option<String> {
-        let raw = match flag {
-            Some(value) => Some(value.clone()),
-            None => self.env.get(&input_var(name)).cloned(),
-        }?;
-        let trimmed = raw.trim();
-        (!trimmed.is_empty()).then(|| trimmed.to_string())
-    }
-
-    /// One item a line; repeated flags add lines. Blank lines are ignored.
-    fn lines(&self, name: &str, flags: &[String]) -> Vec<String> {
-        let text = if flags.is_empty() {
-            self.env.get(&input_var(name)).cloned().unwrap_or_default()
-        } else {
-            flags.join("\n")
-        };
-        text.lines()
-            .map(|line| line.trim().to_string())
-            .filter(|line| !line.is_empty())
-            .collect()
-    }
-
-    fn fail(&mut self, input: &str, problem: impl Into<String>, help: impl Into<String>) {
-        self.errors.push(InputError::new(input, problem, help));
-    }
-
-    fn boolean(&mut self, name: &str, flag: &Option<String>, default: bool) -> bool {
-        let Some(value) = self.value(name, flag) else {
-            return default;
-        };
-        match value.to_ascii_lowercase().as_str() {
-            "true" => true,
-            "false" => false,
-            _ => {
-                self.fail(
-                    name,
-                    format!("`{value}` is not a boolean"),
-                    format!("set {name} to `true` or `false`"),
-                );
-                default
-            }
-        }
-    }
-
-    fn integer(
-        &mut self,
-        name: &str,
-        flag: &Option<String>,
-        default: u64,
-        range: std::ops::RangeInclusive<u64>,
-    ) -> u64 {
-        let Some(value) = self.value(name, flag) else {
-            return default;
-        };
-        match value.parse::<u64>() {
-            Ok(n) if range.contains(&n) => n,
-            _ => {
-                self.fail(
-                    name,
-                    format!(
-                        "`{value}` is not a whole number from {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                    format!(
-                        "set {name} to a whole number from {} to {}",
-                        range.start(),
-                        range.end()
-                    ),
-                );
-                default
-            }
-        }
-    }
-
-    /// Seconds, fractions allowed (`0.25`), for the tuning flags.
-    fn seconds(
-        &mut self,
-        name: &str,
-        flag: &Option<String>,
-        default: f64,
-        min: f64,
-        max: f64,
-    ) -> Duration {
-        let Some(value) = self.value(name, flag) else {
-            return Duration::from_secs_f64(default);
-        };
-        match value.parse::<f64>() {
-            Ok(n) if n.is_finite() && n >= min && n <= max => Duration::from_secs_f64(n),
-            _ => {
-                self.fail(
-                    name,
-                    format!("`{value}` is not a number of seconds from {min} to {max}"),
-                    format!("set {name} to a number of seconds from {min} to {max}"),
-                );
-                Duration::from_secs_f64(default)
-            }
-        }
-    }
-
-    fn choice<T: Copy>(
-        &mut self,
-        name: &str,
-        flag: &Option<String>,
-        default: T,
-        choices: &[(&str, T)],
-    ) -> T {
-        let Some(value) = self.value(name, flag) else {
-            return default;
-        };
-        let lower = value.to_ascii_lowercase();
-        if let Some((_, choice)) = choices.iter().find(|(text, _)| *text == lower) {
-            return *choice;
-        }
-        let names: Vec<_> = choices.iter().map(|(text, _)| *text).collect();
-        self.fail(
-            name,
-            format!("`{value}` is not one of {}", names.join(", ")),
-            format!("set {name} to one of: {}", names.join(", ")),
-        );
-        default
-    }
-
-    /// A name that goes into a query string or an API path: no blanks, no
-    /// control characters.
-    fn identifier(&mut self, name: &str, flag: &Option<String>) -> Option<String> {
-        let value = self.value(name, flag)?;
-        if value.chars().any(|c| c.is_whitespace() || c.is_control()) || value.len() > 256 {
-            self.fail(
-                name,
-                format!(
-                    "`{}` contains blanks or control characters, or is over 256 characters",
-                    crate::actions::one_line(&value)
-                ),
-                format!("set {name} to the value shown in the Vercel dashboard, without spaces"),
-            );
-            return None;
-        }
-        Some(value)
-    }
-
-    fn token(&mut self, name: &str, secret: &Option<Secret>) {
-        if let Some(secret) = secret
-            && !secret.expose().bytes().all(|b| b.is_ascii_graphic())
-        {
-            self.fail(
-                    name,
-                    "the token contains blanks, line breaks or non-ASCII characters (value not shown)",
-                    format!("copy the token again and store it as a secret without extra characters; pass it as `{name}: ${{{{ secrets.NAME }}}}`"),
-                );
-        }
-    }
-
-    /// A commit for `base`/`head`: a sha, a ref or a revision expression, but
-    /// never something git could read as an option.
-    fn revision(&mut self, name: &str, flag: &Option<String>) -> Option<String> {
-        let value = self.value(name, flag)?;
-        if value.starts_with('-')
-            || value.len() > 256
-            || value.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
-            self.fail(
-                name,
-                format!("`{}` is not a commit", crate::actions::one_line(&value)),
-                format!("set {name} to a commit sha, a branch or tag name, or an expression such as HEAD~1"),
-            );
-            return None;
-        }
-        Some(value)
     }
 }
 
@@ -431,35 +180,75 @@ impl Runner {
 
 impl Config {
     pub fn build(args: &Args, env: &Env, secrets: Secrets) -> Result<Self, InputErrors> {
-        let mut r = Reader {
-            env,
-            errors: Vec::new(),
-        };
+        let mut r = Reader::new(&args.flags, env);
         let mut warnings = Vec::new();
         let mut runner = Runner::from_env(env, args.verbose);
-        if let Some(repository) = r.value("repository", &args.repository) {
-            runner.repository = Some(repository);
+        runner.repository = r.text("repository");
+        let http = Http {
+            timeout: r.seconds("request-timeout"),
+            retry: RetryPolicy {
+                max_attempts: r.integer("max-attempts") as u32,
+                initial_delay: r.seconds("retry-initial-delay"),
+                max_delay: r.seconds("retry-max-delay"),
+                max_wait: r.seconds("retry-max-wait"),
+            },
+        };
+        let polling = Polling {
+            initial: r.seconds("poll-initial-interval"),
+            max: r.seconds("poll-max-interval"),
+        };
+        let mode = mode(&mut r);
+        let config = Config {
+            project: identifier(&mut r, "project"),
+            team_id: identifier(&mut r, "team-id"),
+            team_slug: identifier(&mut r, "team-slug"),
+            include: globs(&mut r, "include", &mut warnings),
+            exclude: globs(&mut r, "exclude", &mut warnings),
+            public_dirs: public_dirs(&mut r, &mut warnings),
+            url_prefix: url_prefix(&mut r),
+            change_types: change_types(&mut r),
+            mode,
+            revalidation_deadline_seconds: deadline(&mut r, mode),
+            images: images(&mut r, &mut warnings),
+            diff_source: diff_source(&mut r, &runner, &secrets),
+            base: revision(&mut r, "base"),
+            head: revision(&mut r, "head"),
+            wait_for_deployment: r.boolean("wait-for-deployment"),
+            deployment_environment: r.text("deployment-environment").unwrap_or_default(),
+            deployment_timeout: Duration::from_secs(r.integer("deployment-timeout")),
+            concurrency: r.integer("concurrency") as usize,
+            fail_on_error: r.boolean("fail-on-error"),
+            dry_run: r.boolean("dry-run"),
+            vercel_api_url: api_url(&mut r, "vercel-api-url", "vercel-api-url"),
+            github_api_url: api_url(&mut r, "github-api-url", "GITHUB_API_URL"),
+            http: http.tidy(),
+            polling: polling.tidy(),
+            vercel_token: secrets.vercel,
+            github_token: secrets.github,
+            runner,
+            warnings,
+        };
+        config.check(&mut r);
+        if r.errors.is_empty() {
+            Ok(config)
+        } else {
+            Err(InputErrors(r.errors))
         }
+    }
 
-        let dry_run = r.boolean("dry-run", &args.dry_run, false);
-        let fail_on_error = r.boolean("fail-on-error", &args.fail_on_error, true);
-        let wait_for_deployment =
-            r.boolean("wait-for-deployment", &args.wait_for_deployment, false);
-
-        r.token("vercel-token", &secrets.vercel);
-        r.token("github-token", &secrets.github);
-        let project = r.identifier("project", &args.project);
-        let team_id = r.identifier("team-id", &args.team_id);
-        let team_slug = r.identifier("team-slug", &args.team_slug);
-        if !dry_run {
-            if secrets.vercel.is_none() {
+    /// The rules between inputs.
+    fn check(&self, r: &mut Reader<'_>) {
+        check_token(r, "vercel-token", &self.vercel_token);
+        check_token(r, "github-token", &self.github_token);
+        if !self.dry_run {
+            if self.vercel_token.is_none() {
                 r.fail(
                     "vercel-token",
                     "no Vercel token was given",
                     "create a token at https://vercel.com/account/tokens, store it as a repository secret and pass `vercel-token: ${{ secrets.VERCEL_TOKEN }}`; or set `dry-run: true` to preview",
                 );
             }
-            if project.is_none() && !r.errors.iter().any(|e| e.input == "project") {
+            if self.project.is_none() && !r.errors.iter().any(|e| e.input == "project") {
                 r.fail(
                     "project",
                     "no Vercel project was given",
@@ -467,138 +256,28 @@ impl Config {
                 );
             }
         }
+        self.check_github(r);
+    }
 
-        let include_lines = r.lines("include", &args.include);
-        let include_lines = if include_lines.is_empty() {
-            vec![DEFAULT_INCLUDE.to_string()]
-        } else {
-            include_lines
-        };
-        let include = Globs::compile("include", &include_lines, &mut warnings)
-            .map_err(|e| r.errors.extend(e))
-            .unwrap_or_default();
-        let exclude_lines = r.lines("exclude", &args.exclude);
-        let exclude = Globs::compile("exclude", &exclude_lines, &mut warnings)
-            .map_err(|e| r.errors.extend(e))
-            .unwrap_or_default();
-
-        let dir_lines = r.lines("public-dir", &args.public_dir);
-        let public_dirs = PublicDirs::parse(&dir_lines, &mut warnings)
-            .map_err(|e| r.errors.push(e))
-            .unwrap_or_default();
-        let url_prefix = match r.value("url-prefix", &args.url_prefix) {
-            Some(value) => UrlPrefix::parse(&value)
-                .map_err(|e| r.errors.push(e))
-                .unwrap_or_default(),
-            None => UrlPrefix::default(),
-        };
-
-        let change_types = match r.value("change-types", &args.change_types) {
-            None => ChangeKind::ALL.into_iter().collect(),
-            Some(value) => parse_change_types(&value).unwrap_or_else(|e| {
-                r.errors.push(e);
-                BTreeSet::new()
-            }),
-        };
-
-        let mode = r.choice(
-            "mode",
-            &args.mode,
-            Mode::Invalidate,
-            &[("invalidate", Mode::Invalidate), ("delete", Mode::Delete)],
-        );
-        let revalidation_deadline_seconds = match r.value(
-            "revalidation-deadline-seconds",
-            &args.revalidation_deadline_seconds,
-        ) {
-            None => None,
-            Some(_) if mode != Mode::Delete => {
-                r.fail(
-                    "revalidation-deadline-seconds",
-                    "it applies only with `mode: delete`",
-                    "remove revalidation-deadline-seconds, or set `mode: delete`",
-                );
-                None
-            }
-            Some(_) => Some(r.integer(
-                "revalidation-deadline-seconds",
-                &args.revalidation_deadline_seconds,
-                0,
-                0..=MAX_DEADLINE_SECONDS,
-            )),
-        };
-
-        let images =
-            parse_images(&r.lines("images", &args.images), &mut warnings).unwrap_or_else(|e| {
-                r.errors.extend(e);
-                Vec::new()
-            });
-
-        let base = r.revision("base", &args.base);
-        let head = r.revision("head", &args.head);
-
-        let deployment_environment = r
-            .value("deployment-environment", &args.deployment_environment)
-            .unwrap_or_else(|| "Production".to_string());
-        let deployment_timeout = Duration::from_secs(r.integer(
-            "deployment-timeout",
-            &args.deployment_timeout,
-            600,
-            1..=21_600,
-        ));
-        let concurrency = r.integer("concurrency", &args.concurrency, 4, 1..=32) as usize;
-
-        let vercel_api_url = match r.value("vercel-api-url", &args.vercel_api_url) {
-            Some(value) => parse_api_url("vercel-api-url", &value)
-                .map_err(|e| r.errors.push(e))
-                .ok(),
-            None => None,
-        }
-        .unwrap_or_else(|| Url::parse("https://api.vercel.com").expect("constant URL"));
-
-        let github_api_url = match args
-            .github_api_url
-            .clone()
-            .or_else(|| env.get("GITHUB_API_URL").cloned())
-            .filter(|v| !v.trim().is_empty())
-        {
-            Some(value) => parse_api_url("GITHUB_API_URL", value.trim())
-                .map_err(|e| r.errors.push(e))
-                .ok(),
-            None => None,
-        }
-        .unwrap_or_else(|| Url::parse("https://api.github.com").expect("constant URL"));
-
-        let diff_source = match r.choice(
-            "diff-source",
-            &args.diff_source,
-            None,
-            &[
-                ("api", Some(DiffSource::Api)),
-                ("git", Some(DiffSource::Git)),
-                ("auto", None),
-            ],
-        ) {
-            Some(source) => source,
-            None if runner.in_actions && secrets.github.is_some() => DiffSource::Api,
-            None => DiffSource::Git,
-        };
-        if diff_source == DiffSource::Api && secrets.github.is_none() {
+    /// What the GitHub API (for the diff or for waiting) needs: a token and
+    /// a repository.
+    fn check_github(&self, r: &mut Reader<'_>) {
+        let api = self.diff_source == DiffSource::Api;
+        if api && self.github_token.is_none() {
             r.fail(
                 "github-token",
                 "`diff-source: api` needs a GitHub token and none was given",
                 "pass `github-token: ${{ github.token }}` (the default), or set `diff-source: git` after actions/checkout",
             );
         }
-        if wait_for_deployment && secrets.github.is_none() {
+        if self.wait_for_deployment && self.github_token.is_none() {
             r.fail(
                 "github-token",
                 "`wait-for-deployment: true` reads GitHub deployments and no GitHub token was given",
                 "pass `github-token: ${{ github.token }}` and grant `deployments: read`",
             );
         }
-        let needs_repository = diff_source == DiffSource::Api || wait_for_deployment;
-        match &runner.repository {
+        match &self.runner.repository {
             Some(repository) if !is_repository(repository) => r.fail(
                 "repository",
                 format!(
@@ -607,86 +286,194 @@ impl Config {
                 ),
                 "pass --repository owner/name (in Actions GITHUB_REPOSITORY is set for you)",
             ),
-            None if needs_repository => r.fail(
+            None if api || self.wait_for_deployment => r.fail(
                 "repository",
                 "the GitHub API is needed (diff-source api or wait-for-deployment) but no repository was given",
                 "pass --repository owner/name, or use --diff-source git in a clone",
             ),
             _ => {}
         }
-
-        let request_timeout =
-            r.seconds("request-timeout", &args.request_timeout, 30.0, 0.05, 600.0);
-        let max_attempts = r.integer("max-attempts", &args.max_attempts, 5, 1..=10) as u32;
-        let initial_delay = r.seconds(
-            "retry-initial-delay",
-            &args.retry_initial_delay,
-            1.0,
-            0.0,
-            60.0,
-        );
-        let max_delay = r.seconds("retry-max-delay", &args.retry_max_delay, 60.0, 0.0, 3600.0);
-        let max_wait = r.seconds("retry-max-wait", &args.retry_max_wait, 300.0, 0.0, 3600.0);
-        let poll_initial = r.seconds(
-            "poll-initial-interval",
-            &args.poll_initial_interval,
-            3.0,
-            0.01,
-            60.0,
-        );
-        let poll_max = r.seconds(
-            "poll-max-interval",
-            &args.poll_max_interval,
-            15.0,
-            0.01,
-            300.0,
-        );
-
-        if !r.errors.is_empty() {
-            return Err(InputErrors(r.errors));
-        }
-        Ok(Config {
-            vercel_token: secrets.vercel,
-            github_token: secrets.github,
-            project,
-            team_id,
-            team_slug,
-            include,
-            exclude,
-            public_dirs,
-            url_prefix,
-            change_types,
-            mode,
-            revalidation_deadline_seconds,
-            images,
-            diff_source,
-            base,
-            head,
-            wait_for_deployment,
-            deployment_environment,
-            deployment_timeout,
-            concurrency,
-            fail_on_error,
-            dry_run,
-            vercel_api_url,
-            github_api_url,
-            http: Http {
-                timeout: request_timeout,
-                retry: RetryPolicy {
-                    max_attempts,
-                    initial_delay,
-                    max_delay: max_delay.max(initial_delay),
-                    max_wait,
-                },
-            },
-            polling: Polling {
-                initial: poll_initial,
-                max: poll_max.max(poll_initial),
-            },
-            runner,
-            warnings,
-        })
     }
+
+    /// What the event stage needs to decide what to compare.
+    pub fn event_settings(&self) -> event::Settings {
+        event::Settings {
+            base: self.base.clone(),
+            head: self.head.clone(),
+            images: self.images.clone(),
+            sha: self.runner.sha.clone(),
+            deployment_environment: self.deployment_environment.clone(),
+        }
+    }
+
+    /// What the Vercel client needs to send.
+    pub fn vercel_settings(&self) -> vercel::Settings {
+        vercel::Settings {
+            api_url: self.vercel_api_url.clone(),
+            mode: self.mode,
+            team_id: self.team_id.clone(),
+            team_slug: self.team_slug.clone(),
+            revalidation_deadline_seconds: self.revalidation_deadline_seconds,
+            http: self.http.clone(),
+        }
+    }
+}
+
+impl Http {
+    /// The longest backoff is never shorter than the first.
+    fn tidy(self) -> Self {
+        let retry = RetryPolicy {
+            max_delay: self.retry.max_delay.max(self.retry.initial_delay),
+            ..self.retry
+        };
+        Self { retry, ..self }
+    }
+}
+
+impl Polling {
+    /// The longest interval is never shorter than the first.
+    fn tidy(self) -> Self {
+        Self {
+            max: self.max.max(self.initial),
+            ..self
+        }
+    }
+}
+
+impl InputError {
+    /// A stage's complaint about a rule, said of the input it came from.
+    fn from_rule(input: &str, error: RuleError) -> Self {
+        Self::new(input, error.problem, error.help)
+    }
+}
+
+/// A name that goes into a query string or an API path: no blanks, no
+/// control characters.
+fn identifier(r: &mut Reader<'_>, name: &str) -> Option<String> {
+    let value = r.text(name)?;
+    if value.chars().any(|c| c.is_whitespace() || c.is_control()) || value.len() > 256 {
+        r.fail(
+            name,
+            format!(
+                "`{}` contains blanks or control characters, or is over 256 characters",
+                crate::actions::one_line(&value)
+            ),
+            format!("set {name} to the value shown in the Vercel dashboard, without spaces"),
+        );
+        return None;
+    }
+    Some(value)
+}
+
+fn check_token(r: &mut Reader<'_>, name: &str, secret: &Option<Secret>) {
+    if let Some(secret) = secret
+        && !secret.expose().bytes().all(|b| b.is_ascii_graphic())
+    {
+        r.fail(
+            name,
+            "the token contains blanks, line breaks or non-ASCII characters (value not shown)",
+            format!("copy the token again and store it as a secret without extra characters; pass it as `{name}: ${{{{ secrets.NAME }}}}`"),
+        );
+    }
+}
+
+/// A commit for `base`/`head`: a sha, a ref or a revision expression, but
+/// never something git could read as an option.
+fn revision(r: &mut Reader<'_>, name: &str) -> Option<String> {
+    let value = r.text(name)?;
+    if value.starts_with('-')
+        || value.len() > 256
+        || value.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        r.fail(
+            name,
+            format!("`{}` is not a commit", crate::actions::one_line(&value)),
+            format!(
+                "set {name} to a commit sha, a branch or tag name, or an expression such as HEAD~1"
+            ),
+        );
+        return None;
+    }
+    Some(value)
+}
+
+fn globs(r: &mut Reader<'_>, name: &str, warnings: &mut Vec<String>) -> Globs {
+    Globs::compile(name, &r.lines(name), warnings)
+        .map_err(|errors| {
+            let errors = errors.into_iter().map(|e| InputError::from_rule(name, e));
+            r.errors.extend(errors);
+        })
+        .unwrap_or_default()
+}
+
+fn public_dirs(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> PublicDirs {
+    PublicDirs::parse(&r.lines("public-dir"), warnings)
+        .map_err(|e| r.errors.push(InputError::from_rule("public-dir", e)))
+        .unwrap_or_default()
+}
+
+fn url_prefix(r: &mut Reader<'_>) -> UrlPrefix {
+    let value = r.text("url-prefix").unwrap_or_default();
+    UrlPrefix::parse(&value)
+        .map_err(|e| r.errors.push(InputError::from_rule("url-prefix", e)))
+        .unwrap_or_default()
+}
+
+fn change_types(r: &mut Reader<'_>) -> BTreeSet<ChangeKind> {
+    let value = r.text("change-types").unwrap_or_default();
+    parse_change_types(&value).unwrap_or_else(|e| {
+        r.errors.push(e);
+        BTreeSet::new()
+    })
+}
+
+fn mode(r: &mut Reader<'_>) -> Mode {
+    match r.choice("mode") {
+        "delete" => Mode::Delete,
+        _ => Mode::Invalidate,
+    }
+}
+
+/// Seconds within which deleted variants revalidate: `mode: delete` only.
+fn deadline(r: &mut Reader<'_>, mode: Mode) -> Option<u64> {
+    let name = "revalidation-deadline-seconds";
+    if mode != Mode::Delete && r.given(name).is_some() {
+        r.fail(
+            name,
+            "it applies only with `mode: delete`",
+            "remove revalidation-deadline-seconds, or set `mode: delete`",
+        );
+        return None;
+    }
+    r.maybe_integer(name)
+}
+
+fn images(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> Vec<String> {
+    parse_images(&r.lines("images"), warnings).unwrap_or_else(|e| {
+        r.errors.extend(e);
+        Vec::new()
+    })
+}
+
+/// `auto`: the API in Actions with a token, else the local repository.
+fn diff_source(r: &mut Reader<'_>, runner: &Runner, secrets: &Secrets) -> DiffSource {
+    match r.choice("diff-source") {
+        "api" => DiffSource::Api,
+        "git" => DiffSource::Git,
+        _ if runner.in_actions && secrets.github.is_some() => DiffSource::Api,
+        _ => DiffSource::Git,
+    }
+}
+
+/// An API origin; errors name `label` (the variable, for one that usually
+/// comes from the runner).
+fn api_url(r: &mut Reader<'_>, name: &str, label: &str) -> Url {
+    let default = || Url::parse(inputs::input(name).default).expect("the table's URL");
+    let value = r.text(name).unwrap_or_default();
+    parse_api_url(label, &value).unwrap_or_else(|error| {
+        r.errors.push(error);
+        default()
+    })
 }
 
 /// `owner/name` as GitHub allows them: letters, digits, `-`, `_`, `.`.
@@ -1115,6 +902,23 @@ mod tests {
         pairs.push(("GITHUB_API_URL", "https://ghe.example.com/api/v3"));
         let config = build(&[], &pairs).expect("valid");
         assert_eq!(config.github_api_url.path(), "/api/v3");
+    }
+
+    #[test]
+    fn every_input_the_table_can_refuse_is_read() {
+        for input in crate::inputs::INPUTS {
+            if matches!(
+                input.kind,
+                inputs::Kind::Text | inputs::Kind::Lines | inputs::Kind::Secret
+            ) {
+                continue;
+            }
+            let mut pairs = OK.to_vec();
+            pairs.push(("INPUT_MODE", "delete"));
+            let variable = input.variable();
+            pairs.push((&variable, "not-a-value"));
+            assert_eq!(error_inputs(build(&[], &pairs)), [input.name]);
+        }
     }
 
     #[test]

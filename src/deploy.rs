@@ -14,11 +14,29 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::config::Polling;
 use crate::github::{CONTENTS, GitHub, GitHubError, RetryNote};
 use crate::untrusted::plain_url;
 
 const DEPLOYMENTS: &str = "deployments: read";
+
+/// How often to look at a deployment's status: the first interval grows by
+/// half each time, up to the longest.
+#[derive(Clone, Debug)]
+pub struct Polling {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Polling {
+    /// The pauses between polls, endless: `initial`, then half as long
+    /// again each time, never over `max`.
+    fn intervals(&self) -> impl Iterator<Item = Duration> + use<> {
+        let max = self.max;
+        std::iter::successors(Some(self.initial.min(max)), move |last| {
+            Some(last.mul_f64(1.5).min(max))
+        })
+    }
+}
 
 /// How many earlier deployments to look through for the previous success.
 const LOOKBACK: usize = 30;
@@ -169,6 +187,27 @@ enum Look {
     },
 }
 
+/// What one poll found of the awaited commit's own deployment.
+struct Own {
+    id: Option<u64>,
+    state: String,
+    /// Its id and newest status, when that says it is live.
+    live: Option<(u64, Polled)>,
+    /// Its newest status, when it ended without going live.
+    failed: Option<Polled>,
+}
+
+/// A newer deployment that covers the awaited commit: live, or the commit
+/// of the newest one still on its way.
+enum Covering {
+    Live {
+        id: u64,
+        sha: String,
+        url: Option<String>,
+    },
+    Coming(Option<String>),
+}
+
 /// What the polls of one wait remember, so that each question is asked
 /// once: how other commits relate to the awaited one, and which
 /// deployments ended without going live.
@@ -176,6 +215,49 @@ enum Look {
 struct Watch {
     relations: HashMap<String, Relation>,
     failed: HashMap<u64, Polled>,
+}
+
+/// What one poll's finding means for the wait, with the state to
+/// report: live (done), failed, or still waiting (`Ok(None)`).
+fn conclude(
+    looked: Look,
+    sha: &str,
+    environment: &str,
+    started: Instant,
+    requests: u32,
+) -> (String, Result<Option<Live>, DeployError>) {
+    match looked {
+        Look::Live {
+            id,
+            sha: live,
+            superseded,
+            state,
+            url,
+            listed,
+        } => (
+            state,
+            Ok(Some(Live {
+                id,
+                superseded_by: superseded.then(|| live.clone()),
+                sha: live,
+                url,
+                waited: started.elapsed(),
+                requests,
+                listed,
+            })),
+        ),
+        Look::Failed { state, url } => (
+            state.clone(),
+            Err(DeployError::Failed {
+                sha: sha.to_string(),
+                environment: environment.to_string(),
+                state,
+                url,
+                waited: started.elapsed(),
+            }),
+        ),
+        Look::Waiting { state } => (state, Ok(None)),
+    }
 }
 
 fn short(sha: &str) -> &str {
@@ -283,46 +365,113 @@ impl Deployments<'_> {
         watch: &mut Watch,
     ) -> Result<Look, GitHubError> {
         let listed = self.list(environment).await?;
-        let own = listed
+        let own = self.own(sha, &listed, watch).await?;
+        if let Some((id, polled)) = own.live {
+            return Ok(Look::Live {
+                id,
+                sha: sha.to_string(),
+                superseded: false,
+                state: polled.state,
+                url: polled.url,
+                listed,
+            });
+        }
+        let coming = match self.covering(sha, own.id, &listed, watch).await? {
+            Covering::Live {
+                id,
+                sha: newer,
+                url,
+            } => {
+                return Ok(Look::Live {
+                    id,
+                    state: format!(
+                        "superseded: the deployment of {} (which contains it) is live",
+                        short(&newer)
+                    ),
+                    sha: newer,
+                    superseded: true,
+                    url,
+                    listed,
+                });
+            }
+            Covering::Coming(coming) => coming,
+        };
+        Ok(match (own.failed, coming) {
+            (Some(Polled { state, url }), None) => Look::Failed { state, url },
+            (Some(Polled { state, .. }), Some(newer)) => Look::Waiting {
+                state: format!(
+                    "{state}; superseded by {}, waiting for its deployment",
+                    short(&newer)
+                ),
+            },
+            (None, Some(newer)) => Look::Waiting {
+                state: format!(
+                    "{}; {} (which contains it) is deploying too",
+                    own.state,
+                    short(&newer)
+                ),
+            },
+            (None, None) => Look::Waiting { state: own.state },
+        })
+    }
+
+    /// The state of `sha`'s own newest deployment in `listed` (one or two
+    /// requests, none for a deployment already known to have failed).
+    async fn own(
+        &self,
+        sha: &str,
+        listed: &[Deployment],
+        watch: &mut Watch,
+    ) -> Result<Own, GitHubError> {
+        let id = listed
             .iter()
             .find(|d| d.sha.eq_ignore_ascii_case(sha))
             .map(|d| d.id);
-        let mut own_state = "not created yet".to_string();
-        let mut own_failed = None;
-        if let Some(id) = own {
-            let polled = match watch.failed.get(&id) {
-                Some(failed) => failed.clone(),
-                None => {
-                    let (outcome, polled) = self.outcome(id).await?;
-                    match outcome {
-                        Outcome::Live => {
-                            return Ok(Look::Live {
-                                id,
-                                sha: sha.to_string(),
-                                superseded: false,
-                                state: polled.state,
-                                url: polled.url,
-                                listed,
-                            });
-                        }
-                        Outcome::Failed => {
-                            watch.failed.insert(id, polled.clone());
-                        }
-                        Outcome::Pending => {}
+        let mut own = Own {
+            id,
+            state: "not created yet".to_string(),
+            live: None,
+            failed: None,
+        };
+        let Some(id) = id else { return Ok(own) };
+        let polled = match watch.failed.get(&id) {
+            Some(failed) => failed.clone(),
+            None => {
+                let (outcome, polled) = self.outcome(id).await?;
+                match outcome {
+                    Outcome::Live => {
+                        own.live = Some((id, polled));
+                        return Ok(own);
                     }
-                    polled
+                    Outcome::Failed => {
+                        watch.failed.insert(id, polled.clone());
+                    }
+                    Outcome::Pending => {}
                 }
-            };
-            own_state = polled.state.clone();
-            if watch.failed.contains_key(&id) {
-                own_failed = Some(polled);
+                polled
             }
+        };
+        own.state = polled.state.clone();
+        if watch.failed.contains_key(&id) {
+            own.failed = Some(polled);
         }
-        let newer: Vec<&Deployment> = listed
+        Ok(own)
+    }
+
+    /// The newest deployment newer than `own` (all of them while `sha` has
+    /// none) of a commit that contains `sha` and is live, or else the
+    /// newest such commit still deploying.
+    async fn covering(
+        &self,
+        sha: &str,
+        own: Option<u64>,
+        listed: &[Deployment],
+        watch: &mut Watch,
+    ) -> Result<Covering, GitHubError> {
+        let newer = listed
             .iter()
             .filter(|d| own.is_none_or(|id| d.id > id) && !d.sha.eq_ignore_ascii_case(sha))
-            .take(LOOKBACK)
-            .collect();
+            .take(LOOKBACK);
         let mut coming = None;
         for deployment in newer {
             let relation = match watch.relations.get(&deployment.sha) {
@@ -344,16 +493,10 @@ impl Deployments<'_> {
             let (outcome, polled) = self.outcome(deployment.id).await?;
             match outcome {
                 Outcome::Live => {
-                    return Ok(Look::Live {
+                    return Ok(Covering::Live {
                         id: deployment.id,
                         sha: deployment.sha.clone(),
-                        superseded: true,
-                        state: format!(
-                            "superseded: the deployment of {} (which contains it) is live",
-                            short(&deployment.sha)
-                        ),
                         url: polled.url,
-                        listed,
                     });
                 }
                 Outcome::Failed => {
@@ -364,22 +507,7 @@ impl Deployments<'_> {
                 }
             }
         }
-        Ok(match (own_failed, coming) {
-            (Some(Polled { state, url }), None) => Look::Failed { state, url },
-            (Some(Polled { state, .. }), Some(newer)) => Look::Waiting {
-                state: format!(
-                    "{state}; superseded by {}, waiting for its deployment",
-                    short(&newer)
-                ),
-            },
-            (None, Some(newer)) => Look::Waiting {
-                state: format!(
-                    "{own_state}; {} (which contains it) is deploying too",
-                    short(&newer)
-                ),
-            },
-            (None, None) => Look::Waiting { state: own_state },
-        })
+        Ok(Covering::Coming(coming))
     }
 
     /// Waits until the newest deployment of `sha` (a full commit sha) to
@@ -399,7 +527,7 @@ impl Deployments<'_> {
         let started = Instant::now();
         let deadline = started + timeout;
         let requests_before = self.github.requests();
-        let mut interval = polling.initial;
+        let mut intervals = polling.intervals();
         let mut last = "not created yet".to_string();
         let mut watch = Watch::default();
         on_state(&last);
@@ -424,51 +552,25 @@ impl Deployments<'_> {
                 }
                 Ok(Ok(looked)) => Some(looked),
             };
-            let mut changed = |state: &str| {
+            if let Some(looked) = looked {
+                let requests = self.github.requests() - requests_before;
+                let (state, concluded) = conclude(looked, sha, environment, started, requests);
                 if state != last {
-                    on_state(state);
-                    last = state.to_string();
+                    on_state(&state);
+                    last = state;
                 }
-            };
-            match looked {
-                None => {}
-                Some(Look::Live {
-                    id,
-                    sha: live,
-                    superseded,
-                    state,
-                    url,
-                    listed,
-                }) => {
-                    changed(&state);
-                    return Ok(Live {
-                        id,
-                        superseded_by: superseded.then(|| live.clone()),
-                        sha: live,
-                        url,
-                        waited: started.elapsed(),
-                        requests: self.github.requests() - requests_before,
-                        listed,
-                    });
+                match concluded {
+                    Ok(Some(live)) => return Ok(live),
+                    Err(error) => return Err(error),
+                    Ok(None) => {}
                 }
-                Some(Look::Failed { state, url }) => {
-                    changed(&state);
-                    return Err(DeployError::Failed {
-                        sha: sha.to_string(),
-                        environment: environment.to_string(),
-                        state,
-                        url,
-                        waited: started.elapsed(),
-                    });
-                }
-                Some(Look::Waiting { state }) => changed(&state),
             }
             let now = Instant::now();
             if now >= deadline {
                 return Err(timed_out(last));
             }
+            let interval = intervals.next().unwrap_or(polling.max);
             tokio::time::sleep(interval.min(deadline - now)).await;
-            interval = interval.mul_f64(1.5).min(polling.max);
         }
     }
 
@@ -515,6 +617,21 @@ impl Deployments<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polls_grow_by_half_up_to_the_longest_interval() {
+        let polling = Polling {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+        };
+        let intervals: Vec<u128> = polling.intervals().take(7).map(|d| d.as_millis()).collect();
+        assert_eq!(intervals, [50, 75, 112, 168, 200, 200, 200]);
+        let flat = Polling {
+            initial: Duration::from_secs(20),
+            max: Duration::from_secs(15),
+        };
+        assert_eq!(flat.intervals().next(), Some(Duration::from_secs(15)));
+    }
 
     #[test]
     fn waits_are_shown_in_seconds_then_minutes() {

@@ -6,9 +6,8 @@
 //! | 1 | some images could not be invalidated (only with `fail-on-error: true`), or the awaited deployment failed or timed out; also, whatever `fail-on-error` says, when the changes could not be read |
 //! | 2 | bad input or configuration: nothing was sent |
 
-use std::fmt;
-
 use crate::changes::ChangesError;
+use crate::config::InputErrors;
 use crate::deploy::DeployError;
 use crate::event::EventError;
 use crate::vercel::SetupError;
@@ -16,54 +15,6 @@ use crate::vercel::SetupError;
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_BAD_INPUT: u8 = 2;
-
-/// One input that cannot be used, with the fix.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputError {
-    /// The input's name as in `action.yml` (`concurrency`), or the variable.
-    pub input: String,
-    /// What is wrong, quoting the value unless it is a secret.
-    pub problem: String,
-    /// What to do about it.
-    pub help: String,
-}
-
-impl InputError {
-    pub fn new(input: &str, problem: impl Into<String>, help: impl Into<String>) -> Self {
-        Self {
-            input: input.to_string(),
-            problem: problem.into(),
-            help: help.into(),
-        }
-    }
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "input `{}`: {}", self.input, self.problem)
-    }
-}
-
-/// Every bad input found at once, so that one run shows them all.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputErrors(pub Vec<InputError>);
-
-impl fmt::Display for InputErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0.as_slice() {
-            [one] => write!(f, "{one}"),
-            many => {
-                write!(f, "{} inputs are not valid:", many.len())?;
-                for error in many {
-                    write!(f, "\n  - {error}")?;
-                }
-                Ok(())
-            }
-        }
-    }
-}
-
-impl std::error::Error for InputErrors {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

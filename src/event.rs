@@ -12,8 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::changes::is_full_sha;
-use crate::config::Config;
+use crate::untrusted::{is_full_sha, one_line};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
@@ -158,7 +157,7 @@ pub fn load(event_name: Option<&str>, event_path: Option<&Path>) -> Result<Trigg
                             path,
                             format!(
                                 "has `{name}` = `{}`, which is not a commit sha",
-                                crate::actions::one_line(sha)
+                                one_line(sha)
                             ),
                         ));
                     }
@@ -240,62 +239,61 @@ pub enum Plan {
     },
 }
 
+/// What the inputs say about what to compare.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// `base` and `head`, which override the event's commits.
+    pub base: Option<String>,
+    pub head: Option<String>,
+    /// Explicit public paths (`images`).
+    pub images: Vec<String>,
+    /// `GITHUB_SHA`: the head of a run that has no push to compare.
+    pub sha: Option<String>,
+    /// Only a `deployment_status` to this environment counts.
+    pub deployment_environment: String,
+}
+
+impl Settings {
+    /// `base` against `head` (or `default_head`), when `base` is given.
+    fn with_base(&self, default_head: String) -> Option<Compare> {
+        self.base.as_ref().map(|base| Compare {
+            base: Base::Commit(base.clone()),
+            head: self.head.clone().unwrap_or(default_head),
+        })
+    }
+
+    /// The commit to compare to when the event names none.
+    fn explicit_head(&self) -> String {
+        self.head
+            .clone()
+            .or_else(|| self.sha.clone())
+            .unwrap_or_else(|| "HEAD".to_string())
+    }
+
+    fn work(&self, compare: Option<Compare>, deployment_url: Option<String>) -> Plan {
+        Plan::Work {
+            compare,
+            images: self.images.clone(),
+            deployment_url,
+        }
+    }
+}
+
 /// Decides what to do from the trigger and the inputs (`base`, `head`,
 /// `images` override the event).
-pub fn plan(trigger: &Trigger, config: &Config) -> Result<Plan, EventError> {
-    let images = config.images.clone();
-    let explicit_head = || {
-        config
-            .head
-            .clone()
-            .or_else(|| config.runner.sha.clone())
-            .unwrap_or_else(|| "HEAD".to_string())
-    };
-    let with_base = |default_head: String| {
-        config.base.as_ref().map(|base| Compare {
-            base: Base::Commit(base.clone()),
-            head: config.head.clone().unwrap_or(default_head),
-        })
-    };
+pub fn plan(trigger: &Trigger, settings: &Settings) -> Result<Plan, EventError> {
     match trigger {
         Trigger::Push {
             git_ref,
             before,
             after,
             ..
-        } => {
-            if let Some(compare) = with_base(after.clone().unwrap_or_else(explicit_head)) {
-                return Ok(Plan::Work {
-                    compare: Some(compare),
-                    images,
-                    deployment_url: None,
-                });
-            }
-            if git_ref.starts_with("refs/tags/") {
-                return Ok(Plan::Nothing(format!(
-                    "`{}` is a tag push: tags do not change what is deployed",
-                    crate::actions::one_line(git_ref)
-                )));
-            }
-            let Some(after) = after else {
-                return Ok(Plan::Nothing(format!(
-                    "`{}` was deleted: nothing was deployed",
-                    crate::actions::one_line(git_ref)
-                )));
-            };
-            let base = match before {
-                Some(before) => Base::Commit(before.clone()),
-                None => Base::FirstParent,
-            };
-            Ok(Plan::Work {
-                compare: Some(Compare {
-                    base,
-                    head: config.head.clone().unwrap_or_else(|| after.clone()),
-                }),
-                images,
-                deployment_url: None,
-            })
-        }
+        } => Ok(plan_push(
+            settings,
+            git_ref,
+            before.as_deref(),
+            after.as_deref(),
+        )),
         Trigger::DeploymentStatus {
             state,
             environment,
@@ -306,56 +304,79 @@ pub fn plan(trigger: &Trigger, config: &Config) -> Result<Plan, EventError> {
             if !state.eq_ignore_ascii_case("success") {
                 return Ok(Plan::Nothing(format!(
                     "the deployment's state is `{}`, not `success`",
-                    crate::actions::one_line(state)
+                    one_line(state)
                 )));
             }
-            if !environment.eq_ignore_ascii_case(&config.deployment_environment) {
+            if !environment.eq_ignore_ascii_case(&settings.deployment_environment) {
                 return Ok(Plan::Nothing(format!(
                     "the deployment is to `{}`, not to `{}` (deployment-environment)",
-                    crate::actions::one_line(environment),
-                    config.deployment_environment
+                    one_line(environment),
+                    settings.deployment_environment
                 )));
             }
-            let compare = with_base(sha.clone()).unwrap_or_else(|| Compare {
+            let compare = settings.with_base(sha.clone()).unwrap_or_else(|| Compare {
                 base: Base::PreviousDeployment {
                     environment: environment.clone(),
                     deployment_id: *deployment_id,
                 },
                 head: sha.clone(),
             });
-            Ok(Plan::Work {
-                compare: Some(compare),
-                images,
-                deployment_url: url.clone(),
-            })
+            Ok(settings.work(Some(compare), url.clone()))
         }
         Trigger::Other(_) | Trigger::Local => {
-            let compare = with_base(explicit_head());
-            if compare.is_none() && images.is_empty() {
+            let compare = settings.with_base(settings.explicit_head());
+            if compare.is_none() && settings.images.is_empty() {
                 return Err(EventError::NothingToCompare {
                     what: match trigger {
-                        Trigger::Other(name) => {
-                            format!("on a `{}` event", crate::actions::one_line(name))
-                        }
+                        Trigger::Other(name) => format!("on a `{}` event", one_line(name)),
                         _ => "outside GitHub Actions".to_string(),
                     },
                     inside_actions: matches!(trigger, Trigger::Other(_)),
                 });
             }
-            Ok(Plan::Work {
-                compare,
-                images,
-                deployment_url: None,
-            })
+            Ok(settings.work(compare, None))
         }
     }
+}
+
+fn plan_push(
+    settings: &Settings,
+    git_ref: &str,
+    before: Option<&str>,
+    after: Option<&str>,
+) -> Plan {
+    let default_head = after
+        .map(str::to_string)
+        .unwrap_or_else(|| settings.explicit_head());
+    if let Some(compare) = settings.with_base(default_head) {
+        return settings.work(Some(compare), None);
+    }
+    if git_ref.starts_with("refs/tags/") {
+        return Plan::Nothing(format!(
+            "`{}` is a tag push: tags do not change what is deployed",
+            one_line(git_ref)
+        ));
+    }
+    let Some(after) = after else {
+        return Plan::Nothing(format!(
+            "`{}` was deleted: nothing was deployed",
+            one_line(git_ref)
+        ));
+    };
+    let base = match before {
+        Some(before) => Base::Commit(before.to_string()),
+        None => Base::FirstParent,
+    };
+    let compare = Compare {
+        base,
+        head: settings.head.clone().unwrap_or_else(|| after.to_string()),
+    };
+    settings.work(Some(compare), None)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Env, Secrets};
-    use clap::Parser;
     use std::io::Write;
 
     fn payload(json: &str) -> tempfile::NamedTempFile {
@@ -364,12 +385,20 @@ mod tests {
         file
     }
 
-    fn config(flags: &[&str]) -> Config {
-        let mut argv = vec!["x", "--dry-run"];
-        argv.extend_from_slice(flags);
-        let args = crate::args::Args::try_parse_from(argv).expect("flags");
-        let env = Env::new();
-        Config::build(&args, &env, Secrets::default()).expect("config")
+    /// The settings of a run outside Actions with these inputs.
+    fn config(flags: &[&str]) -> Settings {
+        let mut settings = Settings {
+            deployment_environment: "Production".into(),
+            ..Settings::default()
+        };
+        for pair in flags.chunks(2) {
+            match pair {
+                ["--base", base] => settings.base = Some(base.to_string()),
+                ["--images", image] => settings.images.push(image.to_string()),
+                other => panic!("no such input in these tests: {other:?}"),
+            }
+        }
+        settings
     }
 
     const A: &str = "1111111111111111111111111111111111111111";

@@ -14,8 +14,7 @@ use octocrab::Octocrab;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use crate::config::Http;
-use crate::retry::{Attempt, Gate, retry, server_hint};
+use crate::retry::{Attempt, Gate, Http, retry, server_hint};
 use crate::secret::Secret;
 use crate::untrusted::{error_chain, excerpt};
 
@@ -125,7 +124,7 @@ impl GitHub {
             .base_uri(base)
             .map_err(setup)?
             .personal_token(token.expose().to_string())
-            .add_header(USER_AGENT, crate::USER_AGENT.to_string())
+            .add_header(USER_AGENT, crate::retry::USER_AGENT.to_string())
             .add_header(ACCEPT, "application/vnd.github+json".to_string())
             .add_header(
                 HeaderName::from_static("x-github-api-version"),
@@ -191,7 +190,7 @@ impl GitHub {
         rev: &str,
         on_retry: &dyn Fn(RetryNote),
     ) -> Result<String, GitHubError> {
-        if crate::changes::is_full_sha(rev) {
+        if crate::untrusted::is_full_sha(rev) {
             return Ok(rev.to_ascii_lowercase());
         }
         #[derive(serde::Deserialize)]

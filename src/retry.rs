@@ -14,6 +14,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use http::HeaderMap;
 use tokio::time::Instant;
 
+/// Sent with every request, so that API owners can tell who is calling.
+pub const USER_AGENT: &str = concat!("vercel-image-invalidate/", env!("CARGO_PKG_VERSION"));
+
+/// HTTP behaviour shared by the GitHub and Vercel clients.
+#[derive(Clone, Debug)]
+pub struct Http {
+    /// Longest time one request may take, connection included.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included.

@@ -11,10 +11,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use crate::actions::Log;
-use crate::changes::{self, ChangesError, Detected, Range};
-use crate::config::{Config, DiffSource};
+use crate::changes::{self, ChangesError, Detected, DiffSource, Range};
+use crate::config::{Config, InputError, InputErrors};
 use crate::deploy::{self, DeployError, Deployments};
-use crate::error::{Error, InputError, InputErrors};
+use crate::error::Error;
 use crate::event::{self, Base, Compare, Plan, Trigger};
 use crate::github::{GitHub, RetryNote};
 use crate::report::{DeploymentNote, Report, short_sha};
@@ -51,52 +51,17 @@ pub(crate) async fn execute<W: Write>(
     report: &mut Report,
 ) -> Result<(), Error> {
     describe_config(config, &mut log.borrow_mut());
-    let trigger = event::load(
-        config.runner.event_name.as_deref(),
-        config.runner.event_path.as_deref(),
-    )?;
-    let (compare, images, deployment_url) = match event::plan(&trigger, config)? {
-        Plan::Nothing(reason) => {
-            log.borrow_mut().text(&format!("Nothing to do: {reason}"));
-            report.nothing = Some(reason);
-            return Ok(());
-        }
-        Plan::Work {
-            compare,
-            images,
-            deployment_url,
-        } => (compare, images, deployment_url),
+    let Some(Planned {
+        compare,
+        images,
+        from_deployment,
+    }) = plan(config, log, report)?
+    else {
+        return Ok(());
     };
-    if matches!(trigger, Trigger::Push { forced: true, .. }) {
-        report
-            .notes
-            .push("a force push: the old tip was compared with the new one".to_string());
-    }
-    let from_deployment = matches!(trigger, Trigger::DeploymentStatus { .. });
-    if from_deployment {
-        report.deployment = Some(DeploymentNote {
-            url: deployment_url,
-            waited: None,
-        });
-    }
 
-    let on_retry = |note: RetryNote| {
-        log.borrow_mut().text(&format!(
-            "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
-            note.path,
-            note.attempt,
-            note.reason,
-            note.wait.as_secs_f64()
-        ));
-    };
-    let needs_github =
-        config.diff_source == DiffSource::Api || config.wait_for_deployment || from_deployment;
-    let github = match (&config.github_token, needs_github) {
-        (Some(token), true) => Some(
-            GitHub::new(&config.github_api_url, token, &config.http).map_err(ChangesError::from)?,
-        ),
-        _ => None,
-    };
+    let on_retry = |note: RetryNote| log_retry(log, note);
+    let github = github_client(config, from_deployment)?;
     let stages = Stages {
         config,
         log,
@@ -129,23 +94,15 @@ pub(crate) async fn execute<W: Write>(
     report.notes.extend(detected.notes.iter().cloned());
 
     let selection = stages.select(&detected, &images);
-    if let Some(Err(Undelivered { reason, error })) = waited {
-        report.record(&selection, None, Some(&reason));
-        return Err(error);
-    }
-    if selection.targets.is_empty() {
-        report.record(&selection, None, None);
-        return Ok(());
-    }
-    match stages
-        .deliver(
-            &detected,
-            &selection,
-            from_deployment || waited.is_some(),
-            report,
-        )
-        .await
-    {
+    let sent = match waited {
+        Some(Err(undelivered)) => Err(undelivered),
+        _ if selection.targets.is_empty() => Ok(None),
+        _ => {
+            let live = from_deployment || waited.is_some();
+            stages.deliver(&detected, &selection, live, report).await
+        }
+    };
+    match sent {
         Ok(sent) => {
             report.record(&selection, sent.as_ref(), None);
             Ok(())
@@ -154,6 +111,78 @@ pub(crate) async fn execute<W: Write>(
             report.record(&selection, None, Some(&reason));
             Err(error)
         }
+    }
+}
+
+/// What the event asks for, once the run knows there is work.
+struct Planned {
+    compare: Option<Compare>,
+    images: Vec<String>,
+    /// Triggered by `deployment_status`: the deployment is live already.
+    from_deployment: bool,
+}
+
+/// Reads the event and decides what to compare; `None` when there is
+/// nothing to do (the report says why).
+fn plan<W: Write>(
+    config: &Config,
+    log: &RefCell<Log<W>>,
+    report: &mut Report,
+) -> Result<Option<Planned>, Error> {
+    let trigger = event::load(
+        config.runner.event_name.as_deref(),
+        config.runner.event_path.as_deref(),
+    )?;
+    let (compare, images, deployment_url) = match event::plan(&trigger, &config.event_settings())? {
+        Plan::Nothing(reason) => {
+            log.borrow_mut().text(&format!("Nothing to do: {reason}"));
+            report.nothing = Some(reason);
+            return Ok(None);
+        }
+        Plan::Work {
+            compare,
+            images,
+            deployment_url,
+        } => (compare, images, deployment_url),
+    };
+    if matches!(trigger, Trigger::Push { forced: true, .. }) {
+        report
+            .notes
+            .push("a force push: the old tip was compared with the new one".to_string());
+    }
+    let from_deployment = matches!(trigger, Trigger::DeploymentStatus { .. });
+    if from_deployment {
+        report.deployment = Some(DeploymentNote {
+            url: deployment_url,
+            waited: None,
+        });
+    }
+    Ok(Some(Planned {
+        compare,
+        images,
+        from_deployment,
+    }))
+}
+
+fn log_retry<W: Write>(log: &RefCell<Log<W>>, note: RetryNote) {
+    log.borrow_mut().text(&format!(
+        "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
+        note.path,
+        note.attempt,
+        note.reason,
+        note.wait.as_secs_f64()
+    ));
+}
+
+/// The GitHub client, when a stage needs the API and there is a token.
+fn github_client(config: &Config, from_deployment: bool) -> Result<Option<GitHub>, Error> {
+    let needs_github =
+        config.diff_source == DiffSource::Api || config.wait_for_deployment || from_deployment;
+    match (&config.github_token, needs_github) {
+        (Some(token), true) => Ok(Some(
+            GitHub::new(&config.github_api_url, token, &config.http).map_err(ChangesError::from)?,
+        )),
+        _ => Ok(None),
     }
 }
 
@@ -306,7 +335,7 @@ impl<W: Write> Stages<'_, W> {
                     github,
                     &self.repository,
                     range,
-                    &config.public_dirs,
+                    &|folder| config.public_dirs.touches(folder),
                     self.on_retry,
                 )
                 .await
@@ -508,7 +537,7 @@ impl<W: Write> Stages<'_, W> {
                 )]),
             ));
         };
-        let client = Vercel::new(config, token, project)
+        let client = Vercel::new(&config.vercel_settings(), token, project)
             .map_err(|e| Undelivered::new("the Vercel client could not be set up", e))?;
         let paths: Vec<String> = selection
             .targets

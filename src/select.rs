@@ -12,8 +12,32 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::changes::{Change, ChangeKind, EntryKind};
-use crate::config::MAX_PATH_CHARS;
-use crate::error::InputError;
+
+/// The longest public path Vercel accepts, in characters.
+pub const MAX_PATH_CHARS: usize = 8192;
+
+/// A rule (glob, folder, prefix) that cannot be used: what is wrong, quoting
+/// the value, and the fix. The boundary adds which input it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleError {
+    pub problem: String,
+    pub help: String,
+}
+
+impl RuleError {
+    fn new(problem: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for RuleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
 
 /// Lower-cases (ASCII) the extension of the last path component, so that
 /// extensions match whatever their case while the rest stays exact.
@@ -146,15 +170,14 @@ impl Globs {
         input: &str,
         lines: &[String],
         warnings: &mut Vec<String>,
-    ) -> Result<Self, Vec<InputError>> {
+    ) -> Result<Self, Vec<RuleError>> {
         let mut builder = GlobSetBuilder::new();
         let mut errors = Vec::new();
         let mut globs_lines = Vec::new();
         for (index, line) in lines.iter().enumerate() {
             let pattern = line.trim_start_matches("./");
             if pattern.starts_with('!') {
-                errors.push(InputError::new(
-                    input,
+                errors.push(RuleError::new(
                     format!("`{line}` starts with `!`, which does not negate here"),
                     "list the paths to leave out in `exclude` instead",
                 ));
@@ -171,9 +194,8 @@ impl Globs {
                 ));
             }
             let Some(alternatives) = expand_braces(pattern) else {
-                errors.push(InputError::new(
-                    input,
-                    format!(
+                errors.push(RuleError::new(
+format!(
                         "`{line}` has too many `{{a,b}}` groups (at most {MAX_GROUPS}, spelling out at most {MAX_ALTERNATIVES} globs)"
                     ),
                     "use fewer `{a,b}` groups on one line, or split it into several lines",
@@ -196,9 +218,8 @@ impl Globs {
                         globs_lines.push(index);
                     }
                 }
-                Err(error) => errors.push(InputError::new(
-                    input,
-                    format!("`{line}` is not a valid glob: {}", error.kind()),
+                Err(error) => errors.push(RuleError::new(
+format!("`{line}` is not a valid glob: {}", error.kind()),
                     "fix the glob: `*` matches within a folder, `**` across folders, `{a,b}` either, `[ab]` one character",
                 )),
             }
@@ -207,8 +228,7 @@ impl Globs {
             return Err(errors);
         }
         let set = builder.build().map_err(|error| {
-            vec![InputError::new(
-                input,
+            vec![RuleError::new(
                 format!("the globs could not be compiled together: {error}"),
                 "simplify the globs",
             )]
@@ -266,7 +286,7 @@ impl Default for PublicDirs {
 }
 
 impl PublicDirs {
-    pub fn parse(lines: &[String], warnings: &mut Vec<String>) -> Result<Self, InputError> {
+    pub fn parse(lines: &[String], warnings: &mut Vec<String>) -> Result<Self, RuleError> {
         if lines.is_empty() {
             return Ok(Self::default());
         }
@@ -284,8 +304,7 @@ impl PublicDirs {
             let dir = dir.trim_matches('/').to_string();
             let dir = if dir == "." { String::new() } else { dir };
             if dir.split('/').any(|part| part == ".." || part == ".") {
-                return Err(InputError::new(
-                    "public-dir",
+                return Err(RuleError::new(
                     format!("`{line}` leaves or loops inside the repository"),
                     "give folders relative to the repository root, such as `public` or `apps/web/public`",
                 ));
@@ -365,7 +384,7 @@ impl Default for UrlPrefix {
 }
 
 impl UrlPrefix {
-    pub fn parse(value: &str) -> Result<Self, InputError> {
+    pub fn parse(value: &str) -> Result<Self, RuleError> {
         let value = value.trim();
         let with_slash = |s: &str| {
             if s.ends_with('/') {
@@ -377,22 +396,19 @@ impl UrlPrefix {
         if value.starts_with("https://") || value.starts_with("http://") {
             let shown = crate::untrusted::without_credentials(value);
             let url = url::Url::parse(value).map_err(|e| {
-                InputError::new(
-                    "url-prefix",
+                RuleError::new(
                     format!("`{shown}` is not a valid URL: {e}"),
                     "use an origin such as https://assets.example.com/",
                 )
             })?;
             if !url.username().is_empty() || url.password().is_some() {
-                return Err(InputError::new(
-                    "url-prefix",
+                return Err(RuleError::new(
                     "the URL contains a user name or password (value not shown)",
                     "remove the credentials: public paths are sent to Vercel and shown in the summary",
                 ));
             }
             if url.query().is_some() || url.fragment().is_some() {
-                return Err(InputError::new(
-                    "url-prefix",
+                return Err(RuleError::new(
                     format!("`{shown}` has a query or fragment"),
                     "use an origin and optional path only, such as https://assets.example.com/images/",
                 ));
@@ -400,8 +416,7 @@ impl UrlPrefix {
             return Ok(UrlPrefix::Absolute(with_slash(url.as_str())));
         }
         if !value.starts_with('/') || value.contains(['?', '#']) || value.starts_with("//") {
-            return Err(InputError::new(
-                "url-prefix",
+            return Err(RuleError::new(
                 format!(
                     "`{}` is neither a path starting with `/` nor an http(s) URL",
                     crate::untrusted::one_line(value)
@@ -643,7 +658,7 @@ impl Rules<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::DEFAULT_INCLUDE;
+    const DEFAULT_INCLUDE: &str = "**/*.{png,jpg,jpeg,gif,webp,avif,svg,ico,bmp,tif,tiff}";
 
     fn globs(lines: &[&str]) -> Globs {
         let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();

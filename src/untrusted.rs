@@ -54,6 +54,11 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     excerpt(&text)
 }
 
+/// Whether `text` is a full commit id: 40 hex digits (SHA-1) or 64 (SHA-256).
+pub fn is_full_sha(text: &str) -> bool {
+    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Whether `url` can be written as a Markdown autolink as it is: http(s),
 /// and nothing that could end the link, open a tag or split a table cell.
 pub fn plain_url(url: &str) -> bool {

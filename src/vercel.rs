@@ -17,12 +17,47 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::{Config, Http, Mode};
-use crate::retry::{Attempt, Gate, retry, server_hint};
+use crate::retry::{Attempt, Gate, Http, USER_AGENT, retry, server_hint};
 use crate::secret::Secret;
 use crate::untrusted::{error_chain, excerpt};
 
 pub const BATCH_SIZE: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Mark stale; variants revalidate in the background.
+    Invalidate,
+    /// Delete the cached variants; the next request waits for the origin.
+    Delete,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Invalidate => "invalidate",
+            Mode::Delete => "delete",
+        }
+    }
+
+    pub fn endpoint_path(self) -> &'static str {
+        match self {
+            Mode::Invalidate => "/v1/edge-cache/invalidate-by-src-images",
+            Mode::Delete => "/v1/edge-cache/dangerously-delete-by-src-images",
+        }
+    }
+}
+
+/// Where and how to send: what the client needs of the inputs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub api_url: Url,
+    pub mode: Mode,
+    pub team_id: Option<String>,
+    pub team_slug: Option<String>,
+    /// Sent with [`Mode::Delete`] only.
+    pub revalidation_deadline_seconds: Option<u64>,
+    pub http: Http,
+}
 
 /// Why a batch was not accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,17 +158,17 @@ pub struct Vercel {
 pub struct SetupError(String);
 
 impl Vercel {
-    pub fn new(config: &Config, token: &Secret, project: &str) -> Result<Self, SetupError> {
-        let mut endpoint = config.vercel_api_url.clone();
+    pub fn new(settings: &Settings, token: &Secret, project: &str) -> Result<Self, SetupError> {
+        let mut endpoint = settings.api_url.clone();
         let base_path = endpoint.path().trim_end_matches('/').to_string();
-        endpoint.set_path(&format!("{base_path}{}", config.mode.endpoint_path()));
+        endpoint.set_path(&format!("{base_path}{}", settings.mode.endpoint_path()));
         {
             let mut query = endpoint.query_pairs_mut();
             query.append_pair("projectIdOrName", project);
-            if let Some(team) = &config.team_id {
+            if let Some(team) = &settings.team_id {
                 query.append_pair("teamId", team);
             }
-            if let Some(slug) = &config.team_slug {
+            if let Some(slug) = &settings.team_slug {
                 query.append_pair("slug", slug);
             }
         }
@@ -141,22 +176,25 @@ impl Vercel {
             .map_err(|_| SetupError("the token cannot be sent in an HTTP header".to_string()))?;
         authorization.set_sensitive(true);
         let client = reqwest::Client::builder()
-            .user_agent(crate::USER_AGENT)
+            .user_agent(USER_AGENT)
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.http.timeout)
-            .connect_timeout(config.http.timeout.min(Duration::from_secs(10)))
+            .timeout(settings.http.timeout)
+            .connect_timeout(settings.http.timeout.min(Duration::from_secs(10)))
             .build()
             .map_err(|e| SetupError(e.to_string()))?;
-        let team = config.team_id.clone().or_else(|| config.team_slug.clone());
+        let team = settings
+            .team_id
+            .clone()
+            .or_else(|| settings.team_slug.clone());
         Ok(Self {
             client,
             endpoint,
             authorization,
-            deadline: match config.mode {
-                Mode::Delete => config.revalidation_deadline_seconds,
+            deadline: match settings.mode {
+                Mode::Delete => settings.revalidation_deadline_seconds,
                 Mode::Invalidate => None,
             },
-            http: config.http.clone(),
+            http: settings.http.clone(),
             gate: Gate::default(),
             requests: AtomicU32::new(0),
             stop: Mutex::new(None),

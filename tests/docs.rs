@@ -1,6 +1,9 @@
-//! The documentation agrees with the product: the README's input and output
-//! tables are `action.yml`'s, word for word, and every input is a flag. Also
-//! renders an example job summary for the README's picture.
+//! The documentation agrees with the product: the inputs of `action.yml`
+//! and the README's inputs table are generated from the table of inputs in
+//! `src/inputs.rs` (`UPDATE_DOCS=1 cargo test --test docs` rewrites them),
+//! the README's outputs table is `action.yml`'s, word for word, and every
+//! input is a flag. Also renders an example job summary for the README's
+//! picture.
 
 mod common;
 
@@ -12,7 +15,11 @@ use common::github::FakeGitHub;
 use common::vercel::{FakeVercel, error};
 use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_norway::Value;
+use vercel_image_invalidate::inputs::{INPUTS, Input, Place};
 use wiremock::ResponseTemplate;
+
+/// The command that brings the generated parts of the docs up to date.
+const UPDATE: &str = "UPDATE_DOCS=1 cargo test --test docs";
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("file")
@@ -49,6 +56,182 @@ fn code_or_empty(value: &str) -> String {
         String::new()
     } else {
         format!("`{value}`")
+    }
+}
+
+/// A YAML scalar that reads back as the same string.
+fn yaml_scalar(text: &str) -> String {
+    let special = text.is_empty()
+        || text.starts_with(|c: char| "*&!|>'\"%@`{[?-:#,".contains(c))
+        || ["true", "false", "null", "yes", "no", "on", "off"].contains(&text)
+        || text.parse::<f64>().is_ok();
+    if special {
+        format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        text.to_string()
+    }
+}
+
+/// `description: ...` on one line when it is short and plain, else folded
+/// (`>-`) at 77 columns.
+fn yaml_description(text: &str) -> String {
+    let plain = !text.starts_with(|c: char| "*&!|>'\"%@`{[?-:#,".contains(c))
+        && !text.contains(": ")
+        && !text.contains(" #")
+        && !text.ends_with(':');
+    let one_line = format!("    description: {text}");
+    if plain && one_line.len() <= 110 {
+        return one_line;
+    }
+    let mut out = "    description: >-".to_string();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && 6 + line.len() + 1 + word.len() > 77 {
+            out.push_str(&format!("\n      {line}"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&format!("\n      {line}"));
+    out
+}
+
+/// `action.yml` with its `inputs:` block generated from `table`.
+fn generated_action_yml(table: &[Input], action_yml: &str) -> String {
+    let start = action_yml.find("\ninputs:\n").expect("an inputs: block") + 1;
+    let end = action_yml.find("\noutputs:").expect("an outputs: block") + 1;
+    let mut block = "inputs:\n".to_string();
+    for input in table.iter().filter(|i| i.place == Place::Action) {
+        block.push_str(&format!(
+            "  {}:\n{}\n    required: false\n    default: {}\n",
+            input.name,
+            yaml_description(input.description),
+            yaml_scalar(input.declared_default())
+        ));
+    }
+    block.push('\n');
+    format!("{}{block}{}", &action_yml[..start], &action_yml[end..])
+}
+
+/// The README with its inputs table generated from `table`.
+fn generated_readme(table: &[Input], readme: &str) -> String {
+    let start_marker = "<!-- inputs-table:start -->\n";
+    let start = readme.find(start_marker).expect("inputs table start") + start_marker.len();
+    let end = readme
+        .find("<!-- inputs-table:end -->")
+        .expect("inputs table end");
+    let mut block = "## Inputs\n\n| input | default | meaning |\n|---|---|---|\n".to_string();
+    for input in table.iter().filter(|i| i.place == Place::Action) {
+        let default = match input.declared_default() {
+            "" => " ".to_string(),
+            default => format!(" `{default}` "),
+        };
+        block.push_str(&format!(
+            "| `{}` |{default}| {} |\n",
+            input.name, input.description
+        ));
+    }
+    format!("{}{block}{}", &readme[..start], &readme[end..])
+}
+
+/// Whether `action.yml` and the README say what `table` says; the error
+/// names the files that do not and the command that fixes them.
+fn check_docs(table: &[Input], action_yml: &str, readme: &str) -> Result<(), String> {
+    let mut stale = Vec::new();
+    if generated_action_yml(table, action_yml) != action_yml {
+        stale.push("action.yml (inputs)");
+    }
+    if generated_readme(table, readme) != readme {
+        stale.push("README.md (inputs table)");
+    }
+    if stale.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} not generated from the table of inputs in src/inputs.rs: run `{UPDATE}`",
+            stale.join(" and ")
+        ))
+    }
+}
+
+#[test]
+fn action_yml_and_the_readme_say_what_the_table_of_inputs_says() {
+    let (action_yml, readme) = (read("action.yml"), read("README.md"));
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(
+            root.join("action.yml"),
+            generated_action_yml(INPUTS, &action_yml),
+        )
+        .expect("write action.yml");
+        std::fs::write(root.join("README.md"), generated_readme(INPUTS, &readme))
+            .expect("write README.md");
+        return;
+    }
+    if let Err(problem) = check_docs(INPUTS, &action_yml, &readme) {
+        panic!("{problem}");
+    }
+}
+
+#[test]
+fn an_input_added_to_the_table_alone_fails_the_check() {
+    let (action_yml, readme) = (read("action.yml"), read("README.md"));
+    let mut table = INPUTS.to_vec();
+    table.push(Input {
+        name: "site-url",
+        description: "The live site's origin.",
+        ..INPUTS[1]
+    });
+    let problem = check_docs(&table, &action_yml, &readme).expect_err("not in the docs");
+    assert!(
+        problem.contains("action.yml") && problem.contains("README.md"),
+        "{problem}"
+    );
+    assert!(problem.contains(UPDATE), "{problem}");
+    // Generated, the new input has its rows, and both files read back.
+    let action_yml = generated_action_yml(&table, &action_yml);
+    let readme = generated_readme(&table, &readme);
+    assert!(check_docs(&table, &action_yml, &readme).is_ok());
+    let yaml: Value = serde_norway::from_str(&action_yml).expect("still YAML");
+    assert_eq!(
+        yaml["inputs"]["site-url"]["description"].as_str(),
+        Some("The live site's origin.")
+    );
+    assert!(
+        readme.contains("| `site-url` | | The live site's origin. |"),
+        "{readme}"
+    );
+    // And an advanced flag stays out of both.
+    table.push(Input {
+        name: "hidden-knob",
+        place: Place::Advanced,
+        ..INPUTS[1]
+    });
+    assert!(check_docs(&table, &action_yml, &readme).is_ok());
+}
+
+#[test]
+fn generated_descriptions_read_back_as_written() {
+    for input in INPUTS {
+        let yaml = format!(
+            "{}\n    default: {}\n",
+            yaml_description(input.description),
+            yaml_scalar(input.declared_default())
+        );
+        let value: Value = serde_norway::from_str(&yaml).expect("YAML");
+        assert_eq!(
+            value["description"].as_str(),
+            Some(input.description),
+            "{yaml}"
+        );
+        assert_eq!(
+            value["default"].as_str(),
+            Some(input.declared_default()),
+            "{yaml}"
+        );
     }
 }
 
@@ -100,7 +283,7 @@ fn the_readme_outputs_table_is_action_yml() {
 #[test]
 fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
     let declared: Vec<String> = common::action_inputs().into_keys().collect();
-    let mut known: Vec<String> = vercel_image_invalidate::args::INPUT_NAMES
+    let mut known: Vec<String> = vercel_image_invalidate::inputs::INPUT_NAMES
         .iter()
         .map(|s| s.to_string())
         .collect();

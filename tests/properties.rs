@@ -13,10 +13,11 @@ use std::collections::BTreeSet;
 use clap::Parser;
 use proptest::prelude::*;
 use vercel_image_invalidate::actions::{Log, LogStyle, write_outputs};
-use vercel_image_invalidate::args::{Args, INPUT_NAMES};
+use vercel_image_invalidate::args::Args;
 use vercel_image_invalidate::changes::{Change, ChangeKind, EntryKind};
 use vercel_image_invalidate::config::{Config, Env, Secrets, input_var};
 use vercel_image_invalidate::event;
+use vercel_image_invalidate::inputs::INPUT_NAMES;
 use vercel_image_invalidate::report::Report;
 use vercel_image_invalidate::select::{Globs, PublicDirs, Rules, UrlPrefix};
 
@@ -167,7 +168,7 @@ proptest! {
         if let Ok(trigger) = event::load(Some("push"), Some(file.path())) {
             let args = Args::try_parse_from(["x", "--dry-run"]).expect("flags");
             let config = Config::build(&args, &Env::new(), Secrets::default()).expect("config");
-            let _ = event::plan(&trigger, &config);
+            let _ = event::plan(&trigger, &config.event_settings());
         }
     }
 

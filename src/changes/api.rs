@@ -14,7 +14,6 @@ use serde::Deserialize;
 
 use super::{Delta, Detected, EntryKind, Range, Side, classify};
 use crate::github::{GitHub, GitHubError, RetryNote};
-use crate::select::PublicDirs;
 
 pub type ApiError = GitHubError;
 
@@ -140,12 +139,17 @@ fn diff_flat(prefix: &str, base: Listing, head: Listing) -> Vec<Delta> {
     deltas
 }
 
-/// Finds the changes of `range` in `repo` (`owner/name`).
+/// Pending comparisons: (path prefix, base tree-ish, head tree-ish).
+type Pending = Vec<(String, Option<String>, Option<String>)>;
+
+/// Finds the changes of `range` in `repo` (`owner/name`). Where GitHub cuts
+/// a listing short, folders are compared one by one, and only those for which
+/// `worth_listing(folder)` holds are entered.
 pub async fn detect(
     github: &GitHub,
     repo: &str,
     range: &Range,
-    public_dirs: &PublicDirs,
+    worth_listing: &dyn Fn(&str) -> bool,
     on_retry: &dyn Fn(RetryNote),
 ) -> Result<Detected, ApiError> {
     let walker = Walker {
@@ -161,9 +165,7 @@ pub async fn detect(
     let mut notes = Vec::new();
     let mut deltas = Vec::new();
     let mut pruned = Vec::new();
-    // Pending comparisons: (path prefix, base tree-ish, head tree-ish).
-    let mut pending: Vec<(String, Option<String>, Option<String>)> =
-        vec![(String::new(), base.clone(), Some(head.clone()))];
+    let mut pending: Pending = vec![(String::new(), base.clone(), Some(head.clone()))];
     if base.as_deref() == Some(head.as_str()) {
         pending.clear();
     }
@@ -190,43 +192,13 @@ pub async fn detect(
             walker.list(new_tree.as_deref(), false),
         )
         .await?;
-        let mut names: BTreeMap<String, (Option<Side>, Option<Side>)> = BTreeMap::new();
-        for (name, side) in old.entries {
-            names.entry(name).or_default().0 = Some(side);
-        }
-        for (name, side) in new.entries {
-            names.entry(name).or_default().1 = Some(side);
-        }
-        for (name, (before, after)) in names {
-            if before == after {
-                continue;
-            }
-            let path = join(&prefix, &name);
-            let is_tree =
-                |side: &Option<Side>| side.as_ref().is_some_and(|s| s.kind == EntryKind::Tree);
-            let tree_sha = |side: &Option<Side>| {
-                side.as_ref()
-                    .filter(|s| s.kind == EntryKind::Tree)
-                    .map(|s| s.oid.clone())
-            };
-            let (old_file, new_file) = (
-                before.clone().filter(|s| s.kind != EntryKind::Tree),
-                after.clone().filter(|s| s.kind != EntryKind::Tree),
-            );
-            if old_file.is_some() || new_file.is_some() {
-                deltas.push(Delta {
-                    path: path.clone(),
-                    lossy: false,
-                    old: old_file,
-                    new: new_file,
-                });
-            }
-            if is_tree(&before) || is_tree(&after) {
-                if public_dirs.touches(&path) {
-                    pending.push((path, tree_sha(&before), tree_sha(&after)));
-                } else {
-                    pruned.push(path);
-                }
+        let folder = compare_folder(&prefix, old, new);
+        deltas.extend(folder.deltas);
+        for (path, old_tree, new_tree) in folder.subfolders {
+            if worth_listing(&path) {
+                pending.push((path, old_tree, new_tree));
+            } else {
+                pruned.push(path);
             }
         }
     }
@@ -250,6 +222,58 @@ pub async fn detect(
         notes,
         api_requests: 0,
     })
+}
+
+/// One folder's entries compared: the files that differ, and the changed
+/// subfolders still to compare.
+struct Folder {
+    deltas: Vec<Delta>,
+    subfolders: Pending,
+}
+
+fn compare_folder(prefix: &str, old: Listing, new: Listing) -> Folder {
+    let mut names: BTreeMap<String, (Option<Side>, Option<Side>)> = BTreeMap::new();
+    for (name, side) in old.entries {
+        names.entry(name).or_default().0 = Some(side);
+    }
+    for (name, side) in new.entries {
+        names.entry(name).or_default().1 = Some(side);
+    }
+    let mut folder = Folder {
+        deltas: Vec::new(),
+        subfolders: Vec::new(),
+    };
+    for (name, (before, after)) in names {
+        if before == after {
+            continue;
+        }
+        let path = join(prefix, &name);
+        let is_tree =
+            |side: &Option<Side>| side.as_ref().is_some_and(|s| s.kind == EntryKind::Tree);
+        let tree_sha = |side: &Option<Side>| {
+            side.as_ref()
+                .filter(|s| s.kind == EntryKind::Tree)
+                .map(|s| s.oid.clone())
+        };
+        let (old_file, new_file) = (
+            before.clone().filter(|s| s.kind != EntryKind::Tree),
+            after.clone().filter(|s| s.kind != EntryKind::Tree),
+        );
+        if old_file.is_some() || new_file.is_some() {
+            folder.deltas.push(Delta {
+                path: path.clone(),
+                lossy: false,
+                old: old_file,
+                new: new_file,
+            });
+        }
+        if is_tree(&before) || is_tree(&after) {
+            folder
+                .subfolders
+                .push((path, tree_sha(&before), tree_sha(&after)));
+        }
+    }
+    folder
 }
 
 #[cfg(test)]

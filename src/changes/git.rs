@@ -12,7 +12,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use super::{Delta, Detected, EntryKind, Range, Side, classify, is_full_sha};
+use super::{Delta, Detected, EntryKind, Range, Side, classify};
+use crate::untrusted::is_full_sha;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {

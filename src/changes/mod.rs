@@ -14,6 +14,24 @@ use std::collections::BTreeMap;
 pub use api::ApiError;
 pub use git::GitError;
 
+/// Where the changes are read from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DiffSource {
+    /// The GitHub REST API: no checkout needed.
+    Api,
+    /// The local repository.
+    Git,
+}
+
+impl DiffSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiffSource::Api => "api",
+            DiffSource::Git => "git",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ChangeKind {
     Added,
@@ -154,11 +172,6 @@ fn single(delta: Delta) -> Option<Change> {
         entry,
         lossy: delta.lossy,
     })
-}
-
-/// A full commit id: 40 hex digits (SHA-1) or 64 (SHA-256).
-pub fn is_full_sha(text: &str) -> bool {
-    matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// The commits to compare.

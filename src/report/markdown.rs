@@ -243,6 +243,22 @@ impl Report {
         let verb = self.verb();
         let (emoji, headline) = self.headline();
         let _ = write!(out, "### {emoji} {headline}\n\n{}\n\n", self.facts());
+        self.callouts(&mut out);
+        let left = self.tables(&mut out, verb);
+        if left > 0 {
+            let _ = write!(
+                out,
+                "\n{} more {} not shown to keep this summary under GitHub's 1 MiB limit; the step outputs `images`, `failed` and `skipped` list them all.\n",
+                left,
+                if left == 1 { "row is" } else { "rows are" }
+            );
+        }
+        out
+    }
+
+    /// What is said above the table: the error, an early stop, why nothing
+    /// was done, the deployment, notes.
+    fn callouts(&self, out: &mut String) {
         if let Some(problem) = &self.problem {
             // A message of several lines (several bad inputs) keeps them.
             out.push_str("> [!CAUTION]\n");
@@ -300,12 +316,16 @@ impl Report {
                 if self.ignored == 1 { "was" } else { "were" }
             );
         }
+    }
 
+    /// The rows: one table when they are few, else the failures open and
+    /// the rest folded. Returns how many rows did not fit.
+    fn tables(&self, out: &mut String, verb: &str) -> usize {
         let rows: Vec<&Row> = self.rows.iter().collect();
         let mut left = 0;
         if rows.len() <= OPEN_ROWS {
             if !rows.is_empty() {
-                left += table(&mut out, &rows, verb);
+                left += table(out, &rows, verb);
             }
         } else {
             let pick = |f: fn(&Outcome) -> bool| -> Vec<&Row> {
@@ -315,12 +335,12 @@ impl Report {
             let skipped = pick(|o| matches!(o, Outcome::Skipped(..)));
             let done = pick(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate));
             if !failed.is_empty() {
-                left += table(&mut out, &failed, verb);
+                left += table(out, &failed, verb);
                 out.push('\n');
             }
             if !skipped.is_empty() {
                 let title = plural(skipped.len(), "skipped image", "skipped images");
-                left += folded(&mut out, &title, &skipped, verb);
+                left += folded(out, &title, &skipped, verb);
             }
             if !done.is_empty() {
                 let title = if self.dry_run {
@@ -331,18 +351,10 @@ impl Report {
                 } else {
                     format!("{} {verb}", plural(done.len(), "image", "images"))
                 };
-                left += folded(&mut out, &title, &done, verb);
+                left += folded(out, &title, &done, verb);
             }
         }
-        if left > 0 {
-            let _ = write!(
-                out,
-                "\n{} more {} not shown to keep this summary under GitHub's 1 MiB limit; the step outputs `images`, `failed` and `skipped` list them all.\n",
-                left,
-                if left == 1 { "row is" } else { "rows are" }
-            );
-        }
-        out
+        left
     }
 }
 

@@ -1,18 +1,22 @@
 //! What the run did, in one value: every changed image with its result, the
 //! counts, and anything the user needs to know. Rendered as the job summary
-//! ([`markdown`]), as terminal text ([`text`]) and as step outputs.
+//! ([`markdown`]), as terminal text ([`text`]) and as step outputs, and
+//! delivered by itself ([`Report::deliver`]): annotations, summary file,
+//! outputs, the closing log lines or the terminal report.
 
+mod deliver;
 pub mod markdown;
 pub mod text;
+
+pub use deliver::{Delivered, Delivery};
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::Mode;
 use crate::select::{Selection, Skip, SkipKind, Source};
-use crate::vercel::{Sent, Stop};
+use crate::vercel::{Mode, Sent, Stop};
 
 /// The first 7 digits of a commit sha, as GitHub shows them.
 pub fn short_sha(sha: &str) -> String {

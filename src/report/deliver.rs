@@ -1,0 +1,188 @@
+//! The report delivered: the annotations on the run's page, the job summary
+//! file, the step outputs and the closing lines of the log (in Actions) or
+//! the report on the terminal. Every secret is taken out first.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{Outcome, Report};
+use crate::actions::{self, Level, Log, LogStyle};
+use crate::select::SkipKind;
+use crate::untrusted;
+
+/// Where the report goes, and how failures count.
+#[derive(Clone, Debug, Default)]
+pub struct Delivery {
+    /// `GITHUB_STEP_SUMMARY`: the job summary is appended to it.
+    pub summary: Option<PathBuf>,
+    /// `GITHUB_OUTPUT`: the step outputs are appended to it.
+    pub outputs: Option<PathBuf>,
+    /// Replaced by `***` in everything written.
+    pub redactions: Vec<String>,
+    /// Failed images are errors (`fail-on-error`), else warnings.
+    pub fail_on_error: bool,
+}
+
+/// What delivering found, for the exit code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// Some image could not be invalidated.
+    pub failed_images: bool,
+    /// The summary or the outputs could not be written.
+    pub write_failed: bool,
+}
+
+impl Report {
+    /// Writes everything the run leaves behind. `terminal` gets the report
+    /// outside Actions; in Actions it closes the log.
+    pub fn deliver<W: Write>(
+        &mut self,
+        log: &mut Log<W>,
+        terminal: &mut dyn Write,
+        to: &Delivery,
+    ) -> Delivered {
+        self.redact(&to.redactions);
+        if let Some(problem) = &self.problem {
+            let mut annotation = problem.message.clone();
+            for line in &problem.help {
+                annotation.push_str(&format!("\nhelp: {line}"));
+            }
+            log.annotate(Level::Error, Some("vercel-image-invalidate"), &annotation);
+        }
+        let failed_images = self.annotate_failures(log, to.fail_on_error || self.problem.is_some());
+        self.warn_outside(log);
+        let write_failed = self.write_files(log, to);
+        match log.style() {
+            LogStyle::Actions => {
+                for line in self.text().lines() {
+                    log.text(line);
+                }
+            }
+            // The error, already printed with its fix, is the whole story when
+            // nothing else happened.
+            LogStyle::Terminal if self.problem.is_some() && self.rows.is_empty() => {}
+            LogStyle::Terminal => {
+                let text = self.text();
+                let _ = terminal.write_all(actions::redact(&text, &to.redactions).as_bytes());
+                let _ = terminal.flush();
+            }
+        }
+        log.flush();
+        Delivered {
+            failed_images,
+            write_failed,
+        }
+    }
+
+    /// One annotation for the images that failed, and one for an early stop.
+    /// Returns whether any failed.
+    fn annotate_failures<W: Write>(&self, log: &mut Log<W>, as_error: bool) -> bool {
+        let failed = self.failed();
+        if failed.is_empty() {
+            return false;
+        }
+        let first = self
+            .rows
+            .iter()
+            .find_map(|row| match &row.outcome {
+                Outcome::Failed(reason) => Some(reason.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        let level = if as_error {
+            Level::Error
+        } else {
+            Level::Warning
+        };
+        log.annotate(
+            level,
+            Some("Vercel image invalidation"),
+            &format!(
+                "{} could not be {}: {first}. The job summary lists them.",
+                if failed.len() == 1 {
+                    "1 image".to_string()
+                } else {
+                    format!("{} images", failed.len())
+                },
+                self.verb()
+            ),
+        );
+        if let Some(stop) = &self.stop {
+            log.annotate(
+                level,
+                Some("Stopped early"),
+                &format!("{}\nhelp: {}", stop.reason, stop.help),
+            );
+        }
+        true
+    }
+
+    /// A warning naming the changed images outside every public dir.
+    fn warn_outside<W: Write>(&self, log: &mut Log<W>) {
+        let outside: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|row| {
+                matches!(
+                    row.outcome,
+                    Outcome::Skipped(SkipKind::OutsidePublicDirs, _)
+                )
+            })
+            .filter_map(|row| row.sources.first())
+            .map(|source| untrusted::one_line(&source.repo_path).into_owned())
+            .collect();
+        if !outside.is_empty() {
+            let shown: Vec<&str> = outside.iter().take(5).map(String::as_str).collect();
+            log.warning(&format!(
+                "{} changed image(s) are outside the public dir and were not invalidated: {}{}. Set public-dir if they are served.",
+                outside.len(),
+                shown.join(", "),
+                if outside.len() > 5 { ", ..." } else { "" }
+            ));
+        }
+    }
+
+    /// The job summary and the step outputs; returns whether a write failed.
+    fn write_files<W: Write>(&self, log: &mut Log<W>, to: &Delivery) -> bool {
+        let mut write_failed = false;
+        if let Some(path) = &to.summary
+            && let Err(error) = append(
+                path,
+                actions::redact(&self.markdown(), &to.redactions).as_bytes(),
+            )
+        {
+            log.error(&format!(
+                "could not write the job summary to {}: {error}",
+                path.display()
+            ));
+            write_failed = true;
+        }
+        if let Some(path) = &to.outputs {
+            let mut buffer = Vec::new();
+            let outputs: Vec<(&str, String)> = self
+                .outputs()
+                .into_iter()
+                .map(|(name, value)| (name, actions::redact(&value, &to.redactions).into_owned()))
+                .collect();
+            let written =
+                actions::write_outputs(&mut buffer, &outputs).and_then(|()| append(path, &buffer));
+            if let Err(error) = written {
+                log.error(&format!(
+                    "could not write the step outputs to {}: {error}",
+                    path.display()
+                ));
+                write_failed = true;
+            }
+        }
+        write_failed
+    }
+}
+
+fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    file.write_all(bytes)?;
+    file.flush()
+}
