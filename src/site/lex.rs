@@ -202,9 +202,9 @@ impl<'s> Lexer<'s> {
             let rest = self.rest();
             if rest.starts_with("//") {
                 self.skip_line();
-            } else if rest.starts_with("/*") {
+            } else if let Some(body) = rest.strip_prefix("/*") {
                 let start = self.pos;
-                match rest[2..].find("*/") {
+                match body.find("*/") {
                     Some(end) => self.pos += 2 + end + 2,
                     None => return Err(self.error(start, "unterminated comment")),
                 }

@@ -353,9 +353,9 @@ impl<'a> Parser<'a> {
                             && self.is_ident(at + 2, property)
                             && self.is_punct(at + 3, "=")
                     };
-                    if word == "export" && self.is_ident(at + 1, "default") {
-                        found = Some(at + 2);
-                    } else if word == "export" && self.is_punct(at + 1, "=") {
+                    if word == "export"
+                        && (self.is_ident(at + 1, "default") || self.is_punct(at + 1, "="))
+                    {
                         found = Some(at + 2);
                     } else if (member_is("module", "exports") || member_is("exports", "default"))
                         && (at == 0 || !self.is_punct(at - 1, "."))
@@ -496,10 +496,10 @@ impl<'a> Parser<'a> {
     /// One value from token `start`; leaves `pos` at the token that ends it.
     fn value_at(&mut self, start: usize, statement: bool) -> Value {
         self.pos = start;
-        if let Some(value) = self.literal() {
-            if self.tail_ends(statement) {
-                return value;
-            }
+        if let Some(value) = self.literal()
+            && self.tail_ends(statement)
+        {
+            return value;
         }
         self.pos = start;
         self.skip_expression(statement);
@@ -693,5 +693,297 @@ impl<'a> Parser<'a> {
                 _ => return None,
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(source: &str) -> Value {
+        exported(source).expect("exports a config").value
+    }
+
+    fn str_at(value: &Value, keys: &[&str]) -> Option<String> {
+        match value.path(keys) {
+            Found::Value(Value::Str(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn exports_in_the_shapes_real_configs_use() {
+        let cases: &[(&str, &str)] = &[
+            ("module.exports = { basePath: '/docs' }", "cjs object"),
+            ("export default { basePath: '/docs' };", "esm object"),
+            (
+                "import { defineConfig } from 'astro/config';\nexport default defineConfig({ basePath: '/docs' });",
+                "defineConfig",
+            ),
+            (
+                "export default defineNuxtConfig({ basePath: '/docs' })",
+                "defineNuxtConfig",
+            ),
+            (
+                "/** @type {import('next').NextConfig} */\nconst nextConfig = { basePath: '/docs' }\nexport default nextConfig",
+                "a name, no semicolons",
+            ),
+            (
+                "const nextConfig = {\n  basePath: '/docs',\n};\nmodule.exports = nextConfig;",
+                "a name, CommonJS",
+            ),
+            (
+                "import type { NextConfig } from 'next';\nconst nextConfig: NextConfig = { basePath: '/docs' };\nexport default nextConfig;",
+                "TypeScript annotation",
+            ),
+            (
+                "import type { NextConfig } from 'next'\nconst nextConfig = { basePath: '/docs' } satisfies NextConfig\nexport default nextConfig",
+                "TypeScript satisfies",
+            ),
+            (
+                "export default { basePath: '/docs' } satisfies Config;",
+                "satisfies at the export",
+            ),
+            (
+                "const c = { basePath: '/docs' } as const;\nexport default c;",
+                "as const",
+            ),
+            (
+                "const config: Record<string, unknown> = { basePath: '/docs' };\nexport default config;",
+                "generic annotation",
+            ),
+            ("export default ({ basePath: '/docs' });", "parenthesised"),
+            (
+                "module.exports = { basePath: '/old' };\nmodule.exports = { basePath: '/docs' };",
+                "the last export wins",
+            ),
+            (
+                "const config = defineConfig({ basePath: '/docs' });\nexport default config;",
+                "defineConfig bound to a name",
+            ),
+            (
+                "const base = '/docs';\nexport default { basePath: base };",
+                "a name bound to a string",
+            ),
+            (
+                "const basePath = '/docs';\nexport default { basePath };",
+                "shorthand",
+            ),
+            (
+                "export default { basePath: `/docs` };",
+                "template without substitutions",
+            ),
+            ("export default { 'basePath': '/docs' };", "string key"),
+            (
+                "export default { ['basePath']: '/docs' };",
+                "computed string key",
+            ),
+            (
+                "export default { ...shared, basePath: '/docs' };",
+                "spread before",
+            ),
+            (
+                "function helper() { return { basePath: '/wrong' } }\nexport default { basePath: '/docs' };",
+                "a function's object is not the export",
+            ),
+        ];
+        for (source, what) in cases {
+            assert_eq!(
+                str_at(&config(source), &["basePath"]).as_deref(),
+                Some("/docs"),
+                "{what}: {source}"
+            );
+        }
+    }
+
+    #[test]
+    fn wrappers_are_read_through_their_argument() {
+        let cases: &[(&str, &[&str])] = &[
+            (
+                "const nextConfig = { basePath: '/docs' };\nmodule.exports = withBundleAnalyzer(nextConfig);",
+                &["withBundleAnalyzer"],
+            ),
+            (
+                "const nextConfig = { basePath: '/docs' };\nexport default withSentryConfig(nextConfig, { silent: true });",
+                &["withSentryConfig"],
+            ),
+            (
+                "const nextConfig = { basePath: '/docs' };\nexport default withPWA({ dest: 'public' })(nextConfig);",
+                &["withPWA"],
+            ),
+            (
+                "const nextConfig = { basePath: '/docs' };\nmodule.exports = withPlugins([[withImages]], nextConfig);",
+                &["withPlugins"],
+            ),
+            (
+                "const nextConfig = { basePath: '/docs' };\nexport default withA(withB(nextConfig));",
+                &["withA", "withB"],
+            ),
+            (
+                "export default withNextIntl({ basePath: '/docs' });",
+                &["withNextIntl"],
+            ),
+        ];
+        for (source, wrappers) in cases {
+            let exported = exported(source).expect("exports");
+            assert_eq!(
+                str_at(&exported.value, &["basePath"]).as_deref(),
+                Some("/docs"),
+                "{source}"
+            );
+            assert_eq!(exported.wrappers, *wrappers, "{source}");
+        }
+    }
+
+    #[test]
+    fn comments_strings_and_templates_do_not_fool_it() {
+        let cases: &[&str] = &[
+            "module.exports = {\n  // basePath: '/docs',\n}",
+            "module.exports = {\n  /* basePath: '/docs', */\n}",
+            "module.exports = { description: \"basePath: '/docs'\" }",
+            "module.exports = { description: `basePath: '/docs'` }",
+            "module.exports = { description: `${x} basePath: '/docs'` }",
+            "module.exports = { pattern: /basePath: '\\/docs'/ }",
+            "// module.exports = { basePath: '/docs' }\nmodule.exports = {}",
+            "const s = \"export default { basePath: '/docs' }\";\nmodule.exports = {}",
+            "module.exports = { nested: { basePath: '/docs' } }",
+        ];
+        for source in cases {
+            assert_eq!(
+                config(source).path(&["basePath"]),
+                Found::Absent,
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn computed_values_are_unknown_with_their_source() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "module.exports = { basePath: process.env.BASE }",
+                "process.env.BASE",
+            ),
+            (
+                "module.exports = { basePath: process.env.BASE ?? '/docs' }",
+                "process.env.BASE ?? '/docs'",
+            ),
+            (
+                "module.exports = { basePath: isProd ? '/docs' : '' }",
+                "isProd ? '/docs' : ''",
+            ),
+            ("module.exports = { basePath: `/${repo}` }", "`/${repo}`"),
+            ("module.exports = { basePath: '/' + name }", "'/' + name"),
+            ("module.exports = { basePath: base() }", "base()"),
+            ("module.exports = { basePath }", "basePath"),
+            ("module.exports = { basePath: `/a`.trim() }", "`/a`.trim()"),
+            (
+                "module.exports = { basePath: '/docs', ...extra }",
+                "...extra",
+            ),
+            ("module.exports = { [key]: '/docs' }", "[key]: '/docs'"),
+            (
+                "module.exports = (phase) => ({ basePath: '/docs' })",
+                "(phase) => ({ basePath: '/docs' })",
+            ),
+            (
+                "export default async function config() { return { basePath: '/docs' } }",
+                "async function config() { return { basePath: '/docs' } }",
+            ),
+            (
+                "import config from './base.mjs';\nexport default config;",
+                "config",
+            ),
+            ("export default withX(other);", "withX(other)"),
+        ];
+        for (source, expected) in cases {
+            assert_eq!(
+                config(source).path(&["basePath"]),
+                Found::Unknown(expected.to_string()),
+                "{source}"
+            );
+        }
+    }
+
+    #[test]
+    fn literals_of_every_kind() {
+        let value = config(
+            "export default {
+                a: null, b: undefined, c: true, d: false, e: -1.5, f: 0x10,
+                g: [640, 750, , 'x'], h: { i: 'j' }, 'k-l': \"m\", 42: 'n',
+                o() { return 1 }, get p() { return 2 }, async q() {},
+                r: [1, ...more], s: ['image/avif', 'image/webp'] as const,
+            }",
+        );
+        let at = |key: &str| match value.path(&[key]) {
+            Found::Value(v) => v.clone(),
+            Found::Absent => Value::Undefined,
+            Found::Unknown(source) => Value::Unknown(source),
+        };
+        assert_eq!(at("a"), Value::Null);
+        assert_eq!(value.path(&["b"]), Found::Absent, "undefined is unset");
+        assert_eq!(at("c"), Value::Bool(true));
+        assert_eq!(at("d"), Value::Bool(false));
+        assert_eq!(at("e"), Value::Num(-1.5));
+        assert_eq!(at("f"), Value::Num(16.0));
+        assert_eq!(
+            at("g"),
+            Value::Array(vec![
+                Value::Num(640.0),
+                Value::Num(750.0),
+                Value::Undefined,
+                Value::Str("x".into())
+            ])
+        );
+        assert_eq!(
+            value.path(&["h", "i"]),
+            Found::Value(&Value::Str("j".into()))
+        );
+        assert_eq!(at("k-l"), Value::Str("m".into()));
+        assert_eq!(at("42"), Value::Str("n".into()));
+        assert!(matches!(at("o"), Value::Unknown(_)));
+        assert!(matches!(at("p"), Value::Unknown(_)));
+        assert!(matches!(at("q"), Value::Unknown(_)));
+        assert_eq!(at("r"), Value::Unknown("[1, ...more]".into()));
+        assert_eq!(
+            at("s"),
+            Value::Array(vec![
+                Value::Str("image/avif".into()),
+                Value::Str("image/webp".into())
+            ])
+        );
+        assert_eq!(value.path(&["zz"]), Found::Absent);
+        assert_eq!(value.path(&["a", "x"]), Found::Absent, "below null");
+        assert_eq!(
+            value.path(&["c", "x"]),
+            Found::Unknown("true".into()),
+            "below a boolean"
+        );
+    }
+
+    #[test]
+    fn files_without_an_export_or_unreadable_are_errors() {
+        assert_eq!(exported("const a = {}"), Err(ExportError::NoExport));
+        assert_eq!(
+            exported("function f() { module.exports = {} }"),
+            Err(ExportError::NoExport),
+            "not at the top level"
+        );
+        assert!(matches!(
+            exported("module.exports = { a: 'open }"),
+            Err(ExportError::Lex(_))
+        ));
+    }
+
+    #[test]
+    fn names_that_refer_to_themselves_end() {
+        let value = config("const a = b;\nconst b = a;\nexport default a;");
+        assert!(matches!(value, Value::Unknown(_)), "{value:?}");
+        let value = config("const a = { x: a };\nexport default a;");
+        assert_eq!(
+            value.path(&["x"; 40]),
+            Found::Unknown("a".into()),
+            "followed a bounded number of times"
+        );
     }
 }
