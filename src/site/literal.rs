@@ -137,13 +137,15 @@ pub enum ExportError {
 /// {...}`, `export default defineConfig({...})`, a name bound to the object
 /// (`const nextConfig: NextConfig = {...}; export default nextConfig`), a
 /// wrapper call (`withX(nextConfig)`, read through its argument), and
-/// TypeScript's `satisfies T` / `as T`. The last export wins.
+/// TypeScript's `satisfies T` / `as T`. The last export wins; top-level
+/// assignments after it (`nextConfig.basePath = '/docs'`) change it.
 pub fn exported(source: &str) -> Result<Exported, ExportError> {
     let tokens = tokenize(source).map_err(ExportError::Lex)?;
     let mut parser = Parser::new(source, &tokens);
     let start = parser.find_export().ok_or(ExportError::NoExport)?;
     let mut wrappers = Vec::new();
-    let value = parser.resolve(start, &mut wrappers, 0);
+    let mut value = parser.resolve(start, &mut wrappers, 0);
+    parser.mutate("module.exports", start, &mut value);
     Ok(Exported { value, wrappers })
 }
 
@@ -177,12 +179,51 @@ const STATEMENT_STARTS: &[&str] = &[
 
 const LONGEST_SOURCE: usize = 80;
 
+/// `NAME.a.b = value` at the top level; `keys` is `None` where they cannot
+/// be read (`NAME[k] = v`, `Object.assign(NAME, ...)`).
+#[derive(Clone, Debug)]
+struct Mutation {
+    root: String,
+    /// Where the statement starts.
+    at: usize,
+    keys: Option<Vec<String>>,
+    /// Where the assigned value starts (for `Object.assign`, the call).
+    value: usize,
+}
+
+/// Sets `keys` in an object to `new`, as a later member that wins.
+fn assign(value: &mut Value, keys: &[String], new: Value) {
+    let Value::Object(entries) = value else {
+        return;
+    };
+    let [first, rest @ ..] = keys else { return };
+    if rest.is_empty() {
+        entries.push(Entry::Prop(first.clone(), new));
+        return;
+    }
+    let last = entries.iter().rposition(|e| match e {
+        Entry::Prop(name, _) => name == first,
+        Entry::Opaque(_) => true,
+    });
+    match last.map(|i| &mut entries[i]) {
+        Some(Entry::Prop(_, inner)) => assign(inner, rest, new),
+        Some(Entry::Opaque(_)) => {}
+        None => {
+            let mut inner = Value::Object(Vec::new());
+            assign(&mut inner, rest, new);
+            entries.push(Entry::Prop(first.clone(), inner));
+        }
+    }
+}
+
 struct Parser<'a> {
     src: &'a str,
     tokens: &'a [Token],
     pos: usize,
     /// Top-level `const`/`let`/`var` names and where their value starts.
     bindings: HashMap<String, usize>,
+    /// Top-level assignments to members of a name, in source order.
+    mutations: Vec<Mutation>,
     depth: usize,
 }
 
@@ -193,6 +234,7 @@ impl<'a> Parser<'a> {
             tokens,
             pos: 0,
             bindings: HashMap::new(),
+            mutations: Vec::new(),
             depth: 0,
         };
         parser.collect_bindings();
@@ -304,7 +346,9 @@ impl<'a> Parser<'a> {
         }
     }
 
-    /// Top-level statements: `const|let|var NAME (: T)? = value`.
+    /// Top-level statements: `const|let|var NAME (: T)? = value`, and the
+    /// assignments that change a name's object afterwards (`NAME.a.b = v`,
+    /// `NAME[k] = v`, `Object.assign(NAME, ...)`).
     fn collect_bindings(&mut self) {
         let mut depth = 0usize;
         let mut at = 0;
@@ -328,11 +372,125 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
+                Kind::Ident(word) if depth == 0 && (at == 0 || !self.is_punct(at - 1, ".")) => {
+                    if let Some(mutation) = self.mutation_at(at, word) {
+                        self.mutations.push(mutation);
+                    }
+                }
                 _ => {}
             }
             at += 1;
         }
         self.pos = 0;
+    }
+
+    /// A mutation starting at the name `word`, token `at`.
+    fn mutation_at(&self, at: usize, word: &str) -> Option<Mutation> {
+        if word == "Object"
+            && self.is_punct(at + 1, ".")
+            && self.is_ident(at + 2, "assign")
+            && self.is_punct(at + 3, "(")
+        {
+            let target = self.ident(at + 4)?;
+            let root = if target == "module" && self.is_ident(at + 6, "exports") {
+                "module.exports".to_string()
+            } else {
+                target.to_string()
+            };
+            return Some(Mutation {
+                root,
+                at,
+                keys: None,
+                value: at,
+            });
+        }
+        let (root, mut next) =
+            if word == "module" && self.is_punct(at + 1, ".") && self.is_ident(at + 2, "exports") {
+                ("module.exports".to_string(), at + 3)
+            } else {
+                (word.to_string(), at + 1)
+            };
+        let mut keys = Some(Vec::new());
+        loop {
+            if self.is_punct(next, ".") {
+                let key = self.ident(next + 1)?;
+                if let Some(keys) = keys.as_mut() {
+                    keys.push(key.to_string());
+                }
+                next += 2;
+            } else if self.is_punct(next, "[") {
+                match (self.kind(next + 1), self.is_punct(next + 2, "]")) {
+                    (Some(Kind::Str(key)), true) => {
+                        if let Some(keys) = keys.as_mut() {
+                            keys.push(key.clone());
+                        }
+                        next += 3;
+                    }
+                    _ => {
+                        keys = None;
+                        let mut depth = 0usize;
+                        while let Some(kind) = self.kind(next) {
+                            match kind {
+                                Kind::Punct("[") => depth += 1,
+                                Kind::Punct("]") => {
+                                    depth -= 1;
+                                    if depth == 0 {
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                            next += 1;
+                        }
+                        next += 1;
+                    }
+                }
+            } else {
+                break;
+            }
+        }
+        let is_member = next > at + 1 + usize::from(root == "module.exports") * 2;
+        if !is_member || !self.is_punct(next, "=") {
+            return None;
+        }
+        if keys.as_ref().is_some_and(Vec::is_empty) {
+            return None;
+        }
+        Some(Mutation {
+            root,
+            at,
+            keys,
+            value: next + 1,
+        })
+    }
+
+    /// Applies to `value`, the object bound to `root` at token `since`,
+    /// the top-level assignments that follow.
+    fn mutate(&mut self, root: &str, since: usize, value: &mut Value) {
+        let saved = self.pos;
+        let mutations: Vec<Mutation> = self
+            .mutations
+            .iter()
+            .filter(|m| m.root == root && m.at > since)
+            .cloned()
+            .collect();
+        for mutation in mutations {
+            match &mutation.keys {
+                Some(keys) => {
+                    let new = self.value_at(mutation.value, true);
+                    assign(value, keys, new);
+                }
+                None => {
+                    self.pos = mutation.value;
+                    self.skip_expression(true);
+                    let source = self.text(mutation.at, self.pos);
+                    if let Value::Object(entries) = value {
+                        entries.push(Entry::Opaque(source));
+                    }
+                }
+            }
+        }
+        self.pos = saved;
     }
 
     /// Where the value of the last top-level export starts.
@@ -442,7 +600,8 @@ impl<'a> Parser<'a> {
             if self.tail_ends(true) {
                 let end = self.pos;
                 if let Some(&bound) = self.bindings.get(*name) {
-                    let value = self.resolve(bound, wrappers, depth + 1);
+                    let mut value = self.resolve(bound, wrappers, depth + 1);
+                    self.mutate(name, bound, &mut value);
                     self.pos = end;
                     return value;
                 }
@@ -973,6 +1132,75 @@ mod tests {
             exported("module.exports = { a: 'open }"),
             Err(ExportError::Lex(_))
         ));
+    }
+
+    #[test]
+    fn top_level_assignments_change_the_exported_object() {
+        let cases: &[(&str, Result<&str, &str>)] = &[
+            (
+                "const nextConfig = { basePath: '/old' };\nnextConfig.basePath = '/docs';\nexport default nextConfig;",
+                Ok("/docs"),
+            ),
+            (
+                "const nextConfig = {};\nnextConfig['basePath'] = '/docs'\nmodule.exports = nextConfig",
+                Ok("/docs"),
+            ),
+            (
+                "module.exports = { basePath: '/old' };\nmodule.exports.basePath = '/docs';",
+                Ok("/docs"),
+            ),
+            (
+                "const c = { basePath: '/docs' };\nc.images = { unoptimized: true };\nexport default c;",
+                Ok("/docs"),
+            ),
+            (
+                "const c = { basePath: '/docs' };\nc[key] = '/x';\nexport default c;",
+                Err("c[key] = '/x'"),
+            ),
+            (
+                "const c = { basePath: '/docs' };\nObject.assign(c, extra);\nexport default c;",
+                Err("Object.assign(c, extra)"),
+            ),
+            (
+                "const c = { basePath: '/docs' };\nc.basePath = process.env.BASE;\nexport default c;",
+                Err("process.env.BASE"),
+            ),
+            (
+                "const c = { basePath: '/docs' };\nfunction f() { c.basePath = '/x' }\nexport default c;",
+                Ok("/docs"),
+            ),
+            (
+                "const c = { basePath: '/docs' };\nif (x) c.basePath == '/x';\nexport default c;",
+                Ok("/docs"),
+            ),
+        ];
+        for (source, expected) in cases {
+            let expected = match expected {
+                Ok(s) => Value::Str(s.to_string()),
+                Err(source) => Value::Unknown(source.to_string()),
+            };
+            let found = match config(source).path(&["basePath"]) {
+                Found::Value(value) => value.clone(),
+                Found::Unknown(source) => Value::Unknown(source),
+                Found::Absent => Value::Undefined,
+            };
+            assert_eq!(found, expected, "{source}");
+        }
+        let nested = config(
+            "const c = { images: { formats: ['image/webp'] } };\nc.images.unoptimized = true;\nc.output.mode = 'x';\nexport default c;",
+        );
+        assert_eq!(
+            nested.path(&["images", "unoptimized"]),
+            Found::Value(&Value::Bool(true))
+        );
+        assert!(matches!(
+            nested.path(&["images", "formats"]),
+            Found::Value(Value::Array(_))
+        ));
+        assert_eq!(
+            nested.path(&["output", "mode"]),
+            Found::Value(&Value::Str("x".to_string()))
+        );
     }
 
     #[test]
