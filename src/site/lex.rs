@@ -223,7 +223,15 @@ impl<'s> Lexer<'s> {
         match self.tokens.last().map(|t| &t.kind) {
             None => true,
             Some(Kind::Punct(p)) => !matches!(*p, ")" | "]" | "}" | "++" | "--"),
-            Some(Kind::Ident(name)) => BEFORE_EXPRESSION.contains(&name.as_str()),
+            Some(Kind::Ident(name)) => {
+                // `a.return / 2` names a property, not the keyword.
+                let property = self.tokens.len() >= 2
+                    && matches!(
+                        self.tokens[self.tokens.len() - 2].kind,
+                        Kind::Punct("." | "?.")
+                    );
+                !property && BEFORE_EXPRESSION.contains(&name.as_str())
+            }
             Some(Kind::TemplateHead | Kind::TemplateMiddle) => true,
             Some(_) => false,
         }
@@ -586,6 +594,16 @@ mod tests {
                 ],
             ),
             ("return /x/", vec![ident("return"), Kind::Regex]),
+            (
+                "a.in / 2",
+                vec![
+                    ident("a"),
+                    Kind::Punct("."),
+                    ident("in"),
+                    Kind::Punct("/"),
+                    Kind::Num(2.0),
+                ],
+            ),
             (
                 "[/\\.png$/i]",
                 vec![Kind::Punct("["), Kind::Regex, Kind::Punct("]")],

@@ -152,6 +152,9 @@ pub fn exported(source: &str) -> Result<Exported, ExportError> {
 /// Calls that return their argument unchanged.
 const IDENTITY_CALLS: &[&str] = &["defineConfig", "defineNuxtConfig"];
 
+/// How deep object and array literals are read.
+const MAX_NESTING: usize = 64;
+
 /// How deep names and wrappers are followed (`a = b; b = c; ...`).
 const MAX_DEPTH: usize = 16;
 
@@ -225,6 +228,8 @@ struct Parser<'a> {
     /// Top-level assignments to members of a name, in source order.
     mutations: Vec<Mutation>,
     depth: usize,
+    /// How many object and array literals are open.
+    nesting: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -236,6 +241,7 @@ impl<'a> Parser<'a> {
             bindings: HashMap::new(),
             mutations: Vec::new(),
             depth: 0,
+            nesting: 0,
         };
         parser.collect_bindings();
         parser
@@ -672,14 +678,7 @@ impl<'a> Parser<'a> {
         let value = match kind {
             Kind::Punct("{") => return self.object(),
             Kind::Punct("[") => return self.array(),
-            Kind::Punct("(") => {
-                self.pos += 1;
-                let value = self.literal()?;
-                if !self.tail_ends(false) || !self.is_punct(self.pos, ")") {
-                    return None;
-                }
-                value
-            }
+            Kind::Punct("(") => return self.nested(Self::parenthesised),
             Kind::Punct(sign @ ("-" | "+")) => match self.kind(self.pos + 1) {
                 Some(Kind::Num(n)) => {
                     self.pos += 1;
@@ -716,8 +715,39 @@ impl<'a> Parser<'a> {
         Some(value)
     }
 
-    /// At `{`: the object, `pos` after its `}`.
+    /// A literal nested deeper than [`MAX_NESTING`] is not read, so that
+    /// no file can exhaust the stack.
+    fn nested(&mut self, read: fn(&mut Self) -> Option<Value>) -> Option<Value> {
+        if self.nesting >= MAX_NESTING {
+            return None;
+        }
+        self.nesting += 1;
+        let value = read(self);
+        self.nesting -= 1;
+        value
+    }
+
     fn object(&mut self) -> Option<Value> {
+        self.nested(Self::object_members)
+    }
+
+    /// At `(`: the literal inside, `pos` after its `)`.
+    fn parenthesised(&mut self) -> Option<Value> {
+        self.pos += 1;
+        let value = self.literal()?;
+        if !self.tail_ends(false) || !self.is_punct(self.pos, ")") {
+            return None;
+        }
+        self.pos += 1;
+        Some(value)
+    }
+
+    fn array(&mut self) -> Option<Value> {
+        self.nested(Self::array_items)
+    }
+
+    /// At `{`: the object, `pos` after its `}`.
+    fn object_members(&mut self) -> Option<Value> {
         self.pos += 1;
         let mut entries = Vec::new();
         loop {
@@ -816,7 +846,7 @@ impl<'a> Parser<'a> {
     }
 
     /// At `[`: the array, `pos` after its `]`. A spread makes it unknown.
-    fn array(&mut self) -> Option<Value> {
+    fn array_items(&mut self) -> Option<Value> {
         let start = self.pos;
         self.pos += 1;
         let mut items = Vec::new();
@@ -1201,6 +1231,41 @@ mod tests {
             nested.path(&["output", "mode"]),
             Found::Value(&Value::Str("x".to_string()))
         );
+    }
+
+    #[test]
+    fn deep_nesting_is_unknown_not_a_crash() {
+        // The innermost literal reached, and how many arrays lead to it.
+        fn innermost(mut value: &Value) -> (usize, &Value) {
+            let mut levels = 0;
+            while let Value::Array(items) = value {
+                value = &items[0];
+                levels += 1;
+            }
+            (levels, value)
+        }
+        let deep = format!(
+            "module.exports = {{ a: {}1{} }}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let value = config(&deep);
+        let Found::Value(a) = value.path(&["a"]) else {
+            panic!("{value:?}")
+        };
+        let (levels, leaf) = innermost(a);
+        assert_eq!(levels, MAX_NESTING - 1);
+        assert!(matches!(leaf, Value::Unknown(_)), "{leaf:?}");
+        let fine = format!(
+            "module.exports = {{ a: {}1{} }}",
+            "[".repeat(60),
+            "]".repeat(60)
+        );
+        let value = config(&fine);
+        let Found::Value(a) = value.path(&["a"]) else {
+            panic!("{value:?}")
+        };
+        assert_eq!(innermost(a), (60, &Value::Num(1.0)));
     }
 
     #[test]
