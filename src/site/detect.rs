@@ -175,6 +175,19 @@ impl Config {
     fn read(file: &SiteFile, warnings: &mut Vec<String>) -> Config {
         let value = match literal::exported(&file.text) {
             Ok(Exported { value, wrappers }) => {
+                let why = match &value {
+                    Value::Object(_) => None,
+                    Value::Unknown(source) => {
+                        Some(format!("computed when the site is built (`{source}`)"))
+                    }
+                    other => Some(format!("{}, not an object", other.describe())),
+                };
+                if let Some(why) = why {
+                    warnings.push(format!(
+                        "the config exported by {} is {why}, so none of its settings is known; set the inputs `public-dir` and `url-prefix`",
+                        file.path
+                    ));
+                }
                 return Config {
                     path: file.path.clone(),
                     value: Ok(value),
@@ -195,6 +208,11 @@ impl Config {
             value: Err(value),
             wrappers: Vec::new(),
         }
+    }
+
+    /// Whether each setting is unknown for the same reason, already said.
+    fn opaque(&self) -> bool {
+        !matches!(self.value, Ok(Value::Object(_)))
     }
 
     fn unknown(&self, key: &str, why: String, input: Option<&'static str>) -> Unknown {
@@ -391,6 +409,7 @@ fn next_js(site: &mut Site, config: Option<&Config>) {
             if site.optimizer_unused.len() == 1 { "s" } else { "" },
         ));
     }
+    let said = config.opaque();
     for unknown in [
         images.unoptimized.unknown(),
         site.output.unknown(),
@@ -399,16 +418,22 @@ fn next_js(site: &mut Site, config: Option<&Config>) {
     ]
     .into_iter()
     .flatten()
+    .filter(|_| !said)
     {
         site.warnings.push(format!(
             "{unknown}: whether Vercel's Image Optimization serves this site's images is not known"
         ));
     }
     site.next_images = images;
-    unknown_base_warning(site);
+    unknown_base_warning(site, config);
 }
 
-fn unknown_base_warning(site: &mut Site) {
+/// Warns of a base path or public dir that is not known, unless the whole
+/// config is (which [`Config::read`] said once).
+fn unknown_base_warning(site: &mut Site, config: &Config) {
+    if config.opaque() {
+        return;
+    }
     if let Some(unknown) = site.base_path.unknown() {
         site.warnings.push(unknown.to_string());
     }
@@ -422,7 +447,7 @@ fn astro_site(site: &mut Site, config: Option<&Config>) {
     let Some(config) = config else { return };
     site.base_path = config.setting("base", Some("url-prefix"), base_path);
     site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
-    unknown_base_warning(site);
+    unknown_base_warning(site, config);
 }
 
 fn svelte_kit_site(site: &mut Site, config: Option<&Config>) {
@@ -430,7 +455,7 @@ fn svelte_kit_site(site: &mut Site, config: Option<&Config>) {
     let Some(config) = config else { return };
     site.base_path = config.setting("kit.paths.base", Some("url-prefix"), base_path);
     site.public_dir = config.setting("kit.files.assets", Some("public-dir"), folder);
-    unknown_base_warning(site);
+    unknown_base_warning(site, config);
 }
 
 fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
@@ -476,7 +501,7 @@ fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
         site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
         site.public_dir = config.setting("dir.public", Some("public-dir"), folder);
     }
-    unknown_base_warning(site);
+    unknown_base_warning(site, config);
 }
 
 fn vercel_json(site: &mut Site, file: &SiteFile) {

@@ -209,6 +209,12 @@ pub struct Site {
 }
 
 impl Site {
+    /// Whether a framework was recognised: then an image under the site dir
+    /// but outside the public dir is bundled ([`Placement::Imported`]).
+    pub fn recognised(&self) -> bool {
+        self.framework != Framework::None
+    }
+
     /// The public dir as a repository path, or what the config hides.
     pub fn public_dir_in_repo(&self) -> Result<String, &Unknown> {
         match &self.public_dir {
@@ -277,13 +283,13 @@ impl Site {
         let public = match self.public_dir_in_repo() {
             Ok(dir) if dir.is_empty() => ".".to_string(),
             Ok(dir) => dir,
-            Err(unknown) => format!("unknown ({})", unknown.why),
+            Err(unknown) => format!("unknown, {}", unknown.why),
         };
         let key = self.framework.base_path_key();
         let base = match &self.base_path {
             Setting::Known(base) if !base.is_empty() => format!("{key} {base}"),
             Setting::Known(_) | Setting::Absent => format!("no {key}"),
-            Setting::Unknown(unknown) => format!("{key} unknown ({})", unknown.why),
+            Setting::Unknown(unknown) => format!("{key} unknown, {}", unknown.why),
         };
         let mut line = match self.framework {
             Framework::None => {

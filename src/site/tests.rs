@@ -126,7 +126,7 @@ fn next_js_computed_base_path_is_unknown_and_names_the_input() {
     assert_eq!(site.warnings, [unknown.to_string()]);
     assert_eq!(
         site.describe(),
-        "Next.js in apps/web: public dir apps/web/public, basePath unknown (computed when the site is built (`process.env.BASE_PATH`)) (from apps/web/next.config.mjs)"
+        "Next.js in apps/web: public dir apps/web/public, basePath unknown, computed when the site is built (`process.env.BASE_PATH`) (from apps/web/next.config.mjs)"
     );
     let wrong_type = self::site(
         "",
@@ -268,6 +268,7 @@ fn next_js_without_a_config_file_is_recognised_from_package_json() {
         )],
     );
     assert_eq!(site.framework, Framework::NextJs);
+    assert!(site.recognised());
     assert_eq!(site.config_file, None);
     assert_eq!(site.url_prefix(), Ok("/".to_string()));
     assert_eq!(
@@ -489,6 +490,7 @@ fn nothing_recognised_is_public_at_the_root() {
     ] {
         let site = site("", files);
         assert_eq!(site.framework, Framework::None);
+        assert!(!site.recognised());
         assert_eq!(site.public_dir_in_repo(), Ok("public".to_string()));
         assert_eq!(site.url_prefix(), Ok("/".to_string()));
         assert_eq!(
@@ -522,6 +524,36 @@ fn an_unreadable_config_makes_every_setting_unknown() {
             .unknown()
             .is_some_and(|u| u.why.contains("no `export default`"))
     );
+}
+
+#[test]
+fn a_computed_config_warns_once() {
+    let site = site(
+        "",
+        &[(
+            "next.config.js",
+            "module.exports = (phase, { defaultConfig }) => {\n  return { basePath: '/docs' }\n}",
+        )],
+    );
+    assert_eq!(
+        site.warnings,
+        [
+            "the config exported by next.config.js is computed when the site is built (`(phase, { defaultConfig }) => { return { basePath: '/docs' } }`), so none of its settings is known; set the inputs `public-dir` and `url-prefix`"
+        ]
+    );
+    assert_eq!(
+        site.base_path.unknown().map(|u| u.input),
+        Some(Some("url-prefix"))
+    );
+    assert!(site.next_images.unoptimized.unknown().is_some());
+    let number = self::site("", &[("astro.config.mjs", "export default 42")]);
+    assert_eq!(number.warnings.len(), 1, "{:?}", number.warnings);
+    assert!(
+        number.warnings[0].contains("is 42, not an object"),
+        "{:?}",
+        number.warnings
+    );
+    assert!(number.base_path.unknown().is_some());
 }
 
 #[test]
