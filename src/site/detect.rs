@@ -45,26 +45,31 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
     let svelte = find(SVELTE_CONFIGS);
     let astro = find(ASTRO_CONFIGS);
 
-    // A config file names the framework; with several, package.json says
-    // which one builds the site.
-    let mut candidates: Vec<(&'static str, Option<&SiteFile>, &'static str)> = Vec::new();
-    if next.is_some() || depends("next").is_some() {
-        candidates.push(("Next.js", next, "next"));
-    }
-    if nuxt.is_some() || depends("nuxt").is_some() || depends("nuxt3").is_some() {
-        candidates.push(("Nuxt", nuxt, "nuxt"));
-    }
+    // A config file or a dependency names the framework. With several,
+    // the first with a config file is taken, in the order of FAMILIES.
     let svelte_kit = depends("@sveltejs/kit").is_some()
         || (package.is_none() && svelte.is_some_and(|f| has_kit_key(&f.text)));
-    if svelte_kit {
-        candidates.push(("SvelteKit", svelte, "@sveltejs/kit"));
-    }
-    if astro.is_some() || depends("astro").is_some() {
-        candidates.push(("Astro", astro, "astro"));
-    }
-    if candidates.len() > 1 {
-        let with_file: Vec<_> = candidates.iter().filter(|c| c.1.is_some()).collect();
-        let names: Vec<_> = candidates.iter().map(|c| c.0).collect();
+    let candidates: Vec<(Family, Option<&SiteFile>)> = [
+        (Family::Next, next, depends("next").is_some()),
+        (
+            Family::Nuxt,
+            nuxt,
+            depends("nuxt").is_some() || depends("nuxt3").is_some(),
+        ),
+        (Family::SvelteKit, svelte.filter(|_| svelte_kit), svelte_kit),
+        (Family::Astro, astro, depends("astro").is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, file, depended)| file.is_some() || *depended)
+    .map(|(family, file, _)| (family, file))
+    .collect();
+    let chosen = candidates
+        .iter()
+        .find(|(_, file)| file.is_some())
+        .or(candidates.first())
+        .copied();
+    if let (true, Some((family, _))) = (candidates.len() > 1, chosen) {
+        let names: Vec<_> = candidates.iter().map(|(f, _)| f.name()).collect();
         warnings.push(format!(
             "{} all look like the framework of {}; using {}",
             names.join(", "),
@@ -73,11 +78,8 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
             } else {
                 site_dir
             },
-            with_file.first().map_or(candidates[0].0, |c| c.0),
+            family.name(),
         ));
-        if let Some(&&first) = with_file.first() {
-            candidates = vec![first];
-        }
     }
     let mut site = Site {
         dir: site_dir.to_string(),
@@ -93,20 +95,21 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
         optimizer_unused: Vec::new(),
         warnings,
     };
-    if let Some(&(name, file, _)) = candidates.first() {
+    if let Some((family, file)) = chosen {
         let config = file.map(|f| Config::read(f, &mut site.warnings));
         site.config_file = file.map(|f| f.path.clone());
         if let Some(config) = &config {
             site.wrappers = config.wrappers.clone();
         }
-        match name {
-            "Next.js" => next_js(&mut site, config.as_ref()),
-            "Nuxt" => {
+        let config = config.as_ref();
+        match family {
+            Family::Next => next_js(&mut site, config),
+            Family::Nuxt => {
                 let version = nuxt_major(depends("nuxt"), depends("nuxt3"), |n| depends(n));
-                nuxt_site(&mut site, config.as_ref(), version)
+                nuxt_site(&mut site, config, version)
             }
-            "SvelteKit" => svelte_kit_site(&mut site, config.as_ref()),
-            _ => astro_site(&mut site, config.as_ref()),
+            Family::SvelteKit => svelte_kit_site(&mut site, config),
+            Family::Astro => astro_site(&mut site, config),
         }
     }
     if site.public_dir == Setting::Absent {
@@ -116,6 +119,26 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
         vercel_json(&mut site, file);
     }
     site
+}
+
+/// A framework before its version is known (Nuxt 2 or 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Next,
+    Nuxt,
+    SvelteKit,
+    Astro,
+}
+
+impl Family {
+    fn name(self) -> &'static str {
+        match self {
+            Family::Next => "Next.js",
+            Family::Nuxt => "Nuxt",
+            Family::SvelteKit => "SvelteKit",
+            Family::Astro => "Astro",
+        }
+    }
 }
 
 /// `package.json`, for its dependencies.

@@ -576,6 +576,22 @@ fn several_frameworks_warn_and_the_config_file_wins() {
         site.warnings,
         ["Next.js, Astro all look like the framework of the repository root; using Astro"]
     );
+    let two_files = self::site(
+        "web",
+        &[
+            (
+                "web/astro.config.mjs",
+                "export default defineConfig({ base: '/a' })",
+            ),
+            ("web/next.config.js", "module.exports = { basePath: '/n' }"),
+        ],
+    );
+    assert_eq!(two_files.framework, Framework::NextJs);
+    assert_eq!(two_files.url_prefix(), Ok("/n/".to_string()));
+    assert_eq!(
+        two_files.warnings,
+        ["Next.js, Astro all look like the framework of web; using Next.js"]
+    );
 }
 
 #[test]
