@@ -345,7 +345,6 @@ impl<'a> Parser<'a> {
                 }
                 Kind::Punct(">>") => depth = depth.saturating_sub(2),
                 Kind::Punct(">>>") => depth = depth.saturating_sub(3),
-                Kind::Punct("=>") => {}
                 _ => {}
             }
             self.pos += 1;
