@@ -1064,6 +1064,14 @@ mod tests {
             ("module.exports = { basePath: '/' + name }", "'/' + name"),
             ("module.exports = { basePath: base() }", "base()"),
             ("module.exports = { basePath }", "basePath"),
+            (
+                "const basePath = process.env.BASE || '';\nmodule.exports = { basePath }",
+                "process.env.BASE || ''",
+            ),
+            (
+                "const base = process.env.BASE;\nmodule.exports = { basePath: base || undefined }",
+                "base || undefined",
+            ),
             ("module.exports = { basePath: `/a`.trim() }", "`/a`.trim()"),
             (
                 "module.exports = { basePath: '/docs', ...extra }",
