@@ -520,6 +520,16 @@ impl<'a> Parser<'a> {
                         && (self.is_ident(at + 1, "default") || self.is_punct(at + 1, "="))
                     {
                         found = Some(at + 2);
+                    } else if word == "export" && self.is_punct(at + 1, "{") {
+                        // `export { nextConfig as default }`: the name, whose
+                        // `as default` reads as a type and is skipped.
+                        let mut i = at + 2;
+                        while self.kind(i).is_some() && !self.is_punct(i, "}") {
+                            if self.is_ident(i + 1, "as") && self.is_ident(i + 2, "default") {
+                                found = Some(i);
+                            }
+                            i += 1;
+                        }
                     } else if (member_is("module", "exports") || member_is("exports", "default"))
                         && (at == 0 || !self.is_punct(at - 1, "."))
                     {
@@ -574,7 +584,8 @@ impl<'a> Parser<'a> {
             }
             if self.tail_ends(true) {
                 let end = self.pos;
-                let name = callee.join(".");
+                // `withPWA({...})(nextConfig)` is named `withPWA(...)`.
+                let name = format!("{}{}", callee.join("."), "(...)".repeat(calls.len() - 1));
                 let last = calls.last().cloned().unwrap_or_default();
                 if IDENTITY_CALLS.contains(&name.as_str()) && calls.len() == 1 {
                     if let Some(&arg) = last.first() {
@@ -942,6 +953,10 @@ mod tests {
             ),
             ("export default ({ basePath: '/docs' });", "parenthesised"),
             (
+                "const nextConfig = { basePath: '/docs' };\nexport { nextConfig as default };",
+                "a named export as default",
+            ),
+            (
                 "module.exports = { basePath: '/old' };\nmodule.exports = { basePath: '/docs' };",
                 "the last export wins",
             ),
@@ -997,7 +1012,7 @@ mod tests {
             ),
             (
                 "const nextConfig = { basePath: '/docs' };\nexport default withPWA({ dest: 'public' })(nextConfig);",
-                &["withPWA"],
+                &["withPWA(...)"],
             ),
             (
                 "const nextConfig = { basePath: '/docs' };\nmodule.exports = withPlugins([[withImages]], nextConfig);",
