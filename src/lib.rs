@@ -24,6 +24,7 @@ pub mod retry;
 mod run;
 pub mod secret;
 pub mod select;
+pub mod site;
 pub mod untrusted;
 pub mod vercel;
 

@@ -1,0 +1,552 @@
+//! From the text of the site's config files to a [`Site`]: which framework,
+//! and what its config says about public dir, base path and images.
+
+use super::literal::{self, ExportError, Exported, Found, Value};
+use super::{
+    ASTRO_CONFIGS, Framework, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages, SVELTE_CONFIGS,
+    Setting, Site, SiteFile, Unknown, VercelImages,
+};
+
+/// Recognises the framework of the site in `site_dir` (normalised) from
+/// `files`, the files [`super::config_files`] named with their text, and
+/// reads its settings. Never fails: what cannot be read is
+/// [`Setting::Unknown`] and a warning.
+pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
+    let name_of = |file: &SiteFile| -> String {
+        let rest = if site_dir.is_empty() {
+            file.path.as_str()
+        } else {
+            file.path
+                .strip_prefix(site_dir)
+                .and_then(|r| r.strip_prefix('/'))
+                .unwrap_or(&file.path)
+        };
+        rest.to_string()
+    };
+    let find = |family: &[&str]| files.iter().find(|f| family.contains(&name_of(f).as_str()));
+    let mut warnings = Vec::new();
+    let package = files
+        .iter()
+        .find(|f| name_of(f) == "package.json")
+        .and_then(|f| match serde_json::from_str::<serde_json::Value>(&f.text) {
+            Ok(json) => Some(Package(Value::from_json(&json))),
+            Err(error) => {
+                warnings.push(format!(
+                    "{} is not valid JSON ({error}); the framework is told from its config file alone",
+                    f.path
+                ));
+                None
+            }
+        });
+    let depends = |name: &str| package.as_ref().and_then(|p| p.dependency(name));
+
+    let next = find(NEXT_CONFIGS);
+    let nuxt = find(NUXT_CONFIGS);
+    let svelte = find(SVELTE_CONFIGS);
+    let astro = find(ASTRO_CONFIGS);
+
+    // A config file or a dependency names the framework. With several,
+    // the first with a config file is taken, in the order of FAMILIES.
+    let svelte_kit = depends("@sveltejs/kit").is_some()
+        || (package.is_none() && svelte.is_some_and(|f| has_kit_key(&f.text)));
+    let candidates: Vec<(Family, Option<&SiteFile>)> = [
+        (Family::Next, next, depends("next").is_some()),
+        (
+            Family::Nuxt,
+            nuxt,
+            depends("nuxt").is_some() || depends("nuxt3").is_some(),
+        ),
+        (Family::SvelteKit, svelte.filter(|_| svelte_kit), svelte_kit),
+        (Family::Astro, astro, depends("astro").is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, file, depended)| file.is_some() || *depended)
+    .map(|(family, file, _)| (family, file))
+    .collect();
+    let chosen = candidates
+        .iter()
+        .find(|(_, file)| file.is_some())
+        .or(candidates.first())
+        .copied();
+    if let (true, Some((family, _))) = (candidates.len() > 1, chosen) {
+        let names: Vec<_> = candidates.iter().map(|(f, _)| f.name()).collect();
+        warnings.push(format!(
+            "{} all look like the framework of {}; using {}",
+            names.join(", "),
+            if site_dir.is_empty() {
+                "the repository root"
+            } else {
+                site_dir
+            },
+            family.name(),
+        ));
+    }
+    let mut site = Site {
+        dir: site_dir.to_string(),
+        framework: Framework::None,
+        config_file: None,
+        public_dir: Setting::Absent,
+        base_path: Setting::Absent,
+        trailing_slash: Setting::Absent,
+        output: Setting::Absent,
+        next_images: NextImages::default(),
+        vercel_images: VercelImages::default(),
+        wrappers: Vec::new(),
+        optimizer_unused: Vec::new(),
+        warnings,
+    };
+    if let Some((family, file)) = chosen {
+        let config = file.map(|f| Config::read(f, &mut site.warnings));
+        site.config_file = file.map(|f| f.path.clone());
+        if let Some(config) = &config {
+            site.wrappers = config.wrappers.clone();
+        }
+        let config = config.as_ref();
+        match family {
+            Family::Next => next_js(&mut site, config),
+            Family::Nuxt => {
+                let version = nuxt_major(depends("nuxt"), depends("nuxt3"), |n| depends(n));
+                nuxt_site(&mut site, config, version)
+            }
+            Family::SvelteKit => svelte_kit_site(&mut site, config),
+            Family::Astro => astro_site(&mut site, config),
+        }
+    }
+    if site.public_dir == Setting::Absent {
+        site.public_dir = Setting::Known(site.framework.default_public_dir().to_string());
+    }
+    if let Some(file) = files.iter().find(|f| name_of(f) == "vercel.json") {
+        vercel_json(&mut site, file);
+    }
+    site
+}
+
+/// A framework before its version is known (Nuxt 2 or 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Family {
+    Next,
+    Nuxt,
+    SvelteKit,
+    Astro,
+}
+
+impl Family {
+    fn name(self) -> &'static str {
+        match self {
+            Family::Next => "Next.js",
+            Family::Nuxt => "Nuxt",
+            Family::SvelteKit => "SvelteKit",
+            Family::Astro => "Astro",
+        }
+    }
+}
+
+/// `package.json`, for its dependencies.
+struct Package(Value);
+
+impl Package {
+    /// The version range of a dependency or dev dependency.
+    fn dependency(&self, name: &str) -> Option<String> {
+        ["dependencies", "devDependencies"]
+            .iter()
+            .find_map(|field| match self.0.path(&[field, name]) {
+                Found::Value(Value::Str(range)) => Some(range.clone()),
+                _ => None,
+            })
+    }
+}
+
+/// Whether a `svelte.config.js` configures SvelteKit (a plain Svelte app
+/// has one too, without `kit`).
+fn has_kit_key(text: &str) -> bool {
+    literal::exported(text).is_ok_and(|e| !matches!(e.value.path(&["kit"]), Found::Absent))
+}
+
+/// Nuxt's major version from package.json: `^3.12` -> 3, `2.17.3` -> 2;
+/// Nuxt Bridge is Nuxt 2. `None` for a range that names no version
+/// (`latest`, `workspace:*`).
+fn nuxt_major(
+    nuxt: Option<String>,
+    nuxt3: Option<String>,
+    depends: impl Fn(&str) -> Option<String>,
+) -> Option<u32> {
+    if depends("@nuxt/bridge").is_some() || depends("@nuxt/bridge-edge").is_some() {
+        return Some(2);
+    }
+    if nuxt3.is_some() {
+        return Some(3);
+    }
+    let range = nuxt?;
+    let digits: String = range
+        .trim_start_matches(|c: char| !c.is_ascii_digit())
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+/// A framework config file, read.
+struct Config {
+    path: String,
+    /// The exported object, or why there is none (then every setting is
+    /// unknown).
+    value: Result<Value, String>,
+    wrappers: Vec<String>,
+}
+
+impl Config {
+    fn read(file: &SiteFile, warnings: &mut Vec<String>) -> Config {
+        let value = match literal::exported(&file.text) {
+            Ok(Exported { value, wrappers }) => {
+                let why = match &value {
+                    Value::Object(_) => None,
+                    Value::Unknown(source) => {
+                        Some(format!("computed when the site is built (`{source}`)"))
+                    }
+                    other => Some(format!("{}, not an object", other.describe())),
+                };
+                if let Some(why) = why {
+                    warnings.push(format!(
+                        "the config exported by {} is {why}, so none of its settings is known; set the inputs `public-dir` and `url-prefix`",
+                        file.path
+                    ));
+                }
+                return Config {
+                    path: file.path.clone(),
+                    value: Ok(value),
+                    wrappers,
+                };
+            }
+            Err(ExportError::Lex(error)) => format!("not readable JavaScript ({error})"),
+            Err(ExportError::NoExport) => {
+                "not found: the file has no `export default` or `module.exports =`".to_string()
+            }
+        };
+        warnings.push(format!(
+            "the config in {} could not be read: {value}; settings are taken as unknown",
+            file.path
+        ));
+        Config {
+            path: file.path.clone(),
+            value: Err(value),
+            wrappers: Vec::new(),
+        }
+    }
+
+    /// Whether each setting is unknown for the same reason, already said.
+    fn opaque(&self) -> bool {
+        !matches!(self.value, Ok(Value::Object(_)))
+    }
+
+    fn unknown(&self, key: &str, why: String, input: Option<&'static str>) -> Unknown {
+        Unknown {
+            file: self.path.clone(),
+            key: key.to_string(),
+            why,
+            input,
+        }
+    }
+
+    /// The raw value at the dotted `key`.
+    fn get(&self, key: &str, input: Option<&'static str>) -> Result<Option<&Value>, Unknown> {
+        let value = match &self.value {
+            Ok(value) => value,
+            Err(why) => {
+                return Err(self.unknown(key, format!("unknown: the config is {why}"), input));
+            }
+        };
+        let keys: Vec<&str> = key.split('.').collect();
+        match value.path(&keys) {
+            Found::Value(value) => Ok(Some(value)),
+            Found::Absent => Ok(None),
+            Found::Unknown(source) => Err(self.unknown(
+                key,
+                format!("computed when the site is built (`{source}`)"),
+                input,
+            )),
+        }
+    }
+
+    /// A setting converted by `convert`, which says what it expected.
+    fn setting<T>(
+        &self,
+        key: &str,
+        input: Option<&'static str>,
+        convert: impl Fn(&Value) -> Result<T, &'static str>,
+    ) -> Setting<T> {
+        match self.get(key, input) {
+            Ok(None) => Setting::Absent,
+            Ok(Some(value)) => match convert(value) {
+                Ok(value) => Setting::Known(value),
+                Err(expected) => Setting::Unknown(self.unknown(
+                    key,
+                    format!("not {expected} (`{}`)", value.describe()),
+                    input,
+                )),
+            },
+            Err(unknown) => Setting::Unknown(unknown),
+        }
+    }
+}
+
+fn string(value: &Value) -> Result<String, &'static str> {
+    match value {
+        Value::Str(s) => Ok(s.clone()),
+        _ => Err("a string"),
+    }
+}
+
+fn boolean(value: &Value) -> Result<bool, &'static str> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        _ => Err("true or false"),
+    }
+}
+
+fn numbers(value: &Value) -> Result<Vec<u32>, &'static str> {
+    const EXPECTED: &str = "a list of whole numbers";
+    let Value::Array(items) = value else {
+        return Err(EXPECTED);
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Num(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= f64::from(u32::MAX) => {
+                Ok(*n as u32)
+            }
+            _ => Err(EXPECTED),
+        })
+        .collect()
+}
+
+fn strings(value: &Value) -> Result<Vec<String>, &'static str> {
+    const EXPECTED: &str = "a list of strings";
+    let Value::Array(items) = value else {
+        return Err(EXPECTED);
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Str(s) => Ok(s.clone()),
+            _ => Err(EXPECTED),
+        })
+        .collect()
+}
+
+fn local_patterns(value: &Value) -> Result<Vec<LocalPattern>, &'static str> {
+    const EXPECTED: &str = "a list of { pathname, search } objects";
+    let Value::Array(items) = value else {
+        return Err(EXPECTED);
+    };
+    items
+        .iter()
+        .map(|item| {
+            let field = |key: &str| match item.path(&[key]) {
+                Found::Absent => Ok(None),
+                Found::Value(Value::Str(s)) => Ok(Some(s.clone())),
+                _ => Err(EXPECTED),
+            };
+            match item {
+                Value::Object(_) => Ok(LocalPattern {
+                    pathname: field("pathname")?,
+                    search: field("search")?,
+                }),
+                _ => Err(EXPECTED),
+            }
+        })
+        .collect()
+}
+
+/// A base path as the frameworks accept it (`/docs`, `/docs/`, `docs`,
+/// `/`, ``), normalised to `/docs` or empty for none.
+fn base_path(value: &Value) -> Result<String, &'static str> {
+    let raw = string(value)?;
+    let trimmed = raw.trim().trim_matches('/');
+    if raw.contains(['?', '#']) || raw.contains("//") || raw.contains("://") {
+        return Err("a path such as `/docs`");
+    }
+    Ok(if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("/{trimmed}")
+    })
+}
+
+/// A folder relative to the site dir (`./static/`, `static`), normalised;
+/// one outside the site dir or absolute is not usable.
+fn folder(value: &Value) -> Result<String, &'static str> {
+    const EXPECTED: &str = "a folder inside the site dir";
+    let raw = string(value)?.replace('\\', "/");
+    let mut dir = raw.trim();
+    while let Some(rest) = dir.strip_prefix("./") {
+        dir = rest;
+    }
+    let dir = dir.trim_end_matches('/');
+    if dir.starts_with('/') || dir.contains(':') || dir.split('/').any(|p| p == "..") {
+        return Err(EXPECTED);
+    }
+    Ok(if dir == "." {
+        String::new()
+    } else {
+        dir.to_string()
+    })
+}
+
+fn next_js(site: &mut Site, config: Option<&Config>) {
+    site.framework = Framework::NextJs;
+    let Some(config) = config else { return };
+    site.base_path = config.setting("basePath", Some("url-prefix"), base_path);
+    site.trailing_slash = config.setting("trailingSlash", None, boolean);
+    site.output = config.setting("output", None, string);
+    let images = NextImages {
+        unoptimized: config.setting("images.unoptimized", None, boolean),
+        loader: config.setting("images.loader", None, string),
+        loader_file: config.setting("images.loaderFile", None, string),
+        device_sizes: config.setting("images.deviceSizes", None, numbers),
+        image_sizes: config.setting("images.imageSizes", None, numbers),
+        qualities: config.setting("images.qualities", None, numbers),
+        formats: config.setting("images.formats", None, strings),
+        local_patterns: config.setting("images.localPatterns", None, local_patterns),
+    };
+    let file = &config.path;
+    if images.unoptimized == Setting::Known(true) {
+        site.optimizer_unused
+            .push(format!("`images.unoptimized: true` in {file}"));
+    }
+    if site.output.known().is_some_and(|o| o == "export") {
+        site.optimizer_unused
+            .push(format!("`output: 'export'` in {file}"));
+    }
+    if let Some(loader) = images.loader.known().filter(|l| l.as_str() != "default") {
+        site.optimizer_unused
+            .push(format!("`images.loader: '{loader}'` in {file}"));
+    }
+    if images.loader_file.known().is_some() {
+        site.optimizer_unused
+            .push(format!("`images.loaderFile` in {file}"));
+    }
+    if !site.optimizer_unused.is_empty() {
+        site.warnings.push(format!(
+            "{} mean{} that Vercel's Image Optimization does not serve this site's images: invalidating them has no effect",
+            site.optimizer_unused.join(", "),
+            if site.optimizer_unused.len() == 1 { "s" } else { "" },
+        ));
+    }
+    let said = config.opaque();
+    for unknown in [
+        images.unoptimized.unknown(),
+        site.output.unknown(),
+        images.loader.unknown(),
+        images.loader_file.unknown(),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|_| !said)
+    {
+        site.warnings.push(format!(
+            "{unknown}: whether Vercel's Image Optimization serves this site's images is not known"
+        ));
+    }
+    site.next_images = images;
+    unknown_base_warning(site, config);
+}
+
+/// Warns of a base path or public dir that is not known, unless the whole
+/// config is (which [`Config::read`] said once).
+fn unknown_base_warning(site: &mut Site, config: &Config) {
+    if config.opaque() {
+        return;
+    }
+    if let Some(unknown) = site.base_path.unknown() {
+        site.warnings.push(unknown.to_string());
+    }
+    if let Some(unknown) = site.public_dir.unknown() {
+        site.warnings.push(unknown.to_string());
+    }
+}
+
+fn astro_site(site: &mut Site, config: Option<&Config>) {
+    site.framework = Framework::Astro;
+    let Some(config) = config else { return };
+    site.base_path = config.setting("base", Some("url-prefix"), base_path);
+    site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
+    unknown_base_warning(site, config);
+}
+
+fn svelte_kit_site(site: &mut Site, config: Option<&Config>) {
+    site.framework = Framework::SvelteKit;
+    let Some(config) = config else { return };
+    site.base_path = config.setting("kit.paths.base", Some("url-prefix"), base_path);
+    site.public_dir = config.setting("kit.files.assets", Some("public-dir"), folder);
+    unknown_base_warning(site, config);
+}
+
+fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
+    let shape_says_3 = config.is_some_and(|c| {
+        c.value.as_ref().is_ok_and(|v| {
+            ["compatibilityDate", "nitro", "app", "devtools", "future"]
+                .iter()
+                .any(|key| !matches!(v.path(&[key]), Found::Absent))
+        })
+    });
+    let nuxt2 = match major {
+        Some(major) => major < 3,
+        None => {
+            let shape_says_2 = config.is_some_and(|c| {
+                c.value.as_ref().is_ok_and(|v| {
+                    ["buildModules", "target", "router"]
+                        .iter()
+                        .any(|key| !matches!(v.path(&[key]), Found::Absent))
+                })
+            });
+            let nuxt2 = shape_says_2 && !shape_says_3;
+            site.warnings.push(format!(
+                "the Nuxt version is not in package.json; taken as Nuxt {} from the config's keys",
+                if nuxt2 { 2 } else { 3 }
+            ));
+            nuxt2
+        }
+    };
+    site.framework = if nuxt2 {
+        Framework::Nuxt2
+    } else {
+        Framework::Nuxt3
+    };
+    let Some(config) = config else { return };
+    if nuxt2 {
+        site.base_path = config.setting("router.base", Some("url-prefix"), base_path);
+        if site.base_path == Setting::Absent {
+            // Nuxt Bridge reads `app.baseURL` too.
+            site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
+        }
+        site.public_dir = config.setting("dir.static", Some("public-dir"), folder);
+    } else {
+        site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
+        site.public_dir = config.setting("dir.public", Some("public-dir"), folder);
+    }
+    unknown_base_warning(site, config);
+}
+
+fn vercel_json(site: &mut Site, file: &SiteFile) {
+    let json = match serde_json::from_str::<serde_json::Value>(&file.text) {
+        Ok(json) => json,
+        Err(error) => {
+            site.warnings.push(format!(
+                "{} is not valid JSON ({error}); its `images` settings are not read",
+                file.path
+            ));
+            return;
+        }
+    };
+    let config = Config {
+        path: file.path.clone(),
+        value: Ok(Value::from_json(&json)),
+        wrappers: Vec::new(),
+    };
+    site.vercel_images = VercelImages {
+        sizes: config.setting("images.sizes", None, numbers),
+        qualities: config.setting("images.qualities", None, numbers),
+        formats: config.setting("images.formats", None, strings),
+        local_patterns: config.setting("images.localPatterns", None, local_patterns),
+    };
+}
