@@ -15,6 +15,7 @@ pub mod deploy;
 pub mod error;
 pub mod event;
 pub mod github;
+pub mod live;
 mod random;
 pub mod report;
 pub mod retry;
