@@ -304,12 +304,7 @@ impl Site {
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(excerpt)
-        };
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(excerpt);
         let retryable = status == 408 || status == 429 || status >= 500;
         if retryable {
             return Attempt::Retry {
