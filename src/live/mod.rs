@@ -157,15 +157,15 @@ pub enum Progress<'a> {
 
 /// What one request was answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Answer {
-    pub status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     /// `x-vercel-cache`, upper-cased.
-    pub cache: Option<String>,
-    pub etag: Option<String>,
+    pub(crate) cache: Option<String>,
+    pub(crate) etag: Option<String>,
     /// `Location`, of a redirect.
-    pub location: Option<String>,
+    pub(crate) location: Option<String>,
     /// The start of the body of an answer other than 2xx, for the reason.
-    pub message: String,
+    pub(crate) message: String,
 }
 
 /// The client for one live site.

@@ -68,6 +68,9 @@ impl Optimizer {
         endpoint.set_path(&self.path());
         endpoint.set_query(None);
         endpoint.set_fragment(None);
+        // Nothing but the origin: no credentials in a URL that is logged.
+        let _ = endpoint.set_username("");
+        let _ = endpoint.set_password(None);
         endpoint
     }
 }
@@ -184,7 +187,7 @@ mod tests {
         assert_eq!(next("/docs").path(), "/docs/_next/image");
         assert_eq!(next("/docs/").path(), "/docs/_next/image");
         assert_eq!(Optimizer::Vercel.path(), "/_vercel/image");
-        let origin = Url::parse("https://example.com/some/page?x=1#top").expect("url");
+        let origin = Url::parse("https://user:pw@example.com/some/page?x=1#top").expect("url");
         assert_eq!(
             next("/docs").endpoint(&origin).as_str(),
             "https://example.com/docs/_next/image"

@@ -10,8 +10,7 @@ use std::sync::atomic::AtomicUsize;
 use futures_util::StreamExt;
 
 use super::verify::problem_for;
-use super::{Image, Problem, Progress, Site, take, variant};
-use crate::live::Variant;
+use super::{Image, Problem, Progress, Site, Variant, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
