@@ -410,7 +410,7 @@ pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, SetupErr
 }
 
 impl<T, E> Attempt<T, E> {
-    pub(crate) fn map_done<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U, E> {
+    fn map_done<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U, E> {
         match self {
             Attempt::Done(value) => Attempt::Done(f(value)),
             Attempt::Retry { error, hint } => Attempt::Retry { error, hint },
