@@ -18,6 +18,7 @@ pub mod error;
 pub mod event;
 pub mod github;
 pub mod inputs;
+pub mod live;
 mod random;
 pub mod report;
 pub mod retry;

@@ -155,7 +155,7 @@ pub struct Vercel {
 
 #[derive(Debug, thiserror::Error)]
 #[error("the Vercel client could not be set up: {0}")]
-pub struct SetupError(String);
+pub struct SetupError(pub(crate) String);
 
 impl Vercel {
     pub fn new(settings: &Settings, token: &Secret, project: &str) -> Result<Self, SetupError> {
@@ -175,13 +175,7 @@ impl Vercel {
         let mut authorization = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| SetupError("the token cannot be sent in an HTTP header".to_string()))?;
         authorization.set_sensitive(true);
-        let client = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(settings.http.timeout)
-            .connect_timeout(settings.http.timeout.min(Duration::from_secs(10)))
-            .build()
-            .map_err(|e| SetupError(e.to_string()))?;
+        let client = http_client(settings.http.timeout)?;
         let team = settings
             .team_id
             .clone()
@@ -439,6 +433,23 @@ impl Vercel {
     }
 }
 
+/// The client every request to Vercel goes through (the API and the live
+/// site): rustls, the user agent, a total and a connect timeout, and no
+/// redirect followed, so that a token or bypass secret in a header goes to
+/// the configured origin only.
+pub(crate) fn http_client(timeout: Duration) -> Result<reqwest::Client, SetupError> {
+    // Once per process; the binary has done it already, a library caller
+    // (a test) may not have.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .build()
+        .map_err(|e| SetupError(e.to_string()))
+}
+
 impl<T, E> Attempt<T, E> {
     fn map_done<U>(self, f: impl FnOnce(T) -> U) -> Attempt<U, E> {
         match self {
@@ -474,7 +485,7 @@ fn reset_from_body(text: &str, now: SystemTime) -> Option<Duration> {
     crate::retry::until_epoch(&value, now)
 }
 
-fn describe_transport(error: &reqwest::Error) -> String {
+pub(crate) fn describe_transport(error: &reqwest::Error) -> String {
     let kind = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -497,7 +508,7 @@ fn describe_transport(error: &reqwest::Error) -> String {
     format!("{kind} ({origin}){detail}")
 }
 
-fn reason_phrase(status: u16) -> &'static str {
+pub(crate) fn reason_phrase(status: u16) -> &'static str {
     http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())

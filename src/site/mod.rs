@@ -15,7 +15,7 @@ mod paths;
 
 use std::fmt;
 
-use crate::error::InputError;
+use crate::select::RuleError;
 
 pub use detect::detect;
 pub use paths::{IMPORTED_REASON, Placement, place, spellings};
@@ -394,7 +394,7 @@ pub struct SiteFile {
 
 /// The `site-dir` input, normalised: `./apps/web/` -> `apps/web`; `.` and
 /// the empty string -> the repository root (empty).
-pub fn parse_site_dir(value: &str) -> Result<String, InputError> {
+pub fn parse_site_dir(value: &str) -> Result<String, RuleError> {
     let mut dir = value.trim().replace('\\', "/");
     while let Some(rest) = dir.strip_prefix("./") {
         dir = rest.to_string();
@@ -404,14 +404,13 @@ pub fn parse_site_dir(value: &str) -> Result<String, InputError> {
     if dir.starts_with('/')
         || dir.split('/').any(|part| matches!(part, ".." | "." | "")) && !dir.is_empty()
     {
-        return Err(InputError::new(
-            "site-dir",
-            format!(
+        return Err(RuleError {
+            problem: format!(
                 "`{}` is not a folder inside the repository",
                 crate::untrusted::one_line(value)
             ),
-            "give the Vercel project's Root Directory relative to the repository root, such as `apps/web`, or leave it empty for the root",
-        ));
+            help: "give the Vercel project's Root Directory relative to the repository root, such as `apps/web`, or leave it empty for the root".to_string(),
+        });
     }
     Ok(dir.to_string())
 }

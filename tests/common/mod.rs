@@ -7,6 +7,7 @@ pub mod github;
 pub mod markdown;
 pub mod raw;
 pub mod runner;
+pub mod site;
 pub mod vercel;
 
 use std::collections::BTreeMap;

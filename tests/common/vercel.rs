@@ -33,9 +33,14 @@ pub struct Received {
 /// among all valid ones, how many times these exact images were sent before)`.
 pub type Script = Arc<dyn Fn(&Received, usize, usize) -> ResponseTemplate + Send + Sync>;
 
+/// Told about every valid request before it is answered: how the fake site
+/// (`site.rs`) learns of an invalidation.
+pub type Hook = Arc<dyn Fn(&Received) + Send + Sync>;
+
 struct Responder {
     token: String,
     script: Script,
+    hook: Option<Hook>,
     log: Arc<Mutex<Vec<Received>>>,
 }
 
@@ -139,6 +144,9 @@ impl Respond for Responder {
                     .count();
                 log.push(received.clone());
                 drop(log);
+                if let Some(hook) = &self.hook {
+                    hook(&received);
+                }
                 (self.script)(&received, index, repeats)
             }
         }
@@ -157,12 +165,27 @@ impl FakeVercel {
     }
 
     pub async fn scripted(token: &str, script: Script) -> Self {
+        Self::hooked(token, script, None).await
+    }
+
+    /// Answers 200 to every valid request and tells `hook` about it.
+    pub async fn observed(token: &str, hook: Hook) -> Self {
+        Self::hooked(
+            token,
+            Arc::new(|_, _, _| ResponseTemplate::new(200)),
+            Some(hook),
+        )
+        .await
+    }
+
+    async fn hooked(token: &str, script: Script, hook: Option<Hook>) -> Self {
         let server = MockServer::builder().start().await;
         let log = Arc::new(Mutex::new(Vec::new()));
         Mock::given(wiremock::matchers::any())
             .respond_with(Responder {
                 token: token.to_string(),
                 script,
+                hook,
                 log: log.clone(),
             })
             .mount(&server)
