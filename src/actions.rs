@@ -8,10 +8,17 @@
 //! untrusted text (file names, API error messages) cannot start a workflow
 //! command: control characters become visible escapes, and a line that could
 //! be read as a command is printed between `::stop-commands::` and its token.
+//!
+//! Annotations follow the runner's own limits (actions/runner,
+//! `ExecutionContext`): it cuts a message at 4,096 characters (UTF-16) and
+//! keeps 10 errors and 10 warnings a step. So a long message is cut here, at a
+//! line boundary, saying where the rest is, and from the tenth annotation of
+//! a level on they are held and folded into one at the end.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 
 pub use crate::untrusted::one_line;
 
@@ -54,6 +61,14 @@ pub enum Level {
 }
 
 impl Level {
+    fn index(self) -> usize {
+        match self {
+            Level::Error => 0,
+            Level::Warning => 1,
+            Level::Notice => 2,
+        }
+    }
+
     fn command(self) -> &'static str {
         match self {
             Level::Error => "error",
@@ -61,6 +76,59 @@ impl Level {
             Level::Notice => "notice",
         }
     }
+}
+
+/// The longest annotation message the runner keeps, in UTF-16 code units.
+pub const MAX_ANNOTATION_CHARS: usize = 4096;
+
+/// The annotations of one level the runner shows for a step.
+pub const MAX_ANNOTATIONS: usize = 10;
+
+/// Ends a message that was cut to fit.
+const CUT: &str = "... (see the job summary)";
+
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// `message` within [`MAX_ANNOTATION_CHARS`]: whole lines while they fit,
+/// then [`CUT`] on a line of its own (or, when even the first line is too
+/// long, at the end of as much of it as fits).
+pub fn fit_annotation(message: &str) -> Cow<'_, str> {
+    if utf16_len(message) <= MAX_ANNOTATION_CHARS {
+        return Cow::Borrowed(message);
+    }
+    let room = MAX_ANNOTATION_CHARS - utf16_len(CUT) - 1;
+    let mut kept = String::new();
+    let mut used = 0;
+    for line in message.split('\n') {
+        let needed = utf16_len(line) + usize::from(!kept.is_empty());
+        if used + needed > room {
+            break;
+        }
+        if !kept.is_empty() {
+            kept.push('\n');
+        }
+        kept.push_str(line);
+        used += needed;
+    }
+    if kept.is_empty() {
+        for c in message.chars() {
+            if used + c.len_utf16() > room {
+                break;
+            }
+            kept.push(c);
+            used += c.len_utf16();
+        }
+        return Cow::Owned(format!("{kept}{CUT}"));
+    }
+    Cow::Owned(format!("{kept}\n{CUT}"))
+}
+
+/// An annotation held back because the runner would drop it.
+struct Held {
+    title: Option<String>,
+    message: String,
 }
 
 /// The job log. Write errors are ignored on purpose: when the log itself is
@@ -74,6 +142,10 @@ pub struct Log<W: Write> {
     in_group: bool,
     /// Values replaced by `***` in everything written, should an API echo one.
     secrets: Vec<String>,
+    /// Annotations written so far, errors then warnings then notices.
+    annotations: [usize; 3],
+    /// Those past the runner's count, by level, to fold into one at the end.
+    held: [Vec<Held>; 3],
 }
 
 impl<W: Write> Log<W> {
@@ -84,6 +156,8 @@ impl<W: Write> Log<W> {
             debug,
             in_group: false,
             secrets: Vec::new(),
+            annotations: [0; 3],
+            held: [Vec::new(), Vec::new(), Vec::new()],
         }
     }
 
@@ -153,18 +227,27 @@ impl<W: Write> Log<W> {
     }
 
     /// An annotation in Actions (shown on the run's page), a prefixed line on a
-    /// terminal.
+    /// terminal. In Actions the tenth of a level and those after it wait for
+    /// [`Log::flush`], which folds them into one.
     pub fn annotate(&mut self, level: Level, title: Option<&str>, message: &str) {
         match self.style {
             LogStyle::Actions => {
-                let props = title
-                    .map(|t| format!(" title={}", escape_property(&one_line(t))))
-                    .unwrap_or_default();
-                self.emit(&format!(
-                    "::{}{props}::{}",
-                    level.command(),
-                    escape_data(message)
-                ));
+                let index = level.index();
+                self.annotations[index] += 1;
+                if self.annotations[index] >= MAX_ANNOTATIONS {
+                    // In the log at once, as plain text; on the page at the end.
+                    let shown = match title {
+                        Some(title) => format!("{}: {title}: {message}", level.command()),
+                        None => format!("{}: {message}", level.command()),
+                    };
+                    self.text(&shown);
+                    self.held[index].push(Held {
+                        title: title.map(str::to_string),
+                        message: message.to_string(),
+                    });
+                    return;
+                }
+                self.write_annotation(level, title, message);
             }
             LogStyle::Terminal => {
                 let mut lines = message.split('\n');
@@ -172,6 +255,44 @@ impl<W: Write> Log<W> {
                 self.line(&format!("{}: {}", level.command(), one_line(first)));
                 for rest in lines {
                     self.line(&format!("  {}", one_line(rest)));
+                }
+            }
+        }
+    }
+
+    fn write_annotation(&mut self, level: Level, title: Option<&str>, message: &str) {
+        let props = title
+            .map(|t| format!(" title={}", escape_property(&one_line(t))))
+            .unwrap_or_default();
+        self.emit(&format!(
+            "::{}{props}::{}",
+            level.command(),
+            escape_data(&fit_annotation(message))
+        ));
+    }
+
+    /// The held annotations of each level: one as it is, several as one.
+    fn fold_held(&mut self) {
+        for level in [Level::Error, Level::Warning, Level::Notice] {
+            let held = std::mem::take(&mut self.held[level.index()]);
+            match held.as_slice() {
+                [] => {}
+                [one] => self.write_annotation(level, one.title.as_deref(), &one.message),
+                many => {
+                    let mut message = format!(
+                        "{} more {}s (GitHub shows {} a step; the log above has each in full):",
+                        many.len(),
+                        level.command(),
+                        MAX_ANNOTATIONS
+                    );
+                    for held in many {
+                        message.push('\n');
+                        if let Some(title) = &held.title {
+                            message.push_str(&format!("{title}: "));
+                        }
+                        message.push_str(&held.message.replace('\n', " "));
+                    }
+                    self.write_annotation(level, Some("More annotations"), &message);
                 }
             }
         }
@@ -198,7 +319,9 @@ impl<W: Write> Log<W> {
         }
     }
 
+    /// Writes the held annotations (see [`Log::annotate`]) and flushes.
     pub fn flush(&mut self) {
+        self.fold_held();
         let _ = self.out.flush();
     }
 
@@ -238,6 +361,48 @@ pub fn secret_list<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Vec<Str
         remember(&mut list, secret);
     }
     list
+}
+
+/// The most a job's outputs may hold, as GitHub documents it: 1 MB, counted
+/// in UTF-16 code units.
+pub const MAX_OUTPUTS_CHARS: usize = 1_000_000;
+
+/// Where a container action's `HOME` is: the runner mounts the host's
+/// `$RUNNER_TEMP/_github_home` there (actions/runner, `ContainerActionHandler`).
+const CONTAINER_HOME: &str = "/github/home";
+
+/// A file for the later steps of the job: where this process writes it, and
+/// the path under which a later step on the runner's host opens it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepFile {
+    pub write: PathBuf,
+    pub shown: String,
+}
+
+/// Where to put the file `name` so that later steps can read it, from `HOME`
+/// and `RUNNER_TEMP` as this process sees them. In a container action only
+/// a few of the runner's folders are mounted, under other paths than the
+/// host's, and `RUNNER_TEMP` keeps its host value (only mounted folders are
+/// translated): the file goes into the mounted home, `$RUNNER_TEMP/_github_home`
+/// on the host. Run directly on the runner, it goes into `RUNNER_TEMP`.
+/// Without `RUNNER_TEMP` there is no such place.
+pub fn step_file(home: Option<&Path>, runner_temp: Option<&Path>, name: &str) -> Option<StepFile> {
+    let runner_temp = runner_temp?;
+    if home == Some(Path::new(CONTAINER_HOME)) {
+        return Some(StepFile {
+            write: Path::new(CONTAINER_HOME).join(name),
+            shown: runner_temp
+                .join("_github_home")
+                .join(name)
+                .display()
+                .to_string(),
+        });
+    }
+    let path = runner_temp.join(name);
+    Some(StepFile {
+        shown: path.display().to_string(),
+        write: path,
+    })
 }
 
 /// Writes step outputs in the `GITHUB_OUTPUT` file format. Every value uses the
@@ -323,6 +488,92 @@ mod tests {
         );
         let list = secret_list([&secret]);
         assert_eq!(redact("x tok_abcdef y", &list), "x *** y");
+    }
+
+    #[test]
+    fn long_annotations_are_cut_at_a_line_within_the_runner_limit() {
+        let line = "é".repeat(1000);
+        let message = [line.as_str(); 6].join("\n");
+        let cut = fit_annotation(&message);
+        assert!(cut.encode_utf16().count() <= MAX_ANNOTATION_CHARS);
+        assert_eq!(
+            cut,
+            format!(
+                "{}\n... (see the job summary)",
+                [line.as_str(); 4].join("\n")
+            )
+        );
+        // One line too long on its own: cut inside it; UTF-16 counted.
+        let wide = "𝄞".repeat(3000);
+        let cut = fit_annotation(&wide);
+        assert!(cut.ends_with("𝄞... (see the job summary)"), "{cut}");
+        assert!(cut.encode_utf16().count() <= MAX_ANNOTATION_CHARS);
+        assert!(cut.encode_utf16().count() > MAX_ANNOTATION_CHARS - 30);
+        assert_eq!(fit_annotation("short"), "short");
+
+        let mut log = actions_log();
+        log.warning(&message);
+        let out = printed(log);
+        assert!(out.starts_with("::warning::"), "{out}");
+        assert!(
+            out.trim_end().ends_with("... (see the job summary)"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn warnings_past_the_ninth_are_folded_into_one() {
+        let mut log = actions_log();
+        log.error("e1");
+        for n in 1..=14 {
+            log.warning(&format!("w{n}"));
+        }
+        log.flush();
+        let out = printed(log);
+        let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("::warning")).collect();
+        assert_eq!(warnings.len(), 10, "{out}");
+        assert_eq!(warnings[8], "::warning::w9");
+        assert!(
+            warnings[9].starts_with("::warning title=More annotations::5 more warnings"),
+            "{out}"
+        );
+        for n in 10..=14 {
+            assert!(warnings[9].contains(&format!("%0Aw{n}")), "{out}");
+            assert!(out.contains(&format!("\nwarning: w{n}\n")), "{out}");
+        }
+        assert_eq!(out.lines().filter(|l| l.starts_with("::error")).count(), 1);
+
+        // The tenth alone stays as it was.
+        let mut log = actions_log();
+        for n in 1..=10 {
+            log.warning(&format!("w{n}"));
+        }
+        log.flush();
+        let out = printed(log);
+        assert!(out.lines().any(|l| l == "::warning::w10"), "{out}");
+    }
+
+    #[test]
+    fn a_step_file_is_named_by_its_host_path() {
+        let temp = Path::new("/home/runner/work/_temp");
+        assert_eq!(
+            step_file(Some(Path::new("/github/home")), Some(temp), "r.json"),
+            Some(StepFile {
+                write: PathBuf::from("/github/home/r.json"),
+                shown: "/home/runner/work/_temp/_github_home/r.json".to_string(),
+            })
+        );
+        assert_eq!(
+            step_file(Some(Path::new("/home/runner")), Some(temp), "r.json"),
+            Some(StepFile {
+                write: PathBuf::from("/home/runner/work/_temp/r.json"),
+                shown: "/home/runner/work/_temp/r.json".to_string(),
+            })
+        );
+        assert_eq!(
+            step_file(Some(Path::new("/github/home")), None, "r.json"),
+            None
+        );
     }
 
     #[test]

@@ -44,6 +44,9 @@ pub struct Runner {
     pub workspace: Option<PathBuf>,
     pub step_summary: Option<PathBuf>,
     pub output: Option<PathBuf>,
+    /// `HOME` and `RUNNER_TEMP`: where files for later steps can go.
+    pub home: Option<PathBuf>,
+    pub temp: Option<PathBuf>,
     /// `RUNNER_DEBUG=1` or `--verbose`.
     pub debug: bool,
 }
@@ -173,6 +176,8 @@ impl Runner {
             workspace: get("GITHUB_WORKSPACE").map(PathBuf::from),
             step_summary: get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
             output: get("GITHUB_OUTPUT").map(PathBuf::from),
+            home: get("HOME").map(PathBuf::from),
+            temp: get("RUNNER_TEMP").map(PathBuf::from),
             debug: verbose || get("RUNNER_DEBUG").is_some_and(|v| v == "1"),
         }
     }

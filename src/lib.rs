@@ -74,6 +74,11 @@ pub fn main_with(
     let delivery = |runner: &Runner, fail_on_error| Delivery {
         summary: runner.step_summary.clone(),
         outputs: runner.output.clone(),
+        report_file: actions::step_file(
+            runner.home.as_deref(),
+            runner.temp.as_deref(),
+            &format!("vercel-image-invalidate-{}.json", random::token()),
+        ),
         redactions: actions::secret_list(secrets.all()),
         fail_on_error,
     };
@@ -127,6 +132,7 @@ fn run_valid<W: Write>(
         project: config.project.clone(),
         repository: config.runner.repository.clone(),
         server_url: config.runner.server_url.clone(),
+        warnings: config.warnings.clone(),
         ..Report::default()
     };
     let result = runtime.block_on(run::execute(config, &log, &mut report));

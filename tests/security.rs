@@ -181,3 +181,29 @@ async fn a_token_given_as_a_flag_is_masked_before_anything_is_printed() {
     let first = ran.stdout.lines().next().unwrap_or_default();
     assert_eq!(first, format!("::add-mask::{VERCEL_TOKEN}"));
 }
+
+/// The runner model itself reads commands as the runner does (the tests
+/// above rely on it to catch an injected command).
+fn names(log: &str) -> Vec<String> {
+    commands(log).into_iter().map(|c| c.name).collect()
+}
+
+#[test]
+fn names_match_in_any_case_in_both_syntaxes() {
+    assert_eq!(
+        names("::ERROR::a\n  ::Add-Mask::b\nx ##[Warning]c\n::nope::d\n::debug title::e"),
+        ["error", "add-mask", "legacy warning", "debug"]
+    );
+}
+
+#[test]
+fn stop_commands_resume_only_on_their_token_as_the_runner_reads_it() {
+    let log = "::stop-commands::TokEn1\n::error::hidden\n##[error]hidden\n::other::x\n  ::TOKEN1 p=1::\n::warning::seen";
+    assert_eq!(names(log), ["warning"]);
+    let legacy = "::stop-commands::t2\n::error::hidden\nx ##[T2]\n::error::seen";
+    assert_eq!(names(legacy), ["error"]);
+    let never = "::stop-commands::\n::error::hidden\n::::\n::error::hidden";
+    assert!(names(never).is_empty());
+    let case = "::STOP-COMMANDS::t3\n::error::hidden\n::t3::\n::notice::seen";
+    assert_eq!(names(case), ["notice"]);
+}

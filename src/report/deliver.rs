@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, Report};
-use crate::actions::{self, Level, Log, LogStyle};
+use crate::actions::{self, Level, Log, LogStyle, MAX_OUTPUTS_CHARS, StepFile};
 use crate::select::SkipKind;
 use crate::untrusted;
 
@@ -17,6 +17,8 @@ pub struct Delivery {
     pub summary: Option<PathBuf>,
     /// `GITHUB_OUTPUT`: the step outputs are appended to it.
     pub outputs: Option<PathBuf>,
+    /// Where the whole result goes, as JSON, for later steps.
+    pub report_file: Option<StepFile>,
     /// Replaced by `***` in everything written.
     pub redactions: Vec<String>,
     /// Failed images are errors (`fail-on-error`), else warnings.
@@ -42,6 +44,9 @@ impl Report {
         to: &Delivery,
     ) -> Delivered {
         self.redact(&to.redactions);
+        let mut write_failed = self.write_report_file(log, to);
+        let (outputs, cuts) = self.outputs_within(MAX_OUTPUTS_CHARS - report_file_room(to));
+        self.cuts = cuts;
         if let Some(problem) = &self.problem {
             let mut annotation = problem.message.clone();
             for line in &problem.help {
@@ -51,7 +56,10 @@ impl Report {
         }
         let failed_images = self.annotate_failures(log, to.fail_on_error || self.problem.is_some());
         self.warn_outside(log);
-        let write_failed = self.write_files(log, to);
+        for note in self.cut_notes() {
+            log.warning(&format!("Not every path fits in the outputs: {note}."));
+        }
+        write_failed |= self.write_files(log, to, outputs);
         match log.style() {
             LogStyle::Actions => {
                 for line in self.text().lines() {
@@ -142,8 +150,34 @@ impl Report {
         }
     }
 
+    /// The whole result, for later steps; returns whether the write failed.
+    fn write_report_file<W: Write>(&mut self, log: &mut Log<W>, to: &Delivery) -> bool {
+        let Some(file) = &to.report_file else {
+            return false;
+        };
+        let json = actions::redact(&self.whole_json(), &to.redactions).into_owned();
+        match std::fs::write(&file.write, json) {
+            Ok(()) => {
+                self.report_file = Some(file.shown.clone());
+                false
+            }
+            Err(error) => {
+                log.error(&format!(
+                    "could not write the report file {}: {error}",
+                    file.write.display()
+                ));
+                true
+            }
+        }
+    }
+
     /// The job summary and the step outputs; returns whether a write failed.
-    fn write_files<W: Write>(&self, log: &mut Log<W>, to: &Delivery) -> bool {
+    fn write_files<W: Write>(
+        &self,
+        log: &mut Log<W>,
+        to: &Delivery,
+        outputs: Vec<(&'static str, String)>,
+    ) -> bool {
         let mut write_failed = false;
         if let Some(path) = &to.summary
             && let Err(error) = append(
@@ -159,11 +193,13 @@ impl Report {
         }
         if let Some(path) = &to.outputs {
             let mut buffer = Vec::new();
-            let outputs: Vec<(&str, String)> = self
-                .outputs()
+            let mut outputs: Vec<(&str, String)> = outputs
                 .into_iter()
                 .map(|(name, value)| (name, actions::redact(&value, &to.redactions).into_owned()))
                 .collect();
+            if let Some(path) = &self.report_file {
+                outputs.push(("report-file", path.clone()));
+            }
             let written =
                 actions::write_outputs(&mut buffer, &outputs).and_then(|()| append(path, &buffer));
             if let Err(error) = written {
@@ -176,6 +212,13 @@ impl Report {
         }
         write_failed
     }
+}
+
+/// What the `report-file` output takes of the outputs' room.
+fn report_file_room(to: &Delivery) -> usize {
+    to.report_file
+        .as_ref()
+        .map_or(0, |file| file.shown.encode_utf16().count())
 }
 
 fn append(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

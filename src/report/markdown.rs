@@ -246,9 +246,15 @@ impl Report {
         self.callouts(&mut out);
         let left = self.tables(&mut out, verb);
         if left > 0 {
+            let all = match &self.report_file {
+                Some(path) => format!("the report file {} lists them all", code(path, false)),
+                None => {
+                    "the step outputs `images`, `failed` and `skipped` list them all".to_string()
+                }
+            };
             let _ = write!(
                 out,
-                "\n{} more {} not shown to keep this summary under GitHub's 1 MiB limit; the step outputs `images`, `failed` and `skipped` list them all.\n",
+                "\n{} more {} not shown to keep this summary under GitHub's 1 MiB limit; {all}.\n",
                 left,
                 if left == 1 { "row is" } else { "rows are" }
             );
@@ -307,6 +313,9 @@ impl Report {
         }
         for note in &self.notes {
             let _ = write!(out, "ℹ️ {}\n\n", rich(note, false));
+        }
+        for warning in self.warnings.iter().chain(&self.cut_notes()) {
+            let _ = write!(out, "⚠️ {}\n\n", rich(warning, false));
         }
         if self.ignored > 0 {
             let _ = write!(

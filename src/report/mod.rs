@@ -102,6 +102,30 @@ pub struct Report {
     pub stop: Option<Stop>,
     pub deployment: Option<DeploymentNote>,
     pub notes: Vec<String>,
+    /// Inputs that are allowed but probably not meant.
+    pub warnings: Vec<String>,
+    /// The list outputs cut to fit GitHub's limit, set when delivering.
+    pub cuts: Vec<Cut>,
+    /// The path of the file with the whole result, once written.
+    pub report_file: Option<String>,
+}
+
+/// A list output that holds only the first `kept` of its `total` items.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cut {
+    pub output: &'static str,
+    pub kept: usize,
+    pub total: usize,
+}
+
+/// The whole result, as the report file holds it: the outputs, uncut.
+#[derive(Serialize)]
+struct Whole<'a> {
+    images: Vec<&'a str>,
+    failed: Vec<&'a str>,
+    skipped: Vec<SkippedOutput<'a>>,
+    count: usize,
+    requests: u32,
 }
 
 #[derive(Serialize)]
@@ -230,20 +254,83 @@ impl Report {
             .collect()
     }
 
-    /// The values for `GITHUB_OUTPUT`.
-    pub fn outputs(&self) -> Vec<(&'static str, String)> {
-        let skipped: Vec<SkippedOutput> = self
-            .skipped()
+    fn skipped_outputs(&self) -> Vec<SkippedOutput<'_>> {
+        self.skipped()
             .into_iter()
             .map(|(path, reason)| SkippedOutput { path, reason })
-            .collect();
-        vec![
-            ("images", json(&self.invalidated())),
-            ("failed", json(&self.failed())),
-            ("skipped", json(&skipped)),
-            ("count", self.invalidated().len().to_string()),
-            ("requests", self.requests.to_string()),
-        ]
+            .collect()
+    }
+
+    /// The values for `GITHUB_OUTPUT`, whole.
+    pub fn outputs(&self) -> Vec<(&'static str, String)> {
+        self.outputs_within(usize::MAX).0
+    }
+
+    /// The values for `GITHUB_OUTPUT`, the lists cut where needed so that
+    /// all of them hold at most `budget` UTF-16 code units: `failed` keeps
+    /// the most room, then `skipped`, then `images`. Also says what was cut.
+    pub fn outputs_within(&self, budget: usize) -> (Vec<(&'static str, String)>, Vec<Cut>) {
+        let count = self.invalidated().len().to_string();
+        let requests = self.requests.to_string();
+        let mut left = budget.saturating_sub(count.len() + requests.len());
+        let lists: [(&'static str, Vec<String>); 3] = [
+            ("failed", items(&self.failed())),
+            ("skipped", items(&self.skipped_outputs())),
+            ("images", items(&self.invalidated())),
+        ];
+        let mut cuts = Vec::new();
+        let mut values: [String; 3] = Default::default();
+        for (index, (name, items)) in lists.iter().enumerate() {
+            // Room for the empty lists still to come.
+            let reserve = 2 * (lists.len() - index - 1);
+            let (value, kept) = json_array(items, left.saturating_sub(reserve));
+            left = left.saturating_sub(utf16_len(&value));
+            if kept < items.len() {
+                cuts.push(Cut {
+                    output: name,
+                    kept,
+                    total: items.len(),
+                });
+            }
+            values[index] = value;
+        }
+        let [failed, skipped, images] = values;
+        let outputs = vec![
+            ("images", images),
+            ("failed", failed),
+            ("skipped", skipped),
+            ("count", count),
+            ("requests", requests),
+        ];
+        (outputs, cuts)
+    }
+
+    /// The whole result as JSON, for the report file.
+    pub fn whole_json(&self) -> String {
+        json(&Whole {
+            images: self.invalidated(),
+            failed: self.failed(),
+            skipped: self.skipped_outputs(),
+            count: self.invalidated().len(),
+            requests: self.requests,
+        })
+    }
+
+    /// What the summary and the log say about a cut list.
+    pub fn cut_notes(&self) -> Vec<String> {
+        let whole = match &self.report_file {
+            Some(path) => format!("the whole result is in {path} (output `report-file`)"),
+            None => "no file with the whole result could be written".to_string(),
+        };
+        self.cuts
+            .iter()
+            .map(|cut| {
+                format!(
+                    "the output `{}` lists the first {} of {} entries: GitHub keeps at most 1 MB of a job's outputs; {whole}",
+                    cut.output, cut.kept, cut.total
+                )
+            })
+            .collect()
     }
 
     /// The verb for what happens to a path: depends on `mode`.
@@ -277,6 +364,37 @@ impl Report {
 /// encode.
 fn json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".to_string())
+}
+
+fn utf16_len(text: &str) -> usize {
+    text.encode_utf16().count()
+}
+
+/// Each item as JSON.
+fn items<T: Serialize>(list: &[T]) -> Vec<String> {
+    list.iter().map(json).collect()
+}
+
+/// A JSON array of the first items that fit in `budget` UTF-16 code units,
+/// and how many that is.
+fn json_array(items: &[String], budget: usize) -> (String, usize) {
+    let mut out = String::from("[");
+    let mut used = 2;
+    let mut kept = 0;
+    for item in items {
+        let needed = utf16_len(item) + usize::from(kept > 0);
+        if used + needed > budget {
+            break;
+        }
+        if kept > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+        used += needed;
+        kept += 1;
+    }
+    out.push(']');
+    (out, kept)
 }
 
 #[cfg(test)]
@@ -351,6 +469,55 @@ pub(crate) mod tests {
         assert_eq!(outputs[4], ("requests", "3".to_string()));
         // Failures sort first.
         assert!(matches!(report.rows[0].outcome, Outcome::Failed(_)));
+    }
+
+    #[test]
+    fn long_lists_are_cut_to_fit_the_outputs_and_the_file_has_them_all() {
+        let mut report = Report::default();
+        for n in 0..20_000 {
+            report.rows.push(Row {
+                outcome: Outcome::Invalidated,
+                public_path: Some(format!(
+                    "/images/gallery/{n:05}-a-long-file-name-for-a-photo.jpg"
+                )),
+                sources: vec![],
+            });
+        }
+        report.rows.push(Row {
+            outcome: Outcome::Failed("500".into()),
+            public_path: Some("/f.png".into()),
+            sources: vec![],
+        });
+        let whole = report.outputs();
+        assert!(
+            whole[0].1.len() > 1_000_000,
+            "the case needs a list over the limit"
+        );
+        let (outputs, cuts) = report.outputs_within(crate::actions::MAX_OUTPUTS_CHARS);
+        let total: usize = outputs.iter().map(|(_, v)| v.encode_utf16().count()).sum();
+        assert!(total <= crate::actions::MAX_OUTPUTS_CHARS, "{total}");
+        let images: Vec<String> = serde_json::from_str(&outputs[0].1).expect("still JSON");
+        assert_eq!(
+            cuts,
+            [Cut {
+                output: "images",
+                kept: images.len(),
+                total: 20_000
+            }]
+        );
+        assert_eq!(images[..], report.invalidated()[..images.len()]);
+        assert_eq!(outputs[1].1, r#"["/f.png"]"#);
+        assert_eq!(outputs[3].1, "20000");
+        let file: serde_json::Value = serde_json::from_str(&report.whole_json()).expect("JSON");
+        assert_eq!(file["images"].as_array().map(Vec::len), Some(20_000));
+        assert_eq!(file["failed"][0], "/f.png");
+        report.cuts = cuts;
+        report.report_file = Some("/tmp/r.json".into());
+        assert!(
+            report.cut_notes()[0].contains("/tmp/r.json"),
+            "{:?}",
+            report.cut_notes()
+        );
     }
 
     #[test]

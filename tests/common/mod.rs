@@ -49,6 +49,7 @@ pub struct Action {
     event: Option<(String, String)>,
     actions: bool,
     cwd: Option<PathBuf>,
+    runner_temp: bool,
 }
 
 /// What a run left behind.
@@ -60,6 +61,9 @@ pub struct Ran {
     pub summary: String,
     pub outputs_raw: String,
     pub outputs: BTreeMap<String, String>,
+    /// The text of the file the `report-file` output names, read before the
+    /// run's temporary folder goes.
+    pub report_file: Option<String>,
 }
 
 impl Ran {
@@ -138,6 +142,7 @@ impl Action {
             event: None,
             actions: true,
             cwd: None,
+            runner_temp: false,
         }
     }
 
@@ -167,6 +172,13 @@ impl Action {
 
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// `RUNNER_TEMP` set to a folder of the run, as the runner does: the
+    /// report file goes there.
+    pub fn runner_temp(mut self) -> Self {
+        self.runner_temp = true;
         self
     }
 
@@ -237,6 +249,11 @@ impl Action {
             command.env("GITHUB_REF", "refs/heads/main");
             command.env("GITHUB_STEP_SUMMARY", &summary_path);
             command.env("GITHUB_OUTPUT", &output_path);
+            if self.runner_temp {
+                let runner_temp = self.files.path().join("runner-temp");
+                std::fs::create_dir_all(&runner_temp).expect("runner temp dir");
+                command.env("RUNNER_TEMP", &runner_temp);
+            }
             if let Some((name, payload)) = &self.event {
                 let event_path = self.files.path().join("event.json");
                 std::fs::write(&event_path, payload).expect("event file");
@@ -256,13 +273,18 @@ impl Action {
         command.args(&self.args);
         let output = command.output().expect("the binary runs");
         let outputs_raw = std::fs::read_to_string(&output_path).unwrap_or_default();
+        let outputs = parse_outputs(&outputs_raw);
+        let report_file = outputs
+            .get("report-file")
+            .and_then(|path| std::fs::read_to_string(path).ok());
         Ran {
             code: output.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
-            outputs: parse_outputs(&outputs_raw),
+            outputs,
             outputs_raw,
+            report_file,
         }
     }
 }
