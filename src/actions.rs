@@ -198,13 +198,18 @@ impl<W: Write> Log<W> {
     }
 
     fn line(&mut self, line: &str) {
-        if self.style == LogStyle::Actions && could_be_command(line) {
-            let token = random::token();
-            self.emit(&format!("::stop-commands::{token}"));
+        if self.style != LogStyle::Actions || !could_be_command(line) {
             self.emit(line);
-            self.emit(&format!("::{token}::"));
-        } else {
-            self.emit(line);
+            return;
+        }
+        match random::token() {
+            Ok(token) => {
+                self.emit(&format!("::stop-commands::{token}"));
+                self.emit(line);
+                self.emit(&format!("::{token}::"));
+            }
+            // No token to stop commands with: break up what could start one.
+            Err(_) => self.emit(&line.replace("::", ": :").replace("##[", "## [")),
         }
     }
 
@@ -412,7 +417,7 @@ pub fn write_outputs(out: &mut impl Write, outputs: &[(&str, String)]) -> io::Re
     let mut text = String::new();
     for (name, value) in outputs {
         let delimiter = loop {
-            let candidate = format!("ghadelimiter_{}", random::token());
+            let candidate = format!("ghadelimiter_{}", random::token()?);
             if !value.contains(&candidate) && !name.contains(&candidate) {
                 break candidate;
             }

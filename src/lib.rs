@@ -77,7 +77,11 @@ pub fn main_with(
         report_file: actions::step_file(
             runner.home.as_deref(),
             runner.temp.as_deref(),
-            &format!("vercel-image-invalidate-{}.json", random::token()),
+            &format!(
+                "vercel-image-invalidate-{}.json",
+                // Unique is enough here: the folder belongs to the job.
+                random::token().unwrap_or_else(|_| std::process::id().to_string())
+            ),
         ),
         redactions: actions::secret_list(secrets.all()),
         fail_on_error,

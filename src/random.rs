@@ -1,40 +1,45 @@
-//! Unpredictable values without a random-number crate: the standard library's
-//! `RandomState` is seeded from the operating system once per process and
-//! perturbed per call, which is all that delimiters, stop tokens and retry
-//! jitter need.
+//! Unpredictable values from the operating system's generator: the delimiter
+//! of each step output and the `::stop-commands::` token guard against
+//! injection (a value or a file name that guessed them could forge an output
+//! or a workflow command), so they come from the kernel, not from a hash of
+//! the clock. The retry jitter uses the same source.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io;
 
-static COUNTER: AtomicU64 = AtomicU64::new(0);
+fn bytes<const N: usize>() -> io::Result<[u8; N]> {
+    let mut buffer = [0u8; N];
+    getrandom::getrandom(&mut buffer).map_err(|error| {
+        io::Error::other(format!(
+            "the operating system's random generator failed: {error}"
+        ))
+    })?;
+    Ok(buffer)
+}
 
-pub(crate) fn u64() -> u64 {
-    let mut hasher = RandomState::new().build_hasher();
-    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    if let Ok(now) = SystemTime::now().duration_since(UNIX_EPOCH) {
-        hasher.write_u128(now.as_nanos());
+/// 32 hex digits (128 bits): no file name or API answer can guess it.
+pub(crate) fn token() -> io::Result<String> {
+    let mut text = String::with_capacity(32);
+    for byte in bytes::<16>()? {
+        text.push_str(&format!("{byte:02x}"));
     }
-    hasher.finish()
+    Ok(text)
 }
 
-/// A float in `[0, 1)`.
+/// A float in `[0, 1)`; `0.5` should the generator fail (jitter is not a
+/// guard, and a retry must not fail for want of it).
 pub(crate) fn unit() -> f64 {
-    (u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
-/// 32 hex digits: long enough that no file name or API answer can guess it.
-pub(crate) fn token() -> String {
-    format!("{:016x}{:016x}", u64(), u64())
+    match bytes::<8>() {
+        Ok(bytes) => (u64::from_le_bytes(bytes) >> 11) as f64 / (1u64 << 53) as f64,
+        Err(_) => 0.5,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn tokens_differ_and_are_hex() {
-        let a = super::token();
-        let b = super::token();
+        let a = super::token().expect("a token");
+        let b = super::token().expect("a token");
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
         assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
