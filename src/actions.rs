@@ -1,6 +1,7 @@
 //! Everything that speaks the GitHub Actions runner's language: workflow
 //! commands on the log (`::group::`, `::error::`, `::add-mask::`), the escaping
-//! they need, and the `GITHUB_OUTPUT` file format. Outside Actions the same
+//! they need, the `GITHUB_OUTPUT` file format and its size limit, and where a
+//! file for later steps of the job goes. Outside Actions the same
 //! calls produce plain terminal text. All of it writes to `impl Write`, so it is
 //! tested without a runner.
 //!

@@ -1,4 +1,5 @@
-//! The errors that end a run, and the exit code each one maps to.
+//! The errors that end a run, and the exit code each one maps to. It wraps
+//! each stage's own error, so it stands at the top with `run` and `lib`.
 //!
 //! | code | meaning |
 //! |---|---|

@@ -1,6 +1,7 @@
 //! Text that comes from outside (file names, API answers, event payloads,
-//! error chains), made safe to show: on one line, bounded in length, and
-//! URLs accepted only when they cannot break out of a link.
+//! error chains), made safe to show and checked before it is used: on one
+//! line, bounded in length, URLs accepted only when they cannot break out of
+//! a link, commit ids only when they are full shas.
 
 use std::borrow::Cow;
 use std::fmt::Write as _;

@@ -1,6 +1,8 @@
 //! The report delivered: the annotations on the run's page, the job summary
-//! file, the step outputs and the closing lines of the log (in Actions) or
-//! the report on the terminal. Every secret is taken out first.
+//! file, the step outputs (cut to GitHub's 1 MB where needed), the report
+//! file with the whole result for later steps, and the closing lines of the
+//! log (in Actions) or the report on the terminal. Every secret is taken out
+//! first.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
