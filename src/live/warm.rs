@@ -92,51 +92,43 @@ impl Site {
             .collect()
             .await;
 
-        let mut warming = tally(images, variants.len(), self.settings.warm_limit, outcomes);
+        let mut warming = Warming {
+            images: images
+                .iter()
+                .map(|image| Warmed {
+                    path: image.path.clone(),
+                    variants: if image.removed {
+                        0
+                    } else {
+                        variants.len() as u32
+                    },
+                    ..Warmed::default()
+                })
+                .collect(),
+            limit: self.settings.warm_limit,
+            ..Warming::default()
+        };
+        let mut outcomes = outcomes;
+        // Failures listed in variant order, whatever order answers came in.
+        outcomes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        for (index, variant, outcome) in outcomes {
+            let image = &mut warming.images[index];
+            match outcome {
+                Outcome::Warmed => {
+                    image.warmed += 1;
+                    warming.warmed += 1;
+                }
+                Outcome::Failed(problem) => {
+                    image.failed.push((variant.clone(), problem));
+                    warming.failed += 1;
+                }
+                Outcome::Left => {
+                    image.left += 1;
+                    warming.left += 1;
+                }
+            }
+        }
         warming.requests = self.requests() - before;
         warming
     }
-}
-
-/// The outcomes of the warm-up requests, counted per image and in all, each
-/// failure in variant order whatever order the answers came in.
-fn tally(
-    images: &[Image],
-    variants: usize,
-    limit: usize,
-    outcomes: Vec<(usize, &Variant, Outcome)>,
-) -> Warming {
-    let mut warming = Warming {
-        images: images
-            .iter()
-            .map(|image| Warmed {
-                path: image.path.clone(),
-                variants: if image.removed { 0 } else { variants as u32 },
-                ..Warmed::default()
-            })
-            .collect(),
-        limit,
-        ..Warming::default()
-    };
-    let mut outcomes = outcomes;
-    // Failures listed in variant order, whatever order answers came in.
-    outcomes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-    for (index, variant, outcome) in outcomes {
-        let image = &mut warming.images[index];
-        match outcome {
-            Outcome::Warmed => {
-                image.warmed += 1;
-                warming.warmed += 1;
-            }
-            Outcome::Failed(problem) => {
-                image.failed.push((variant.clone(), problem));
-                warming.failed += 1;
-            }
-            Outcome::Left => {
-                image.left += 1;
-                warming.left += 1;
-            }
-        }
-    }
-    warming
 }

@@ -40,13 +40,47 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
         });
     let depends = |name: &str| package.as_ref().and_then(|p| p.dependency(name));
 
-    let configs = [
-        find(NEXT_CONFIGS),
-        find(NUXT_CONFIGS),
-        find(SVELTE_CONFIGS),
-        find(ASTRO_CONFIGS),
-    ];
-    let chosen = choose(configs, package.as_ref(), site_dir, &mut warnings);
+    let next = find(NEXT_CONFIGS);
+    let nuxt = find(NUXT_CONFIGS);
+    let svelte = find(SVELTE_CONFIGS);
+    let astro = find(ASTRO_CONFIGS);
+
+    // A config file or a dependency names the framework. With several,
+    // the first with a config file is taken, in the order of FAMILIES.
+    let svelte_kit = depends("@sveltejs/kit").is_some()
+        || (package.is_none() && svelte.is_some_and(|f| has_kit_key(&f.text)));
+    let candidates: Vec<(Family, Option<&SiteFile>)> = [
+        (Family::Next, next, depends("next").is_some()),
+        (
+            Family::Nuxt,
+            nuxt,
+            depends("nuxt").is_some() || depends("nuxt3").is_some(),
+        ),
+        (Family::SvelteKit, svelte.filter(|_| svelte_kit), svelte_kit),
+        (Family::Astro, astro, depends("astro").is_some()),
+    ]
+    .into_iter()
+    .filter(|(_, file, depended)| file.is_some() || *depended)
+    .map(|(family, file, _)| (family, file))
+    .collect();
+    let chosen = candidates
+        .iter()
+        .find(|(_, file)| file.is_some())
+        .or(candidates.first())
+        .copied();
+    if let (true, Some((family, _))) = (candidates.len() > 1, chosen) {
+        let names: Vec<_> = candidates.iter().map(|(f, _)| f.name()).collect();
+        warnings.push(format!(
+            "{} all look like the framework of {}; using {}",
+            names.join(", "),
+            if site_dir.is_empty() {
+                "the repository root"
+            } else {
+                site_dir
+            },
+            family.name(),
+        ));
+    }
     let mut site = Site {
         dir: site_dir.to_string(),
         framework: Framework::None,
@@ -85,55 +119,6 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
         vercel_json(&mut site, file);
     }
     site
-}
-
-/// The framework, from the config files found (Next.js, Nuxt, SvelteKit,
-/// Astro) and the dependencies in `package.json`; a warning when several fit.
-fn choose<'f>(
-    configs: [Option<&'f SiteFile>; 4],
-    package: Option<&Package>,
-    site_dir: &str,
-    warnings: &mut Vec<String>,
-) -> Option<(Family, Option<&'f SiteFile>)> {
-    let [next, nuxt, svelte, astro] = configs;
-    let depends = |name: &str| package.and_then(|p| p.dependency(name));
-    // A config file or a dependency names the framework. With several,
-    // the first with a config file is taken, in the order of FAMILIES.
-    let svelte_kit = depends("@sveltejs/kit").is_some()
-        || (package.is_none() && svelte.is_some_and(|f| has_kit_key(&f.text)));
-    let candidates: Vec<(Family, Option<&SiteFile>)> = [
-        (Family::Next, next, depends("next").is_some()),
-        (
-            Family::Nuxt,
-            nuxt,
-            depends("nuxt").is_some() || depends("nuxt3").is_some(),
-        ),
-        (Family::SvelteKit, svelte.filter(|_| svelte_kit), svelte_kit),
-        (Family::Astro, astro, depends("astro").is_some()),
-    ]
-    .into_iter()
-    .filter(|(_, file, depended)| file.is_some() || *depended)
-    .map(|(family, file, _)| (family, file))
-    .collect();
-    let chosen = candidates
-        .iter()
-        .find(|(_, file)| file.is_some())
-        .or(candidates.first())
-        .copied();
-    if let (true, Some((family, _))) = (candidates.len() > 1, chosen) {
-        let names: Vec<_> = candidates.iter().map(|(f, _)| f.name()).collect();
-        warnings.push(format!(
-            "{} all look like the framework of {}; using {}",
-            names.join(", "),
-            if site_dir.is_empty() {
-                "the repository root"
-            } else {
-                site_dir
-            },
-            family.name(),
-        ));
-    }
-    chosen
 }
 
 /// A framework before its version is known (Nuxt 2 or 3).
