@@ -22,9 +22,11 @@ use crate::deploy::Polling;
 use crate::event;
 use crate::inputs::{self, Reader};
 pub use crate::inputs::{Env, InputError, InputErrors, input_var};
+use crate::live;
 use crate::retry::{Http, RetryPolicy};
 use crate::secret::Secret;
 use crate::select::{Globs, MAX_PATH_CHARS, PublicDirs, RuleError, UrlPrefix};
+use crate::site::{self, Framework};
 use crate::vercel::{self, Mode};
 
 /// Facts about where the binary runs, read from the runner's variables.
@@ -76,16 +78,40 @@ pub struct Config {
     pub github_api_url: Url,
     pub http: Http,
     pub polling: Polling,
+    pub live: LiveInputs,
     pub runner: Runner,
     /// Things that are allowed but probably not meant, to print as warnings.
     pub warnings: Vec<String>,
 }
 
-/// The two tokens, found before anything else so they can be masked first.
+/// What the live site is asked after invalidating (`site-url` and the
+/// inputs that go with it).
+#[derive(Clone, Debug)]
+pub struct LiveInputs {
+    /// The origin; `None`: the site is not asked.
+    pub site_url: Option<Url>,
+    pub verify: bool,
+    pub warm: bool,
+    pub warm_limit: usize,
+    pub bypass: Option<Secret>,
+    pub fail_on_unverified: bool,
+    pub timing: live::Timing,
+}
+
+impl LiveInputs {
+    /// Whether the live site is to be asked at all.
+    pub fn asked(&self) -> bool {
+        self.site_url.is_some() && (self.verify || self.warm)
+    }
+}
+
+/// The secrets, found before anything else so they can be masked first.
 #[derive(Clone, Debug, Default)]
 pub struct Secrets {
     pub vercel: Option<Secret>,
     pub github: Option<Secret>,
+    /// `vercel-protection-bypass`.
+    pub bypass: Option<Secret>,
 }
 
 impl Secrets {
@@ -94,18 +120,43 @@ impl Secrets {
         Self {
             vercel: pick("vercel-token"),
             github: pick("github-token"),
+            bypass: pick("vercel-protection-bypass"),
         }
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Secret> {
-        self.vercel.iter().chain(self.github.iter())
+        self.vercel
+            .iter()
+            .chain(self.github.iter())
+            .chain(self.bypass.iter())
     }
 }
 
 /// Parses an API origin: `https://`, or `http://` to a loopback host only (a
 /// token must never cross a network in clear text).
 pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
+    parse_origin(input, value, "https://api.example.com")
+}
+
+/// Parses `site-url`: an origin as [`parse_api_url`] takes it (the bypass
+/// secret must not cross a network in clear text either), and nothing after
+/// it: the base path comes from the site's config or `url-prefix`.
+pub fn parse_site_url(value: &str) -> Result<Url, InputError> {
+    let url = parse_origin("site-url", value, "https://example.com")?;
+    if url.path() != "/" {
+        return Err(InputError::new(
+            "site-url",
+            format!("`{url}` has a path (`{}`)", url.path()),
+            "give the origin only, such as https://example.com; a basePath comes from the site's config or url-prefix",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_origin(input: &str, value: &str, example: &str) -> Result<Url, InputError> {
     let bad = |problem: String, help: &str| Err(InputError::new(input, problem, help));
+    let origin = format!("set it to an origin such as {example}");
+    let only = format!("give the origin only, such as {example}");
     let url = match Url::parse(value) {
         Ok(url) => url,
         Err(error) => {
@@ -114,7 +165,7 @@ pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
                     "`{}` is not a URL: {error}",
                     crate::untrusted::without_credentials(value)
                 ),
-                "set it to an origin such as https://api.example.com",
+                &origin,
             );
         }
     };
@@ -125,10 +176,7 @@ pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
         );
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return bad(
-            format!("`{url}` has a query or fragment"),
-            "give the origin only, such as https://api.example.com",
-        );
+        return bad(format!("`{url}` has a query or fragment"), &only);
     }
     let loopback = match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
@@ -223,6 +271,7 @@ impl Config {
             github_api_url: api_url(&mut r, "github-api-url", "GITHUB_API_URL"),
             http: http.tidy(),
             polling: polling.tidy(),
+            live: live_inputs(&mut r, secrets.bypass),
             vercel_token: secrets.vercel,
             github_token: secrets.github,
             runner,
@@ -257,6 +306,34 @@ impl Config {
             }
         }
         self.check_github(r);
+        self.check_live(r);
+    }
+
+    /// The live site only once the deployment is live: a probe before the
+    /// new deployment serves would cache the old image again. A push is
+    /// the one trigger that does not say so by itself.
+    fn check_live(&self, r: &mut Reader<'_>) {
+        let live = &self.live;
+        check_token(r, "vercel-protection-bypass", &live.bypass);
+        if live.site_url.is_none() {
+            if live.warm {
+                r.fail(
+                    "warm",
+                    "`warm: true` needs the live site and site-url is not set",
+                    "set site-url to the production origin (https://example.com), or remove warm",
+                );
+            }
+            return;
+        }
+        let push = self.runner.event_name.as_deref() == Some("push");
+        if live.asked() && push && !self.wait_for_deployment && !self.dry_run {
+            let name = if live.verify { "verify" } else { "warm" };
+            r.fail(
+                name,
+                format!("`{name}` on a push without `wait-for-deployment` would ask the site before the new deployment serves, and cache the old image again"),
+                "set `wait-for-deployment: true` (with `deployments: read`), or run on `deployment_status`, or set `verify: false` and `warm: false`",
+            );
+        }
     }
 
     /// What the GitHub API (for the diff or for waiting) needs: a token and
@@ -306,6 +383,36 @@ impl Config {
         }
     }
 
+    /// What the live-site client needs, `None` when the site is not asked
+    /// (or in a dry run, which invalidates nothing). The optimizer and the
+    /// widths, qualities and formats it allows come from the site's config:
+    /// Next.js's `images` and `basePath`, else `vercel.json`'s `images`;
+    /// without a config, Next.js's defaults.
+    pub fn live_settings(&self, site: Option<&site::Site>) -> Option<live::Settings> {
+        let inputs = &self.live;
+        let origin = inputs
+            .site_url
+            .clone()
+            .filter(|_| inputs.asked() && !self.dry_run)?;
+        let mut settings = match site {
+            Some(site) if site.framework == Framework::NextJs => next_settings(origin, site),
+            Some(site) => vercel_optimizer_settings(origin, site),
+            None => live::Settings::new(
+                origin,
+                live::Optimizer::NextJs {
+                    base_path: String::new(),
+                },
+            ),
+        };
+        settings.concurrency = self.concurrency;
+        settings.timeout = self.http.timeout;
+        settings.retry = self.http.retry.clone();
+        settings.bypass = inputs.bypass.clone();
+        settings.timing = inputs.timing.clone();
+        settings.warm_limit = inputs.warm_limit;
+        Some(settings)
+    }
+
     /// What the Vercel client needs to send.
     pub fn vercel_settings(&self) -> vercel::Settings {
         vercel::Settings {
@@ -316,6 +423,75 @@ impl Config {
             revalidation_deadline_seconds: self.revalidation_deadline_seconds,
             http: self.http.clone(),
         }
+    }
+}
+
+/// Next.js's optimizer under its basePath, with the `images` settings the
+/// config writes literally and Next.js's defaults for the rest.
+fn next_settings(origin: Url, site: &site::Site) -> live::Settings {
+    let images = &site.next_images;
+    let base_path = site.base_path.known().cloned().unwrap_or_default();
+    let mut settings = live::Settings::new(origin, live::Optimizer::NextJs { base_path });
+    let device = images
+        .device_sizes
+        .known()
+        .cloned()
+        .unwrap_or_else(|| live::NEXT_DEVICE_SIZES.to_vec());
+    let image = images
+        .image_sizes
+        .known()
+        .cloned()
+        .unwrap_or_else(|| live::NEXT_IMAGE_SIZES.to_vec());
+    settings.widths = [device, image].concat();
+    if let Some(qualities) = images.qualities.known() {
+        settings.qualities = qualities.clone();
+    }
+    if let Some(formats) = images.formats.known() {
+        settings.formats = formats.clone();
+    }
+    settings
+}
+
+/// Vercel's own optimizer (`/_vercel/image`), as `vercel.json`'s `images`
+/// configures it for any other framework.
+fn vercel_optimizer_settings(origin: Url, site: &site::Site) -> live::Settings {
+    let images = &site.vercel_images;
+    let mut settings = live::Settings::new(origin, live::Optimizer::Vercel);
+    if let Some(sizes) = images.sizes.known() {
+        settings.widths = sizes.clone();
+    }
+    if let Some(qualities) = images.qualities.known() {
+        settings.qualities = qualities.clone();
+    }
+    if let Some(formats) = images.formats.known() {
+        settings.formats = formats.clone();
+    }
+    settings
+}
+
+/// `site-url` and the inputs that go with it, each read whether or not the
+/// site is set, so that a bad value is always reported.
+fn live_inputs(r: &mut Reader<'_>, bypass: Option<Secret>) -> LiveInputs {
+    let site_url = r.text("site-url").and_then(|value| {
+        parse_site_url(&value)
+            .map_err(|error| r.errors.push(error))
+            .ok()
+    });
+    let first_interval = r.seconds("verify-interval");
+    LiveInputs {
+        site_url,
+        verify: r.boolean("verify"),
+        warm: r.boolean("warm"),
+        warm_limit: r.integer("warm-limit") as usize,
+        bypass,
+        fail_on_unverified: r.boolean("fail-on-unverified"),
+        timing: live::Timing {
+            grace: r.seconds("verify-grace"),
+            first_interval,
+            growth: live::Timing::default().growth,
+            max_interval: r.seconds("verify-max-interval").max(first_interval),
+            bound: r.seconds("verify-timeout"),
+        },
     }
 }
 

@@ -17,8 +17,9 @@ use crate::deploy::{self, DeployError, Deployments};
 use crate::error::Error;
 use crate::event::{self, Base, Compare, Plan, Trigger};
 use crate::github::{GitHub, RetryNote};
-use crate::report::{DeploymentNote, Report, short_sha};
-use crate::select::{Rules, Selection};
+use crate::live::{self, Image};
+use crate::report::{DeploymentNote, LiveReport, Report, short_sha};
+use crate::select::{Role, Rules, Selection};
 use crate::vercel::{self, Progress, Sent, Vercel};
 
 /// Why the selected images were not sent, and the error that ends the run.
@@ -105,7 +106,7 @@ pub(crate) async fn execute<W: Write>(
     match sent {
         Ok(sent) => {
             report.record(&selection, sent.as_ref(), None);
-            Ok(())
+            stages.ask_live(&selection, sent.as_ref(), report).await
         }
         Err(Undelivered { reason, error }) => {
             report.record(&selection, None, Some(&reason));
@@ -591,6 +592,161 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
+impl<W: Write> Stages<'_, W> {
+    /// Once the invalidation is done (and the deployment live), asks the
+    /// live site about the images Vercel accepted: verify, then warm.
+    async fn ask_live(
+        &self,
+        selection: &Selection,
+        sent: Option<&Sent>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let config = self.config;
+        if !config.live.asked() {
+            return Ok(());
+        }
+        let (Some(sent), Some(settings)) = (sent, config.live_settings(None)) else {
+            if config.dry_run {
+                let note = "a dry run invalidates nothing, so the live site was not asked (verify and warm run after a real invalidation)";
+                self.log.borrow_mut().text(&format!("Live site: {note}"));
+                report.notes.push(note.to_string());
+            }
+            return Ok(());
+        };
+        let images = invalidated_images(selection, sent);
+        if images.is_empty() {
+            return Ok(());
+        }
+        let origin = settings.site.origin().ascii_serialization();
+        let site = live::Site::new(settings)?;
+        let verification = if config.live.verify {
+            Some(self.verify(&site, &origin, &images).await)
+        } else {
+            None
+        };
+        let warming = if config.live.warm {
+            Some(self.warm(&site, &origin, &images).await)
+        } else {
+            None
+        };
+        report.record_live(LiveReport {
+            site: origin,
+            verification,
+            warming,
+        });
+        Ok(())
+    }
+
+    async fn verify(
+        &self,
+        site: &live::Site,
+        origin: &str,
+        images: &[Image],
+    ) -> live::Verification {
+        self.log
+            .borrow_mut()
+            .group(&format!("Verifying {} image(s) on {origin}", images.len()));
+        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let verification = site.verify(images, &progress).await;
+        let mut log = self.log.borrow_mut();
+        log.text(&format!(
+            "{} verified, {} not verified ({} requests)",
+            verification.count(live::Live::is_verified),
+            verification.count(|l| !l.is_verified()),
+            verification.requests
+        ));
+        log.end_group();
+        verification
+    }
+
+    async fn warm(&self, site: &live::Site, origin: &str, images: &[Image]) -> live::Warming {
+        let settings = site.settings();
+        self.log.borrow_mut().group(&format!(
+            "Warming {} image(s) on {origin}: {} width(s) x {} quality(ies) x {} format(s), at most {} requests",
+            images.iter().filter(|i| !i.removed).count(),
+            settings.widths.len(),
+            settings.qualities.len(),
+            settings.formats.len(),
+            settings.warm_limit
+        ));
+        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let warming = site.warm(images, &progress).await;
+        let mut log = self.log.borrow_mut();
+        log.text(&format!(
+            "{} variant(s) warmed, {} failed, {} left by warm-limit ({} requests)",
+            warming.warmed, warming.failed, warming.left, warming.requests
+        ));
+        log.end_group();
+        warming
+    }
+}
+
+/// The images Vercel accepted, in the selection's order; one whose every
+/// source is gone (removed, or the old name of a rename) should answer 404.
+fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
+    let done: std::collections::HashSet<&str> = sent.done.iter().map(String::as_str).collect();
+    selection
+        .targets
+        .iter()
+        .filter(|target| done.contains(target.public_path.as_str()))
+        .map(|target| Image {
+            path: target.public_path.clone(),
+            removed: !target.sources.is_empty()
+                && target
+                    .sources
+                    .iter()
+                    .all(|s| matches!(s.role, Role::Removed | Role::RenamedFrom(_))),
+        })
+        .collect()
+}
+
+fn log_live<W: Write>(log: &mut Log<W>, event: live::Progress<'_>) {
+    match event {
+        live::Progress::Retrying {
+            path,
+            attempt,
+            reason,
+            wait,
+        } => log.text(&format!(
+            "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
+            wait.as_secs_f64()
+        )),
+        live::Progress::Probed {
+            path,
+            status,
+            cache,
+        } => log.debug(&format!(
+            "{path}: {status}, x-vercel-cache: {}",
+            cache.unwrap_or("-")
+        )),
+        live::Progress::Verified(verified) => {
+            let probed = verified
+                .probed
+                .as_ref()
+                .map(|url| format!(" <- {url}"))
+                .unwrap_or_default();
+            log.text(&format!(
+                "{}: {} ({} probe(s)){probed}",
+                verified.path,
+                verified.live.describe(),
+                verified.probes
+            ));
+        }
+        live::Progress::Warmed {
+            path,
+            variant,
+            result,
+        } => match result {
+            Ok(()) => log.debug(&format!("{path} {}: warmed", variant.describe())),
+            Err(problem) => log.text(&format!(
+                "{path} {}: FAILED: {}",
+                variant.describe(),
+                problem.reason()
+            )),
+        },
+    }
+}
+
 fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
     log.group("Configuration");
     let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
@@ -632,5 +788,17 @@ fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
         set(config.vercel_token.is_some()),
         set(config.github_token.is_some())
     ));
+    if let Some(site) = &config.live.site_url {
+        let live = &config.live;
+        log.text(&format!(
+            "site-url: {}, verify: {}, warm: {} (warm-limit {}), vercel-protection-bypass: {}, fail-on-unverified: {}",
+            site.origin().ascii_serialization(),
+            live.verify,
+            live.warm,
+            live.warm_limit,
+            set(live.bypass.is_some()),
+            live.fail_on_unverified
+        ));
+    }
     log.end_group();
 }

@@ -5,16 +5,19 @@
 //! outputs, the closing log lines or the terminal report.
 
 mod deliver;
+mod live;
 pub mod markdown;
 pub mod text;
 
 pub use deliver::{Delivered, Delivery};
+pub use live::LiveReport;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::live::Verified;
 use crate::select::{Selection, Skip, SkipKind, Source};
 use crate::vercel::{Mode, Sent, Stop};
 
@@ -39,6 +42,8 @@ pub struct Row {
     pub outcome: Outcome,
     pub public_path: Option<String>,
     pub sources: Vec<Source>,
+    /// What the live site answered for it, when it was asked.
+    pub live: Option<Verified>,
 }
 
 impl Outcome {
@@ -102,6 +107,8 @@ pub struct Report {
     pub stop: Option<Stop>,
     pub deployment: Option<DeploymentNote>,
     pub notes: Vec<String>,
+    /// Set when the live site was asked (`site-url`).
+    pub live: Option<LiveReport>,
 }
 
 #[derive(Serialize)]
@@ -142,6 +149,7 @@ impl Report {
                 outcome,
                 public_path: Some(target.public_path.clone()),
                 sources: target.sources.clone(),
+                live: None,
             });
         }
         for Skip {
@@ -155,6 +163,7 @@ impl Report {
                 outcome: Outcome::Skipped(*kind, reason.clone()),
                 public_path: public_path.clone(),
                 sources: vec![source.clone()],
+                live: None,
             });
         }
         self.ignored += selection.ignored;
@@ -243,6 +252,8 @@ impl Report {
             ("skipped", json(&skipped)),
             ("count", self.invalidated().len().to_string()),
             ("requests", self.requests.to_string()),
+            ("verified", json(&self.verified())),
+            ("unverified", json(&self.unverified())),
         ]
     }
 

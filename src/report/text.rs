@@ -19,6 +19,7 @@ impl Report {
             format!("{} failed", self.failed().len()),
             format!("{} skipped", self.skipped().len()),
         ];
+        facts.extend(self.live_facts(false));
         if !self.dry_run {
             facts.push(format!("{} requests", self.requests));
         }
@@ -50,6 +51,13 @@ impl Report {
         for note in &self.notes {
             let _ = writeln!(out, "  note: {}", one_line(note));
         }
+        if let Some(warming) = self.live.as_ref().and_then(|l| l.warming.as_ref()) {
+            let _ = writeln!(
+                out,
+                "  warm: {}",
+                one_line(&super::live::warming_line(warming))
+            );
+        }
         if !self.rows.is_empty() {
             out.push('\n');
         }
@@ -73,6 +81,9 @@ impl Report {
             let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
             if let Some(reason) = reason {
                 let _ = write!(out, ": {}", one_line(reason));
+            }
+            if let Some(verified) = &row.live {
+                let _ = write!(out, "  [live: {}]", one_line(&verified.live.describe()));
             }
             out.push('\n');
         }
