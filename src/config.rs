@@ -1097,6 +1097,187 @@ mod tests {
         }
     }
 
+    const SITE: &[(&str, &str)] = &[
+        ("INPUT_VERCEL-TOKEN", "tok"),
+        ("INPUT_PROJECT", "site"),
+        ("INPUT_SITE-URL", "https://example.com"),
+    ];
+
+    #[test]
+    fn site_url_is_an_https_origin_and_nothing_more() {
+        for ok in [
+            "https://example.com",
+            "https://example.com/",
+            "http://127.0.0.1:3000",
+        ] {
+            let url = parse_site_url(ok).expect(ok);
+            assert_eq!(url.path(), "/", "{ok}");
+        }
+        for (bad, says) in [
+            ("https://example.com/docs", "has a path (`/docs`)"),
+            ("https://example.com/?a=b", "query or fragment"),
+            ("https://example.com/#top", "query or fragment"),
+            ("http://example.com", "plain http://"),
+            ("example.com", "is not a URL"),
+            ("https://user:hunter22@example.com", "user name or password"),
+        ] {
+            let error = parse_site_url(bad).expect_err(bad);
+            assert_eq!(error.input, "site-url");
+            assert!(error.problem.contains(says), "{bad}: {error}");
+            assert!(!error.help.is_empty(), "{bad}");
+            assert!(!error.to_string().contains("hunter22"), "{error}");
+        }
+        let mut pairs = OK.to_vec();
+        pairs.push(("INPUT_SITE-URL", "https://example.com/docs"));
+        assert_eq!(error_inputs(build(&[], &pairs)), ["site-url"]);
+    }
+
+    #[test]
+    fn without_site_url_the_site_is_not_asked_and_warm_is_refused() {
+        let config = build(&[], OK).expect("valid");
+        assert!(config.live.site_url.is_none());
+        assert!(
+            config.live.verify,
+            "the default, which needs site-url to act"
+        );
+        assert!(!config.live.asked());
+        assert!(config.live_settings(None).is_none());
+
+        let mut pairs = OK.to_vec();
+        pairs.push(("INPUT_WARM", "true"));
+        let errors = build(&[], &pairs).expect_err("warm needs a site");
+        assert_eq!(errors.0[0].input, "warm");
+        assert!(errors.0[0].help.contains("site-url"), "{errors:?}");
+    }
+
+    #[test]
+    fn on_a_push_the_site_is_asked_only_after_waiting() {
+        let push = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = SITE.to_vec();
+            pairs.push(("GITHUB_EVENT_NAME", "push"));
+            pairs.extend_from_slice(extra);
+            build(&[], &pairs)
+        };
+        let errors = push(&[]).expect_err("verify without waiting");
+        assert_eq!(errors.0.len(), 1, "{errors:?}");
+        assert_eq!(errors.0[0].input, "verify");
+        assert!(
+            errors.0[0].help.contains("wait-for-deployment: true"),
+            "{errors:?}"
+        );
+        assert!(errors.0[0].help.contains("deployment_status"), "{errors:?}");
+        let errors = push(&[("INPUT_VERIFY", "false"), ("INPUT_WARM", "true")])
+            .expect_err("warm without waiting");
+        assert_eq!(errors.0[0].input, "warm");
+
+        let waiting = [
+            ("INPUT_WAIT-FOR-DEPLOYMENT", "true"),
+            ("INPUT_GITHUB-TOKEN", "ghs_token"),
+            ("GITHUB_REPOSITORY", "o/r"),
+        ];
+        assert!(push(&waiting).is_ok());
+        assert!(push(&[("INPUT_VERIFY", "false")]).is_ok(), "nothing asked");
+        assert!(push(&[("INPUT_DRY-RUN", "true")]).is_ok(), "nothing sent");
+        for event in ["deployment_status", "workflow_dispatch"] {
+            let mut pairs = SITE.to_vec();
+            pairs.push(("GITHUB_EVENT_NAME", event));
+            assert!(build(&[], &pairs).is_ok(), "{event}");
+        }
+    }
+
+    #[test]
+    fn the_bypass_is_a_secret_masked_with_the_tokens() {
+        let mut pairs = SITE.to_vec();
+        pairs.push(("INPUT_VERCEL-PROTECTION-BYPASS", "bypass_secret_42"));
+        let config = build(&["--verify-grace", "0.5", "--warm-limit", "7"], &pairs).expect("valid");
+        assert!(!format!("{config:?}").contains("bypass_secret_42"));
+        let settings = config.live_settings(None).expect("asked");
+        assert_eq!(
+            settings.bypass.as_ref().map(Secret::expose),
+            Some("bypass_secret_42")
+        );
+        assert_eq!(settings.timing.grace, Duration::from_millis(500));
+        assert_eq!(settings.warm_limit, 7);
+        assert_eq!(settings.concurrency, config.concurrency);
+        let args = Args::try_parse_from(["x"]).expect("flags");
+        let secrets = Secrets::resolve(&args, &env(&pairs));
+        assert!(secrets.all().any(|s| s.expose() == "bypass_secret_42"));
+
+        pairs.push(("INPUT_DRY-RUN", "true"));
+        let dry = build(&[], &pairs).expect("valid");
+        assert!(dry.live_settings(None).is_none(), "a dry run asks nothing");
+    }
+
+    fn settings_for(files: &[(&str, &str)]) -> live::Settings {
+        let files: Vec<site::SiteFile> = files
+            .iter()
+            .map(|(path, text)| site::SiteFile {
+                path: path.to_string(),
+                text: text.to_string(),
+            })
+            .collect();
+        let site = site::detect("", &files);
+        build(&[], SITE)
+            .expect("valid")
+            .live_settings(Some(&site))
+            .expect("asked")
+    }
+
+    #[test]
+    fn live_settings_follow_a_next_js_config() {
+        let settings = settings_for(&[(
+            "next.config.js",
+            "module.exports = { basePath: '/docs', images: { deviceSizes: [640, 1080], imageSizes: [64], qualities: [50, 80], formats: ['image/avif', 'image/webp'] } }",
+        )]);
+        assert_eq!(
+            settings.optimizer,
+            live::Optimizer::NextJs {
+                base_path: "/docs".to_string()
+            }
+        );
+        assert_eq!(settings.widths, [640, 1080, 64]);
+        assert_eq!(settings.qualities, [50, 80]);
+        assert_eq!(settings.formats, ["image/avif", "image/webp"]);
+        assert_eq!(settings.site.as_str(), "https://example.com/");
+
+        let defaults = settings_for(&[(
+            "next.config.mjs",
+            "export default { images: { imageSizes: [16] } }",
+        )]);
+        assert_eq!(
+            defaults.optimizer,
+            live::Optimizer::NextJs {
+                base_path: String::new()
+            }
+        );
+        let mut widths = live::NEXT_DEVICE_SIZES.to_vec();
+        widths.push(16);
+        assert_eq!(defaults.widths, widths);
+        assert_eq!(defaults.qualities, [live::DEFAULT_QUALITY]);
+        assert_eq!(defaults.formats, [live::DEFAULT_FORMAT]);
+    }
+
+    #[test]
+    fn live_settings_follow_vercel_json_for_other_frameworks() {
+        let astro = settings_for(&[
+            ("astro.config.mjs", "export default { base: '/blog' }"),
+            (
+                "vercel.json",
+                r#"{"images": {"sizes": [256, 640], "qualities": [60], "formats": ["image/webp"]}}"#,
+            ),
+        ]);
+        assert_eq!(astro.optimizer, live::Optimizer::Vercel);
+        assert_eq!(astro.widths, [256, 640]);
+        assert_eq!(astro.qualities, [60]);
+        assert_eq!(astro.formats, ["image/webp"]);
+
+        let plain = settings_for(&[]);
+        assert_eq!(plain.optimizer, live::Optimizer::Vercel);
+        let defaults = live::Settings::new(plain.site.clone(), live::Optimizer::Vercel);
+        assert_eq!(plain.widths, defaults.widths);
+        assert_eq!(plain.qualities, defaults.qualities);
+    }
+
     #[test]
     fn numbers_out_of_range_are_refused() {
         for (flag, value) in [
