@@ -58,6 +58,19 @@ impl Report {
                 one_line(&super::live::warming_line(warming))
             );
         }
+        self.rows_text(&mut out);
+        if self.ignored > 0 {
+            let _ = writeln!(
+                out,
+                "\n  {} other changed file(s) do not match include (not images)",
+                self.ignored
+            );
+        }
+        out
+    }
+
+    /// One line a row: result, public path, sources, reason, live answer.
+    fn rows_text(&self, out: &mut String) {
         if !self.rows.is_empty() {
             out.push('\n');
         }
@@ -87,14 +100,6 @@ impl Report {
             }
             out.push('\n');
         }
-        if self.ignored > 0 {
-            let _ = writeln!(
-                out,
-                "\n  {} other changed file(s) do not match include (not images)",
-                self.ignored
-            );
-        }
-        out
     }
 }
 
