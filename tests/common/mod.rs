@@ -49,6 +49,7 @@ pub struct Action {
     event: Option<(String, String)>,
     actions: bool,
     cwd: Option<PathBuf>,
+    binary: Option<PathBuf>,
 }
 
 /// What a run left behind.
@@ -60,6 +61,10 @@ pub struct Ran {
     pub summary: String,
     pub outputs_raw: String,
     pub outputs: BTreeMap<String, String>,
+    /// From spawn to exit.
+    pub wall: std::time::Duration,
+    /// `ru_maxrss` of the run, in bytes (the kernel's high-water mark).
+    pub peak_rss: u64,
 }
 
 impl Ran {
@@ -138,6 +143,7 @@ impl Action {
             event: None,
             actions: true,
             cwd: None,
+            binary: None,
         }
     }
 
@@ -167,6 +173,12 @@ impl Action {
 
     pub fn args(mut self, args: &[&str]) -> Self {
         self.args.extend(args.iter().map(|a| a.to_string()));
+        self
+    }
+
+    /// Runs this build instead of the one cargo built for the tests.
+    pub fn binary(mut self, binary: &Path) -> Self {
+        self.binary = Some(binary.to_path_buf());
         self
     }
 
@@ -223,7 +235,11 @@ impl Action {
     pub fn run(self) -> Ran {
         let summary_path = self.files.path().join("summary.md");
         let output_path = self.files.path().join("output.txt");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_vercel-image-invalidate"));
+        let binary = self
+            .binary
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vercel-image-invalidate")));
+        let mut command = Command::new(binary);
         command.env_clear();
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
         command.env("HOME", self.files.path());
@@ -254,15 +270,31 @@ impl Action {
             command.current_dir(cwd);
         }
         command.args(&self.args);
-        let output = command.output().expect("the binary runs");
+        // To files, not pipes: nothing has to read them while it runs, so
+        // the run can be waited for with its resource usage.
+        let stdout_path = self.files.path().join("stdout.txt");
+        let stderr_path = self.files.path().join("stderr.txt");
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
+            .stderr(std::fs::File::create(&stderr_path).expect("stderr file"));
+        let start = std::time::Instant::now();
+        let mut child = command.spawn().expect("the binary runs");
+        let waited = wait4::Wait4::wait4(&mut child).expect("wait4");
+        let wall = start.elapsed();
+        let read = |path: &Path| {
+            String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
+        };
         let outputs_raw = std::fs::read_to_string(&output_path).unwrap_or_default();
         Ran {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            code: waited.status.code().unwrap_or(-1),
+            stdout: read(&stdout_path),
+            stderr: read(&stderr_path),
             summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
             outputs: parse_outputs(&outputs_raw),
             outputs_raw,
+            wall,
+            peak_rss: waited.rusage.maxrss,
         }
     }
 }
