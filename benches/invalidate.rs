@@ -31,6 +31,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::bench::Workload;
 use common::git;
 
 use std::collections::BTreeMap;
@@ -60,54 +61,37 @@ const MAX_RSS_BYTES: u64 = 20_000_000;
 const MAX_BINARY_BYTES: u64 = 8_000_000;
 
 struct Options {
-    binary: Option<PathBuf>,
-    images: usize,
-    latency: Duration,
-    concurrency: Vec<usize>,
-    runs: usize,
+    workload: Workload,
     svg: Option<PathBuf>,
+}
+
+impl std::ops::Deref for Options {
+    type Target = Workload;
+    fn deref(&self) -> &Workload {
+        &self.workload
+    }
 }
 
 impl Options {
     fn parse() -> Result<Self, String> {
         let mut options = Self {
-            binary: None,
-            images: 1000,
-            latency: Duration::from_millis(50),
-            concurrency: vec![1, 4, 8, 16],
-            runs: 3,
+            workload: Workload {
+                binary: None,
+                images: 1000,
+                latency: Duration::from_millis(50),
+                concurrency: vec![1, 4, 8, 16],
+                runs: 3,
+            },
             svg: Some(Path::new(MANIFEST_DIR).join("docs/benchmark.svg")),
         };
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-            let number = |name: &str, text: String| {
-                text.parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{name}: `{text}` is not a positive whole number"))
-            };
+        let mut flags = common::bench::Flags::from_env();
+        while let Some(arg) = flags.next_flag() {
+            if options.workload.read(&arg, &mut flags)? {
+                continue;
+            }
             match arg.as_str() {
-                // What `cargo bench` passes to every bench binary.
-                "--bench" => {}
-                "--binary" => options.binary = Some(PathBuf::from(value("--binary")?)),
-                "--cargo-bin-exe" => options.binary = Some(PathBuf::from(BIN_EXE)),
-                "--images" => options.images = number("--images", value("--images")?)?,
-                "--latency-ms" => {
-                    let text = value("--latency-ms")?;
-                    let ms: u64 = text
-                        .parse()
-                        .map_err(|_| format!("--latency-ms: `{text}` is not a whole number"))?;
-                    options.latency = Duration::from_millis(ms);
-                }
-                "--concurrency" => {
-                    options.concurrency = value("--concurrency")?
-                        .split(',')
-                        .map(|c| number("--concurrency", c.trim().to_string()))
-                        .collect::<Result<_, _>>()?;
-                }
-                "--runs" => options.runs = number("--runs", value("--runs")?)?,
-                "--svg" => options.svg = Some(PathBuf::from(value("--svg")?)),
+                "--cargo-bin-exe" => options.workload.binary = Some(PathBuf::from(BIN_EXE)),
+                "--svg" => options.svg = Some(PathBuf::from(flags.value("--svg")?)),
                 "--no-svg" => options.svg = None,
                 "--help" | "-h" => {
                     return Err("usage: cargo bench --bench invalidate -- [--binary PATH | --cargo-bin-exe] [--images N] [--latency-ms MS] [--concurrency 1,4,8,16] [--runs N] [--svg PATH | --no-svg]".into());
@@ -777,9 +761,7 @@ fn main() {
                 .strip_prefix("model name")
                 .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())))
             .unwrap_or_else(|| "unknown CPU".into()),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
+        common::bench::load_average()
     );
     println!(
         "workload: {} images changed by the last commit, {} ms per request, {} requests expected, {} runs per concurrency",

@@ -38,6 +38,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use common::bench::Workload;
 use common::site::{FakeSite, SiteConfig};
 use common::vercel::FakeVercel;
 use common::{Action, Ran, VERCEL_TOKEN};
@@ -45,56 +46,26 @@ use common::{Action, Ran, VERCEL_TOKEN};
 /// Variants per image with Next.js's defaults.
 const VARIANTS: usize = 15;
 
-struct Options {
-    binary: Option<PathBuf>,
-    images: usize,
-    latency: Duration,
-    concurrency: Vec<usize>,
-    runs: usize,
-}
-
-impl Options {
-    fn parse() -> Result<Self, String> {
-        let mut options = Self {
-            binary: None,
-            images: 100,
-            latency: Duration::from_millis(20),
-            concurrency: vec![4, 16],
-            runs: 3,
-        };
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-            let number = |name: &str, text: String| {
-                text.trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{name}: `{text}` is not a positive whole number"))
-            };
+fn parse() -> Result<Workload, String> {
+    let mut options = Workload {
+        binary: None,
+        images: 100,
+        latency: Duration::from_millis(20),
+        concurrency: vec![4, 16],
+        runs: 3,
+    };
+    let mut flags = common::bench::Flags::from_env();
+    while let Some(arg) = flags.next_flag() {
+        if !options.read(&arg, &mut flags)? {
             match arg.as_str() {
-                "--bench" => {}
-                "--binary" => options.binary = Some(PathBuf::from(value("--binary")?)),
-                "--images" => options.images = number("--images", value("--images")?)?,
-                "--latency-ms" => {
-                    let ms = number("--latency-ms", value("--latency-ms")?)?;
-                    options.latency = Duration::from_millis(ms as u64);
-                }
-                "--concurrency" => {
-                    options.concurrency = value("--concurrency")?
-                        .split(',')
-                        .map(|c| number("--concurrency", c.to_string()))
-                        .collect::<Result<_, _>>()?;
-                }
-                "--runs" => options.runs = number("--runs", value("--runs")?)?,
                 "--help" | "-h" => {
                     return Err("usage: cargo bench --bench live -- [--binary PATH] [--images N] [--latency-ms MS] [--concurrency 4,16] [--runs N]".into());
                 }
                 other => return Err(format!("unknown argument `{other}` (try --help)")),
             }
         }
-        Ok(options)
     }
+    Ok(options)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -133,7 +104,7 @@ fn paths(images: usize) -> Vec<String> {
 }
 
 /// One run of `mode` at `concurrency`, against a fresh site.
-async fn run(options: &Options, mode: Mode, concurrency: usize) -> Measured {
+async fn run(options: &Workload, mode: Mode, concurrency: usize) -> Measured {
     let site = FakeSite::start(SiteConfig {
         latency: options.latency,
         revalidate_after: 0,
@@ -212,7 +183,7 @@ fn median(mut values: Vec<Duration>) -> Duration {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
-    let options = match Options::parse() {
+    let options = match parse() {
         Ok(options) => options,
         Err(message) => {
             eprintln!("{message}");
@@ -231,9 +202,7 @@ async fn main() {
     println!(
         "machine: {} cores, load average {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
+        common::bench::load_average()
     );
     println!(
         "workload: {} images, {} ms per site request, {} runs each",

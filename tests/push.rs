@@ -271,24 +271,14 @@ async fn tokens_never_appear_in_anything_the_run_writes() {
         ran.assert_code(1);
         // The masking commands come first and are the only place the
         // tokens may be printed (the runner consumes them).
-        let masks: Vec<&str> = ran
-            .stdout
-            .lines()
-            .take_while(|l| l.starts_with("::add-mask::"))
-            .collect();
         assert_eq!(
-            masks,
+            ran.masks(),
             [
                 format!("::add-mask::{VERCEL_TOKEN}"),
                 format!("::add-mask::{GITHUB_TOKEN}")
             ]
         );
-        let rest: String = ran
-            .everything()
-            .lines()
-            .filter(|l| !l.starts_with("::add-mask::"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let rest = ran.unmasked();
         for token in [VERCEL_TOKEN, GITHUB_TOKEN] {
             assert!(!rest.contains(token), "token leaked:\n{rest}");
             assert!(!rest.contains(&token[4..]), "part of a token leaked");

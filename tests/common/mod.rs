@@ -2,6 +2,7 @@
 //! fakes for GitHub and Vercel and real git repositories.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod git;
 pub mod github;
 pub mod markdown;
@@ -94,6 +95,24 @@ impl Ran {
             "{}\n{}\n{}\n{}",
             self.stdout, self.stderr, self.summary, self.outputs_raw
         )
+    }
+
+    /// The masking commands the run printed first: the one place a secret
+    /// may be printed (the runner consumes them).
+    pub fn masks(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .take_while(|l| l.starts_with("::add-mask::"))
+            .collect()
+    }
+
+    /// Everything the run wrote anywhere, but the masking commands.
+    pub fn unmasked(&self) -> String {
+        self.everything()
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn assert_code(&self, code: i32) -> &Self {
