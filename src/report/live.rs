@@ -244,3 +244,122 @@ pub(super) fn live_cell(verified: Option<&Verified>) -> String {
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+#[cfg(test)]
+mod tests {
+    use url::Url;
+
+    use super::*;
+    use crate::actions::LogStyle;
+    use crate::live::Problem;
+    use crate::report::tests::sample_selection;
+    use crate::vercel::Sent;
+
+    fn checked() -> Report {
+        let mut report = Report::default();
+        let sent = Sent {
+            done: vec!["/a.png".into(), "/b.png".into()],
+            requests: 1,
+            ..Sent::default()
+        };
+        report.record(&sample_selection(), Some(&sent), None);
+        let probed = Url::parse("https://example.com/_next/image?url=%2Fb.png&w=640&q=75").ok();
+        report.record_live(LiveReport {
+            site: "https://example.com".into(),
+            verification: Some(Verification {
+                images: vec![
+                    Verified {
+                        path: "/a.png".into(),
+                        probed: None,
+                        live: Live::NewVersion,
+                        probes: 3,
+                    },
+                    Verified {
+                        path: "/b.png".into(),
+                        probed,
+                        live: Live::Unverified(Problem::NotOnSite),
+                        probes: 1,
+                    },
+                ],
+                requests: 4,
+            }),
+            warming: None,
+        });
+        report
+    }
+
+    #[test]
+    fn each_invalidated_row_shows_what_the_live_site_answered() {
+        let report = checked();
+        let md = report.markdown();
+        assert!(
+            md.starts_with("### ⚠️ 2 images invalidated, 1 not verified on the live site\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**1** verified live · **1** not verified"),
+            "{md}"
+        );
+        assert!(md.contains(
+            "| Result | Live | Public path | Repository path | Change |\n|---|---|---|---|---|\n"
+        ));
+        assert!(
+            md.contains("| ✅ invalidated | ✅ new version served | `/a.png` |"),
+            "{md}"
+        );
+        assert!(md.contains("| ✅ invalidated | ⚠️ path not cached by the site\\: the site has no image at this path \\(404\\) | `/b.png` |"), "{md}");
+        // A skipped image was not asked.
+        assert!(
+            md.contains("| ⏭️ skipped: outside the public dir `public` | — |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("> **Fix:** check public\\-dir\\, url\\-prefix and site\\-dir"),
+            "{md}"
+        );
+
+        let outputs = report.outputs();
+        assert_eq!(outputs[5], ("verified", r#"["/a.png"]"#.to_string()));
+        assert_eq!(
+            outputs[6],
+            (
+                "unverified",
+                r#"[{"path":"/b.png","reason":"the site has no image at this path (404)"}]"#
+                    .to_string()
+            )
+        );
+        assert!(report.text().contains("  done     /b.png  <- public/b.png (added)  [live: path not cached by the site: the site has no image at this path (404)]"), "{}", report.text());
+    }
+
+    #[test]
+    fn a_warning_names_the_image_the_path_sent_and_the_setting() {
+        let report = checked();
+        let mut buffer = Vec::new();
+        let mut log = Log::new(&mut buffer, LogStyle::Actions, false);
+        assert!(report.warn_live(&mut log, false));
+        drop(log);
+        let text = String::from_utf8(buffer).expect("utf-8");
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(text.starts_with("::warning title=Not verified on the live site::`/b.png`: path not cached by the site"), "{text}");
+        assert!(text.contains("Sent to Vercel as `/b.png`; requested https://example.com/_next/image?url=%252Fb.png&w=640&q=75"), "{text}");
+        assert!(
+            text.contains("Fix: check public-dir, url-prefix and site-dir"),
+            "{text}"
+        );
+
+        let mut buffer = Vec::new();
+        let mut log = Log::new(&mut buffer, LogStyle::Actions, false);
+        assert!(report.warn_live(&mut log, true));
+        drop(log);
+        assert!(String::from_utf8_lossy(&buffer).starts_with("::error title="));
+
+        let unasked = Report::default();
+        let mut buffer = Vec::new();
+        let mut log = Log::new(&mut buffer, LogStyle::Actions, false);
+        assert!(!unasked.warn_live(&mut log, true));
+        drop(log);
+        assert!(buffer.is_empty());
+        assert_eq!(unasked.outputs()[5], ("verified", "[]".to_string()));
+        assert!(!unasked.markdown().contains("Live"));
+    }
+}
