@@ -59,8 +59,13 @@ pub struct Config {
     pub team_slug: Option<String>,
     pub include: Globs,
     pub exclude: Globs,
-    pub public_dirs: PublicDirs,
-    pub url_prefix: UrlPrefix,
+    /// The Vercel project's Root Directory, normalised (empty: the
+    /// repository root).
+    pub site_dir: String,
+    /// `None`: `auto`, the site's own, known once its config is read.
+    pub public_dirs: Option<PublicDirs>,
+    /// `None`: `auto`, the site's own, known once its config is read.
+    pub url_prefix: Option<UrlPrefix>,
     pub change_types: BTreeSet<ChangeKind>,
     pub mode: Mode,
     pub revalidation_deadline_seconds: Option<u64>,
@@ -252,6 +257,7 @@ impl Config {
             team_slug: identifier(&mut r, "team-slug"),
             include: globs(&mut r, "include", &mut warnings),
             exclude: globs(&mut r, "exclude", &mut warnings),
+            site_dir: site_dir(&mut r),
             public_dirs: public_dirs(&mut r, &mut warnings),
             url_prefix: url_prefix(&mut r),
             change_types: change_types(&mut r),
@@ -582,17 +588,40 @@ fn globs(r: &mut Reader<'_>, name: &str, warnings: &mut Vec<String>) -> Globs {
         .unwrap_or_default()
 }
 
-fn public_dirs(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> PublicDirs {
-    PublicDirs::parse(&r.lines("public-dir"), warnings)
-        .map_err(|e| r.errors.push(InputError::from_rule("public-dir", e)))
+/// The word that leaves a value to the site's config.
+fn is_auto(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("auto")
+}
+
+fn site_dir(r: &mut Reader<'_>) -> String {
+    let value = r.text("site-dir").unwrap_or_default();
+    crate::site::parse_site_dir(&value)
+        .map_err(|e| r.fail("site-dir", e.problem, e.help))
         .unwrap_or_default()
 }
 
-fn url_prefix(r: &mut Reader<'_>) -> UrlPrefix {
+/// `None` for `auto` (a folder named `auto` is written `./auto`).
+fn public_dirs(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> Option<PublicDirs> {
+    let lines = r.lines("public-dir");
+    if let [only] = lines.as_slice()
+        && is_auto(only)
+    {
+        return None;
+    }
+    PublicDirs::parse(&lines, warnings)
+        .map_err(|e| r.errors.push(InputError::from_rule("public-dir", e)))
+        .ok()
+}
+
+/// `None` for `auto`.
+fn url_prefix(r: &mut Reader<'_>) -> Option<UrlPrefix> {
     let value = r.text("url-prefix").unwrap_or_default();
+    if is_auto(&value) {
+        return None;
+    }
     UrlPrefix::parse(&value)
         .map_err(|e| r.errors.push(InputError::from_rule("url-prefix", e)))
-        .unwrap_or_default()
+        .ok()
 }
 
 fn change_types(r: &mut Reader<'_>) -> BTreeSet<ChangeKind> {

@@ -152,10 +152,12 @@ pub const INPUTS: &[Input] = &[
         "Globs over repository paths that count as images, one a line. `*` does not cross `/`; extensions match in any case."),
     Input::action("exclude", Kind::Lines, "", "GLOBS",
         "Globs removed after include, one a line."),
-    Input::action("public-dir", Kind::Lines, "public", "DIRS",
-        "The folder(s) served at the site root, one a line. A changed image outside every public dir is skipped and reported."),
-    Input::action("url-prefix", Kind::Text, "/", "PREFIX",
-        "What replaces the public dir in a public path: `/`, a basePath such as `/docs/`, or an absolute https:// origin for remote images."),
+    Input::action("site-dir", Kind::Text, ".", "DIR",
+        "The Vercel project's Root Directory (`apps/web` in a monorepo): where the framework's config is read at head and where `auto` looks. Images outside it are skipped as outside the site."),
+    Input::action("public-dir", Kind::Lines, "auto", "DIRS",
+        "The folder(s) served at the site root, one a line. `auto`: the framework's (`public/`, `static/` for SvelteKit and Nuxt 2) under site-dir, `public/` when none is recognised. A changed image outside every public dir is skipped and reported."),
+    Input::action("url-prefix", Kind::Text, "auto", "PREFIX",
+        "What replaces the public dir in a public path. `auto`: `/` plus the framework's base path (Next.js basePath, Astro base, SvelteKit kit.paths.base, Nuxt app.baseURL), else `/`. Or `/docs/` by hand, or an absolute https:// origin for remote images. An explicit value wins, with a warning where the config disagrees."),
     Input::action("change-types", Kind::Text, "added,modified,removed,renamed", "TYPES",
         "Which changes count: added, modified, removed, renamed (commas or lines). A rename invalidates the old and the new path."),
     Input::action("mode", Kind::Choice(&["invalidate", "delete"]), "invalidate", "MODE",
@@ -530,7 +532,7 @@ mod tests {
     #[test]
     fn the_action_inputs_come_first_and_are_named() {
         assert_eq!(INPUT_NAMES[0], "vercel-token");
-        assert_eq!(INPUT_NAMES.len(), 29);
+        assert_eq!(INPUT_NAMES.len(), 30);
         assert!(
             INPUT_NAMES
                 .iter()

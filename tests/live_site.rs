@@ -67,9 +67,16 @@ fn deployment_status(id: u64, sha: &str) -> Value {
     })
 }
 
-/// `hero.png` changed, `new.webp` added, `gone.png` removed.
-fn history() -> (GitRepo, String, String) {
+/// A Next.js site (known from its `package.json`) at the root.
+const NEXT_PACKAGE: (&str, &str) = ("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#);
+
+/// `hero.png` changed, `new.webp` added, `gone.png` removed, in a Next.js
+/// site whose config files are `site`.
+fn history_of(site: &[(&str, &str)]) -> (GitRepo, String, String) {
     let repo = GitRepo::new();
+    for (path, text) in site {
+        repo.write(path, text);
+    }
     repo.write("public/images/hero.png", "hero v1")
         .write("public/images/gone.png", "gone")
         .write("public/images/logo.png", "logo");
@@ -79,6 +86,10 @@ fn history() -> (GitRepo, String, String) {
         .remove("public/images/gone.png");
     let after = repo.commit("second");
     (repo, before, after)
+}
+
+fn history() -> (GitRepo, String, String) {
+    history_of(&[NEXT_PACKAGE])
 }
 
 /// The site as visitors saw it before the deployment: every image there,
@@ -106,7 +117,10 @@ struct World {
 /// A run triggered by the deployment of `after` going live, with the
 /// deployment of `before` live until then.
 async fn world(config: SiteConfig) -> World {
-    let (repo, before, after) = history();
+    world_of(config, history()).await
+}
+
+async fn world_of(config: SiteConfig, (repo, before, after): (GitRepo, String, String)) -> World {
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
     github.add_deployment(past(1, &before, vec!["inactive", "success"]));
     github.add_deployment(past(2, &after, vec!["success"]));
@@ -579,4 +593,68 @@ async fn a_dry_run_does_not_ask_the_site_and_says_so() {
         ran.summary
     );
     assert_eq!(ran.outputs["verified"], "[]");
+}
+
+#[tokio::test]
+async fn a_next_js_base_path_and_images_config_shape_what_is_asked() {
+    let config = SiteConfig {
+        optimizer: "/docs/_next/image".to_string(),
+        widths: vec![828, 64],
+        qualities: vec![60, 90],
+        ..SiteConfig::default()
+    };
+    let next_config = (
+        "next.config.js",
+        "module.exports = { basePath: '/docs', images: { deviceSizes: [828], imageSizes: [64], qualities: [60, 90] } }",
+    );
+    let world = world_of(config, history_of(&[NEXT_PACKAGE, next_config])).await;
+    for path in ["/docs/images/hero.png", "/docs/images/new.webp"] {
+        world.site.put(path);
+    }
+    world
+        .site
+        .visit("/docs/images/hero.png", 828, 60, "image/webp");
+    world.site.change("/docs/images/hero.png");
+
+    let ran = world.action().input("warm", "true").run();
+    ran.assert_code(0);
+    // url-prefix auto: the basePath from next.config.js.
+    assert_eq!(
+        world.vercel.images(),
+        [
+            "/docs/images/gone.png",
+            "/docs/images/hero.png",
+            "/docs/images/new.webp"
+        ]
+    );
+    assert_eq!(
+        ran.strings("verified").len(),
+        3,
+        "{}",
+        ran.outputs["unverified"]
+    );
+    assert!(row(&ran.summary, "/docs/images/hero.png").contains("✅ new version served"));
+    let requests = world.site.requests();
+    assert!(requests.iter().all(|r| r.path == "/docs/_next/image"));
+    assert!(requests.iter().all(|r| r.status != 400), "{requests:?}");
+    // Verify probed the smallest width from 640 up and the quality nearest
+    // 75; warm asked every width x quality the config allows, once each.
+    let first = requests
+        .first()
+        .and_then(|r| r.key.clone())
+        .expect("a probe");
+    assert_eq!((first.width, first.quality), (828, 60));
+    let warmed: Vec<(u32, u32)> = world
+        .site
+        .variants_requested()
+        .keys()
+        .filter(|k| k.url == "/docs/images/new.webp")
+        .map(|k| (k.width, k.quality))
+        .collect();
+    assert_eq!(warmed, [(64, 60), (64, 90), (828, 60), (828, 90)]);
+    assert!(
+        plain(&ran.summary).contains("Warmed 8 variants"),
+        "{}",
+        ran.summary
+    );
 }

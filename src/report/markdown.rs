@@ -125,9 +125,16 @@ fn change_cell(role: &Role) -> String {
 fn row_line(row: &Row, verb: &str, live: bool) -> String {
     let public = row
         .public_path
-        .as_deref()
+        .iter()
+        .chain(&row.also)
         .map(|p| code(p, true))
-        .unwrap_or_else(|| "—".to_string());
+        .collect::<Vec<_>>()
+        .join("<br>");
+    let public = if public.is_empty() {
+        "—".to_string()
+    } else {
+        public
+    };
     let repo: Vec<String> = row
         .sources
         .iter()
@@ -183,8 +190,8 @@ fn folded(out: &mut String, title: &str, rows: &[&Row], verb: &str, live: bool) 
 impl Report {
     /// The headline's emoji and words.
     pub(super) fn headline(&self) -> (&'static str, String) {
-        let invalidated = self.invalidated().len();
-        let failed = self.failed().len();
+        let invalidated = self.invalidated_count();
+        let failed = self.failed_count();
         let verb = self.verb();
         if self.problem.is_some() && invalidated == 0 {
             return ("❌", "Image cache not invalidated".to_string());
@@ -229,10 +236,10 @@ impl Report {
         let mut facts = vec![
             format!(
                 "**{}** {}",
-                self.invalidated().len(),
+                self.invalidated_count(),
                 if self.dry_run { "to send" } else { self.verb() }
             ),
-            format!("**{}** failed", self.failed().len()),
+            format!("**{}** failed", self.failed_count()),
             format!("**{skipped}** skipped"),
         ];
         facts.extend(self.live_facts(true));
@@ -469,6 +476,7 @@ mod tests {
             targets: (0..n)
                 .map(|i| Target {
                     public_path: format!("/{i:06}{}.png", "x".repeat(len)),
+                    also: Vec::new(),
                     sources: vec![source(&format!("public/{i:06}.png"), Role::Added)],
                 })
                 .collect(),

@@ -41,6 +41,9 @@ pub enum Outcome {
 pub struct Row {
     pub outcome: Outcome,
     pub public_path: Option<String>,
+    /// The other spellings of the image that were sent with it
+    /// (`/my%20photo.jpg`); the row counts once.
+    pub also: Vec<String>,
     pub sources: Vec<Source>,
     /// What the live site answered for it, when it was asked.
     pub live: Option<Verified>,
@@ -133,21 +136,28 @@ impl Report {
             .map(|s| s.done.iter().map(String::as_str).collect())
             .unwrap_or_default();
         for target in &selection.targets {
-            let path = target.public_path.as_str();
             let outcome = match (sent, unsent) {
                 (_, Some(reason)) => Outcome::Failed(format!("not sent: {reason}")),
                 (None, None) => Outcome::WouldInvalidate,
-                // Invalidated only on Vercel's word: a path in neither list
-                // is a failure, not a success by default.
-                (Some(_), None) => match (failures.get(path), done.contains(path)) {
-                    (Some(reason), _) => Outcome::Failed(reason.clone()),
-                    (None, true) => Outcome::Invalidated,
-                    (None, false) => Outcome::Failed("no answer was recorded for it".to_string()),
-                },
+                // Invalidated only on Vercel's word, for every spelling: a
+                // path in neither list is a failure, not a success by default.
+                (Some(_), None) => target
+                    .spellings()
+                    .find_map(|path| {
+                        match (failures.get(path.as_str()), done.contains(path.as_str())) {
+                            (Some(reason), _) => Some(Outcome::Failed(reason.clone())),
+                            (None, true) => None,
+                            (None, false) => {
+                                Some(Outcome::Failed("no answer was recorded for it".to_string()))
+                            }
+                        }
+                    })
+                    .unwrap_or(Outcome::Invalidated),
             };
             self.rows.push(Row {
                 outcome,
                 public_path: Some(target.public_path.clone()),
+                also: target.also.clone(),
                 sources: target.sources.clone(),
                 live: None,
             });
@@ -162,6 +172,7 @@ impl Report {
             self.rows.push(Row {
                 outcome: Outcome::Skipped(*kind, reason.clone()),
                 public_path: public_path.clone(),
+                also: Vec::new(),
                 sources: vec![source.clone()],
                 live: None,
             });
@@ -190,6 +201,7 @@ impl Report {
             if let Some(path) = &mut row.public_path {
                 clean(path);
             }
+            row.also.iter_mut().for_each(clean);
         }
         for text in self.notes.iter_mut().chain(self.nothing.iter_mut()) {
             clean(text);
@@ -204,15 +216,38 @@ impl Report {
         }
     }
 
+    /// Every string sent for the rows `pick` keeps, other spellings included.
     fn paths(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
         self.rows
             .iter()
             .filter(|row| pick(&row.outcome))
-            .filter_map(|row| row.public_path.as_deref())
+            .filter(|row| row.public_path.is_some())
+            .flat_map(|row| row.public_path.iter().chain(&row.also))
+            .map(String::as_str)
             .collect()
     }
 
-    /// Public paths invalidated (in a dry run: that would be).
+    /// How many images (rows with a public path) `pick` keeps: an image
+    /// counts once, however many spellings were sent.
+    fn images(&self, pick: impl Fn(&Outcome) -> bool) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| pick(&row.outcome) && row.public_path.is_some())
+            .count()
+    }
+
+    /// Images invalidated (in a dry run: that would be).
+    pub fn invalidated_count(&self) -> usize {
+        self.images(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate))
+    }
+
+    /// Images that could not be invalidated.
+    pub fn failed_count(&self) -> usize {
+        self.images(|o| matches!(o, Outcome::Failed(_)))
+    }
+
+    /// Public paths invalidated (in a dry run: that would be), every
+    /// spelling sent.
     pub fn invalidated(&self) -> Vec<&str> {
         self.paths(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate))
     }
@@ -250,7 +285,7 @@ impl Report {
             ("images", json(&self.invalidated())),
             ("failed", json(&self.failed())),
             ("skipped", json(&skipped)),
-            ("count", self.invalidated().len().to_string()),
+            ("count", self.invalidated_count().to_string()),
             ("requests", self.requests.to_string()),
             ("verified", json(&self.verified())),
             ("unverified", json(&self.unverified())),
@@ -308,10 +343,12 @@ pub(crate) mod tests {
             targets: vec![
                 Target {
                     public_path: "/a.png".into(),
+                    also: Vec::new(),
                     sources: vec![source("public/a.png", Role::Modified)],
                 },
                 Target {
                     public_path: "/b.png".into(),
+                    also: Vec::new(),
                     sources: vec![source("public/b.png", Role::Added)],
                 },
             ],

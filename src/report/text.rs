@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Outcome, Report, short_sha};
+use super::{Outcome, Report, Row, short_sha};
 use crate::actions::one_line;
 
 impl Report {
@@ -13,10 +13,10 @@ impl Report {
         let mut facts = vec![
             format!(
                 "{} {}",
-                self.invalidated().len(),
+                self.invalidated_count(),
                 if self.dry_run { "to send" } else { self.verb() }
             ),
-            format!("{} failed", self.failed().len()),
+            format!("{} failed", self.failed_count()),
             format!("{} skipped", self.skipped().len()),
         ];
         facts.extend(self.live_facts(false));
@@ -75,32 +75,47 @@ impl Report {
             out.push('\n');
         }
         for row in &self.rows {
-            let (label, reason) = match &row.outcome {
-                Outcome::Failed(reason) => ("failed ", Some(reason)),
-                Outcome::Skipped(_, reason) => ("skipped", Some(reason)),
-                Outcome::Invalidated => ("done   ", None),
-                Outcome::WouldInvalidate => ("send   ", None),
-            };
-            let public = row
-                .public_path
-                .as_deref()
-                .map(|p| one_line(p).into_owned())
-                .unwrap_or_else(|| "-".to_string());
-            let sources: Vec<String> = row
-                .sources
-                .iter()
-                .map(|s| one_line(&s.describe()).into_owned())
-                .collect();
-            let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
-            if let Some(reason) = reason {
-                let _ = write!(out, ": {}", one_line(reason));
-            }
-            if let Some(verified) = &row.live {
-                let _ = write!(out, "  [live: {}]", one_line(&verified.live.describe()));
-            }
-            out.push('\n');
+            out.push_str(&row_line(row));
         }
     }
+}
+
+/// One row: its result, every public path sent for it, its sources and
+/// the reason.
+fn row_line(row: &Row) -> String {
+    let mut out = String::new();
+    let (label, reason) = match &row.outcome {
+        Outcome::Failed(reason) => ("failed ", Some(reason)),
+        Outcome::Skipped(_, reason) => ("skipped", Some(reason)),
+        Outcome::Invalidated => ("done   ", None),
+        Outcome::WouldInvalidate => ("send   ", None),
+    };
+    let public = row
+        .public_path
+        .iter()
+        .chain(&row.also)
+        .map(|p| one_line(p).into_owned())
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let public = if public.is_empty() {
+        "-".to_string()
+    } else {
+        public
+    };
+    let sources: Vec<String> = row
+        .sources
+        .iter()
+        .map(|s| one_line(&s.describe()).into_owned())
+        .collect();
+    let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
+    if let Some(reason) = reason {
+        let _ = write!(out, ": {}", one_line(reason));
+    }
+    if let Some(verified) = &row.live {
+        let _ = write!(out, "  [live: {}]", one_line(&verified.live.describe()));
+    }
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]
