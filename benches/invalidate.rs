@@ -31,7 +31,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use common::bench::Workload;
+use common::bench::{PeakMemory, Workload};
 use common::git;
 
 use std::collections::BTreeMap;
@@ -41,7 +41,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -406,22 +406,10 @@ fn run_once(target: &Target<'_>, stand_in: &StandIn, concurrency: usize) -> Run 
 
     let start = Instant::now();
     let mut child = command.spawn().expect("the binary starts");
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let done = done.clone();
-        let pid = child.id();
-        // The kernel keeps the first 15 bytes of the file name as `Name:`.
-        let name: String = target
-            .binary
-            .file_name()
-            .map(|n| n.to_string_lossy().chars().take(15).collect())
-            .unwrap_or_default();
-        std::thread::spawn(move || sample_hwm(pid, &name, &done))
-    };
+    let memory = PeakMemory::watch(child.id(), target.binary);
     let waited = child.wait4().expect("wait4");
     let wall = start.elapsed();
-    done.store(true, Ordering::SeqCst);
-    let binary_hwm = sampler.join().unwrap_or(0);
+    let binary_hwm = memory.stop();
 
     let outputs = common::parse_outputs(&std::fs::read_to_string(&output).unwrap_or_default());
     let number = |name: &str| outputs.get(name).and_then(|v| v.trim().parse().ok());
@@ -435,26 +423,6 @@ fn run_once(target: &Target<'_>, stand_in: &StandIn, concurrency: usize) -> Run 
         seen: stand_in.take(),
         log: std::fs::read_to_string(&log).unwrap_or_default(),
     }
-}
-
-/// The largest `VmHWM` seen in /proc/PID/status until `done`, in bytes. The
-/// name is checked so that a recycled pid is never read.
-fn sample_hwm(pid: u32, name: &str, done: &AtomicBool) -> u64 {
-    let path = format!("/proc/{pid}/status");
-    let mut highest = 0;
-    while !done.load(Ordering::SeqCst) {
-        if let Ok(status) = std::fs::read_to_string(&path)
-            && status.lines().next().is_some_and(|l| l.ends_with(name))
-            && let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            highest = highest.max(kb * 1024);
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    highest
 }
 
 // --- results ----------------------------------------------------------------------

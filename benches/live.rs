@@ -15,8 +15,8 @@
 //!
 //! For each it prints the requests (the site's count, and for warm that each
 //! variant came exactly once), the wall time from spawn to exit (median of
-//! the runs) against the ideal, and the peak resident memory (`ru_maxrss`
-//! from `wait4`).
+//! the runs) against the ideal, and the binary's peak resident memory
+//! (`VmHWM`, sampled every 2 ms).
 //!
 //! ```sh
 //! cargo bench --bench live
@@ -137,7 +137,8 @@ async fn run(options: &Workload, mode: Mode, concurrency: usize) -> Measured {
         )
         .input("warm", if mode == Mode::Warm { "true" } else { "false" })
         .args(&["--verify-interval", "0", "--verify-max-interval", "0"])
-        .event("workflow_dispatch", json!({"inputs": {}}));
+        .event("workflow_dispatch", json!({"inputs": {}}))
+        .measure_memory();
     if let Some(binary) = &options.binary {
         action = action.binary(binary);
     }
@@ -215,20 +216,29 @@ async fn main() {
 
     println!();
     println!(
-        "| mode | concurrency | site requests | wall, median | ideal | wall / ideal | peak RSS | result |"
+        "| mode | concurrency | site requests | wall, median | ideal | wall / ideal | peak memory | result |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     let mut failed = false;
     for mode in [Mode::Verify, Mode::Warm] {
         for &concurrency in &options.concurrency {
             let mut runs = Vec::new();
-            for _ in 0..options.runs {
-                runs.push(run(&options, mode, concurrency).await);
+            for round in 0..options.runs {
+                let measured = run(&options, mode, concurrency).await;
+                eprintln!(
+                    "{} c={concurrency} run {}: {:.3} s, {} site requests, peak memory {:.1} MB",
+                    mode.name(),
+                    round + 1,
+                    measured.ran.wall.as_secs_f64(),
+                    measured.requests,
+                    measured.ran.peak_memory as f64 / 1e6
+                );
+                runs.push(measured);
             }
             let expected = mode.expected(options.images);
             let ideal = options.latency * expected.div_ceil(concurrency) as u32;
             let wall = median(runs.iter().map(|m| m.ran.wall).collect());
-            let peak = runs.iter().map(|m| m.ran.peak_rss).max().unwrap_or(0);
+            let peak = runs.iter().map(|m| m.ran.peak_memory).max().unwrap_or(0);
             let problems: Vec<&String> = runs.iter().flat_map(|m| &m.problems).collect();
             let mut requests: Vec<String> = runs.iter().map(|m| m.requests.to_string()).collect();
             requests.dedup();

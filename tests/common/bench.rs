@@ -1,6 +1,10 @@
-//! What the benchmarks share: reading their flags, and the machine's load.
+//! What the benchmarks share: reading their flags, the machine's load, and
+//! the peak memory of the binary they run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// The knobs every benchmark has.
@@ -87,4 +91,55 @@ pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_default()
+}
+
+/// The binary's own peak memory: the largest `VmHWM` in /proc/PID/status,
+/// read every 2 ms while it runs. Not `ru_maxrss` from `wait4`, which also
+/// counts the memory of the process that spawned it (the benchmark itself,
+/// with its fake servers) from before `exec`.
+pub struct PeakMemory {
+    done: Arc<AtomicBool>,
+    sampler: JoinHandle<u64>,
+}
+
+impl PeakMemory {
+    pub fn watch(pid: u32, binary: &Path) -> Self {
+        let done = Arc::new(AtomicBool::new(false));
+        // The kernel keeps the first 15 bytes of the file name as `Name:`.
+        let name: String = binary
+            .file_name()
+            .map(|n| n.to_string_lossy().chars().take(15).collect())
+            .unwrap_or_default();
+        let sampler = {
+            let done = done.clone();
+            std::thread::spawn(move || sample_hwm(pid, &name, &done))
+        };
+        Self { done, sampler }
+    }
+
+    /// The peak seen, in bytes, once the binary has exited.
+    pub fn stop(self) -> u64 {
+        self.done.store(true, Ordering::SeqCst);
+        self.sampler.join().unwrap_or(0)
+    }
+}
+
+/// The largest `VmHWM` seen in /proc/PID/status until `done`, in bytes. The
+/// name is checked so that a recycled pid is never read.
+fn sample_hwm(pid: u32, name: &str, done: &AtomicBool) -> u64 {
+    let path = format!("/proc/{pid}/status");
+    let mut highest = 0;
+    while !done.load(Ordering::SeqCst) {
+        if let Ok(status) = std::fs::read_to_string(&path)
+            && status.lines().next().is_some_and(|l| l.ends_with(name))
+            && let Some(kb) = status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            highest = highest.max(kb * 1024);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    highest
 }

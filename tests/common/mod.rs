@@ -51,6 +51,7 @@ pub struct Action {
     actions: bool,
     cwd: Option<PathBuf>,
     binary: Option<PathBuf>,
+    measure: bool,
 }
 
 /// What a run left behind.
@@ -64,8 +65,9 @@ pub struct Ran {
     pub outputs: BTreeMap<String, String>,
     /// From spawn to exit.
     pub wall: std::time::Duration,
-    /// `ru_maxrss` of the run, in bytes (the kernel's high-water mark).
-    pub peak_rss: u64,
+    /// The binary's peak resident memory, in bytes, when measured
+    /// ([`Action::measure_memory`]); else 0.
+    pub peak_memory: u64,
 }
 
 impl Ran {
@@ -163,6 +165,7 @@ impl Action {
             actions: true,
             cwd: None,
             binary: None,
+            measure: false,
         }
     }
 
@@ -198,6 +201,12 @@ impl Action {
     /// Runs this build instead of the one cargo built for the tests.
     pub fn binary(mut self, binary: &Path) -> Self {
         self.binary = Some(binary.to_path_buf());
+        self
+    }
+
+    /// Samples the binary's peak memory while it runs (for the benchmarks).
+    pub fn measure_memory(mut self) -> Self {
+        self.measure = true;
         self
     }
 
@@ -258,7 +267,7 @@ impl Action {
             .binary
             .clone()
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vercel-image-invalidate")));
-        let mut command = Command::new(binary);
+        let mut command = Command::new(&binary);
         command.env_clear();
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
         command.env("HOME", self.files.path());
@@ -289,31 +298,27 @@ impl Action {
             command.current_dir(cwd);
         }
         command.args(&self.args);
-        // To files, not pipes: nothing has to read them while it runs, so
-        // the run can be waited for with its resource usage.
-        let stdout_path = self.files.path().join("stdout.txt");
-        let stderr_path = self.files.path().join("stderr.txt");
         command
             .stdin(std::process::Stdio::null())
-            .stdout(std::fs::File::create(&stdout_path).expect("stdout file"))
-            .stderr(std::fs::File::create(&stderr_path).expect("stderr file"));
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         let start = std::time::Instant::now();
-        let mut child = command.spawn().expect("the binary runs");
-        let waited = wait4::Wait4::wait4(&mut child).expect("wait4");
+        let child = command.spawn().expect("the binary runs");
+        let memory = self
+            .measure
+            .then(|| bench::PeakMemory::watch(child.id(), &binary));
+        let output = child.wait_with_output().expect("the binary runs");
         let wall = start.elapsed();
-        let read = |path: &Path| {
-            String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned()
-        };
         let outputs_raw = std::fs::read_to_string(&output_path).unwrap_or_default();
         Ran {
-            code: waited.status.code().unwrap_or(-1),
-            stdout: read(&stdout_path),
-            stderr: read(&stderr_path),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             summary: std::fs::read_to_string(&summary_path).unwrap_or_default(),
             outputs: parse_outputs(&outputs_raw),
             outputs_raw,
             wall,
-            peak_rss: waited.rusage.maxrss,
+            peak_memory: memory.map_or(0, bench::PeakMemory::stop),
         }
     }
 }
