@@ -618,7 +618,17 @@ impl<W: Write> Stages<'_, W> {
             }
             return Ok(());
         };
-        let images = invalidated_images(selection, sent);
+        let (svgs, images): (Vec<Image>, Vec<Image>) = invalidated_images(selection, sent)
+            .into_iter()
+            .partition(|image| is_svg(&image.path));
+        if let Some(first) = svgs.first() {
+            report.notes.push(format!(
+                "{} not asked on the live site (`{}`{}): the image optimizer refuses SVGs unless `dangerouslyAllowSVG` is set, so pages load them as they are",
+                if svgs.len() == 1 { "1 SVG was".to_string() } else { format!("{} SVGs were", svgs.len()) },
+                first.path,
+                if svgs.len() > 1 { " and others" } else { "" }
+            ));
+        }
         if images.is_empty() {
             return Ok(());
         }
@@ -703,6 +713,12 @@ fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
                     .all(|s| matches!(s.role, Role::Removed | Role::RenamedFrom(_))),
         })
         .collect()
+}
+
+/// An SVG, which the optimizers pass over by default.
+fn is_svg(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.to_ascii_lowercase().ends_with(".svg")
 }
 
 fn log_live<W: Write>(log: &mut Log<W>, event: live::Progress<'_>) {

@@ -332,16 +332,29 @@ async fn an_image_never_cached_is_fresh_on_a_manual_run_without_waiting() {
         .input("vercel-api-url", &vercel.url())
         .input("vercel-token", VERCEL_TOKEN)
         .input("project", "my-site")
-        .input("images", "/images/never.png")
+        .input("images", "/images/never.png\n/icons/logo.SVG")
         .input("site-url", &site.url())
         .args(&FAST_LIVE)
         .event("workflow_dispatch", json!({"inputs": {}}))
         .run();
     ran.assert_code(0);
-    assert_eq!(vercel.images(), ["/images/never.png"]);
+    assert_eq!(vercel.images(), ["/icons/logo.SVG", "/images/never.png"]);
     assert_eq!(ran.strings("verified"), ["/images/never.png"]);
+    assert!(
+        unverified(&ran).is_empty(),
+        "an SVG is not asked, so not unverified"
+    );
     let requests = site.requests();
-    assert_eq!(requests.len(), 1, "a MISS ends it: {requests:?}");
+    assert_eq!(
+        requests.len(),
+        1,
+        "a MISS ends it, the SVG is not asked: {requests:?}"
+    );
+    assert!(
+        plain(&ran.summary).contains("1 SVG was not asked on the live site (`/icons/logo.SVG`)"),
+        "{}",
+        ran.summary
+    );
     assert_eq!(requests[0].cache.as_deref(), Some("MISS"));
     assert!(row(&ran.summary, "/images/never.png").contains("✅ fresh, was not cached"));
 }
