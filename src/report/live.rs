@@ -264,22 +264,18 @@ mod tests {
         };
         report.record(&sample_selection(), Some(&sent), None);
         let probed = Url::parse("https://example.com/_next/image?url=%2Fb.png&w=640&q=75").ok();
+        let verified = |path: &str, live, probed| Verified {
+            path: path.to_string(),
+            probed,
+            live,
+            probes: 1,
+        };
         report.record_live(LiveReport {
             site: "https://example.com".into(),
             verification: Some(Verification {
                 images: vec![
-                    Verified {
-                        path: "/a.png".into(),
-                        probed: None,
-                        live: Live::NewVersion,
-                        probes: 3,
-                    },
-                    Verified {
-                        path: "/b.png".into(),
-                        probed,
-                        live: Live::Unverified(Problem::NotOnSite),
-                        probes: 1,
-                    },
+                    verified("/a.png", Live::NewVersion, None),
+                    verified("/b.png", Live::Unverified(Problem::NotOnSite), probed),
                 ],
                 requests: 4,
             }),
