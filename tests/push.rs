@@ -322,6 +322,10 @@ async fn github_enterprise_api_urls_keep_their_path() {
         .push(&before, &after)
         .run();
     ran.assert_code(0);
-    assert_eq!(vercel.images().len(), 8, "7 images, one under two spellings");
+    assert_eq!(
+        vercel.images().len(),
+        8,
+        "7 images, one under two spellings"
+    );
     assert_eq!(github.seen().len(), 2);
 }
