@@ -41,6 +41,24 @@ impl Runs {
     }
 }
 
+/// The contents paths (config files, folder listings) GitHub was asked for.
+fn contents_asked(github: &FakeGitHub) -> Vec<String> {
+    github
+        .seen()
+        .iter()
+        .filter_map(|s| s.path.split_once("/contents/").map(|(_, p)| p.to_string()))
+        .collect()
+}
+
+/// The data of the first warning the log issues that mentions `about`.
+fn warning_about(source: &str, ran: &Ran, about: &str) -> String {
+    common::runner::commands(&ran.stdout)
+        .into_iter()
+        .find(|c| c.name == "warning" && c.data.contains(about))
+        .unwrap_or_else(|| panic!("{source}: no warning about {about}\n{}", ran.stdout))
+        .data
+}
+
 /// A site repository: `files` in the first commit, `changed` in the second.
 fn site(files: &[(&str, &str)], changed: &[(&str, &str)]) -> (GitRepo, String, String) {
     let repo = GitRepo::new();
@@ -90,10 +108,7 @@ async fn run_both(
             assert!(seen.is_empty(), "git asked GitHub: {seen:?}");
         } else {
             api_requests = seen.len();
-            api_contents = seen
-                .iter()
-                .filter_map(|s| s.path.split_once("/contents/").map(|(_, p)| p.to_string()))
-                .collect();
+            api_contents = contents_asked(&github);
         }
         runs.push(ran);
     }
@@ -211,11 +226,7 @@ async fn next_js_unoptimized_images_are_sent_with_a_warning() {
     let runs = run_both(&repo, &before, &after, &[], 0).await;
     runs.assert_sent(&["/a.png"], json!([]));
     for (source, ran) in runs.both() {
-        let warning = ran
-            .stdout
-            .lines()
-            .find(|l| l.starts_with("::warning::") && l.contains("unoptimized"))
-            .unwrap_or_else(|| panic!("{source}: no warning\n{}", ran.stdout));
+        let warning = warning_about(source, ran, "unoptimized");
         assert!(
             warning.contains("invalidating them has no effect"),
             "{warning}"
@@ -264,6 +275,27 @@ async fn a_computed_base_path_stops_the_run_and_names_the_input() {
 }
 
 #[tokio::test]
+async fn a_config_exported_as_a_function_stops_the_run_under_auto() {
+    let (repo, before, after) = site(
+        &[(
+            "next.config.js",
+            "module.exports = (phase) => ({ basePath: phase === 'x' ? '/a' : '/b' });\n",
+        )],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 2).await;
+    for (source, ran) in runs.both() {
+        let all = ran.everything();
+        assert!(
+            all.contains("url-prefix is `auto`, but `basePath` in next.config.js"),
+            "{source}: {all}"
+        );
+    }
+    let runs = run_both(&repo, &before, &after, &[("url-prefix", "/b/")], 0).await;
+    runs.assert_sent(&["/b/hero.png"], json!([]));
+}
+
+#[tokio::test]
 async fn an_explicit_url_prefix_that_contradicts_the_config_wins_with_a_warning() {
     let (repo, before, after) = site(
         &[(
@@ -275,11 +307,7 @@ async fn an_explicit_url_prefix_that_contradicts_the_config_wins_with_a_warning(
     let runs = run_both(&repo, &before, &after, &[("url-prefix", "/")], 0).await;
     runs.assert_sent(&["/hero.png"], json!([]));
     for (source, ran) in runs.both() {
-        let warning = ran
-            .stdout
-            .lines()
-            .find(|l| l.starts_with("::warning::url-prefix"))
-            .unwrap_or_else(|| panic!("{source}: no warning\n{}", ran.stdout));
+        let warning = warning_about(source, ran, "url-prefix");
         assert!(
             warning.contains("disagrees with basePath `/docs` in next.config.js")
                 && warning.contains("using `/` as set"),
@@ -498,14 +526,8 @@ async fn config_text_in_a_warning_cannot_issue_workflow_commands() {
             seen.iter().all(|c| c.name != "error"),
             "{source}: a config value issued a command: {seen:#?}"
         );
-        let warning = seen
-            .iter()
-            .find(|c| c.name == "warning" && c.data.contains("images.loader"))
-            .unwrap_or_else(|| panic!("{source}: no warning: {seen:#?}"));
-        assert!(
-            warning.data.contains("custom\\n::error::pwned"),
-            "{warning:?}"
-        );
+        let warning = warning_about(source, ran, "images.loader");
+        assert!(warning.contains("custom\\n::error::pwned"), "{warning}");
     }
 }
 
@@ -529,20 +551,8 @@ async fn a_listing_github_cuts_short_still_finds_the_config_files_without_extra_
     let after = repo.commit("three");
 
     // The site dir changed: the folder-by-folder walk lists it anyway.
-    let github = FakeGitHub::start_with_limit(repo.path(), GITHUB_TOKEN, 40).await;
-    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
-    let ran = Action::new()
-        .against(&github.url(), &vercel.url(), repo.path())
-        .input("site-dir", "apps/web")
-        .push(&before, &middle)
-        .run();
-    ran.assert_code(0);
-    assert_eq!(vercel.images(), ["/web/hero.png"]);
-    let contents: Vec<String> = github
-        .seen()
-        .iter()
-        .filter_map(|s| s.path.split_once("/contents/").map(|(_, p)| p.to_string()))
-        .collect();
+    let (_, images, contents) = cut_short(&repo, &before, &middle, &[]).await;
+    assert_eq!(images, ["/web/hero.png"]);
     assert_eq!(
         contents,
         ["apps/web/next.config.js", "apps/web/package.json"]
@@ -550,21 +560,9 @@ async fn a_listing_github_cuts_short_still_finds_the_config_files_without_extra_
 
     // Only an explicit public dir outside the site changed: the site dir
     // was not listed, so one request lists it.
-    let github = FakeGitHub::start_with_limit(repo.path(), GITHUB_TOKEN, 40).await;
-    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
-    let ran = Action::new()
-        .against(&github.url(), &vercel.url(), repo.path())
-        .input("site-dir", "apps/web")
-        .input("public-dir", "shared/public")
-        .push(&middle, &after)
-        .run();
-    ran.assert_code(0);
-    assert_eq!(vercel.images(), ["/web/logo.png"]);
-    let contents: Vec<String> = github
-        .seen()
-        .iter()
-        .filter_map(|s| s.path.split_once("/contents/").map(|(_, p)| p.to_string()))
-        .collect();
+    let explicit = [("public-dir", "shared/public")];
+    let (ran, images, contents) = cut_short(&repo, &middle, &after, &explicit).await;
+    assert_eq!(images, ["/web/logo.png"]);
     assert_eq!(
         contents,
         [
@@ -573,10 +571,32 @@ async fn a_listing_github_cuts_short_still_finds_the_config_files_without_extra_
             "apps/web/package.json"
         ]
     );
+    let warning = warning_about("api", &ran, "public-dir");
     assert!(
-        ran.stdout
-            .contains("::warning::public-dir `shared/public` does not include `apps/web/public`"),
-        "{}",
-        ran.stdout
+        warning.contains("public-dir `shared/public` does not include `apps/web/public`"),
+        "{warning}"
     );
+}
+
+/// An API run with `site-dir: apps/web` against a GitHub that cuts
+/// listings short past 40 entries: the run, what Vercel received, and the
+/// contents GitHub was asked for.
+async fn cut_short(
+    repo: &GitRepo,
+    before: &str,
+    after: &str,
+    inputs: &[(&str, &str)],
+) -> (Ran, Vec<String>, Vec<String>) {
+    let github = FakeGitHub::start_with_limit(repo.path(), GITHUB_TOKEN, 40).await;
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let mut action = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("site-dir", "apps/web")
+        .push(before, after);
+    for (name, value) in inputs {
+        action = action.input(name, value);
+    }
+    let ran = action.run();
+    ran.assert_code(0);
+    (ran, vercel.images(), contents_asked(&github))
 }
