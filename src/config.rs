@@ -813,6 +813,40 @@ mod tests {
     const OK: &[(&str, &str)] = &[("INPUT_VERCEL-TOKEN", "tok"), ("INPUT_PROJECT", "site")];
 
     #[test]
+    fn site_dir_public_dir_and_url_prefix_default_to_the_site() {
+        let config = build(&[], OK).expect("valid");
+        assert_eq!(config.site_dir, "");
+        assert_eq!(config.public_dirs, None, "auto");
+        assert_eq!(config.url_prefix, None, "auto");
+
+        let mut pairs = OK.to_vec();
+        pairs.extend([
+            ("INPUT_SITE-DIR", "./apps/web/"),
+            ("INPUT_PUBLIC-DIR", " AUTO "),
+            ("INPUT_URL-PREFIX", "Auto"),
+        ]);
+        let config = build(&[], &pairs).expect("valid");
+        assert_eq!(config.site_dir, "apps/web");
+        assert_eq!((config.public_dirs, config.url_prefix), (None, None));
+
+        // A folder named `auto` is written as a path; a second line is a list.
+        let config =
+            build(&["--public-dir", "./auto", "--url-prefix", "/docs"], OK).expect("valid");
+        assert_eq!(
+            config.public_dirs.as_ref().map(PublicDirs::dirs),
+            Some(&["auto".to_string()][..])
+        );
+        assert_eq!(config.url_prefix, Some(UrlPrefix::Path("/docs/".into())));
+        let config = build(&["--public-dir", "auto\nstatic"], OK).expect("valid");
+        assert_eq!(config.public_dirs.map(|d| d.dirs().len()), Some(2));
+
+        for bad in ["../web", "/abs", "apps//web"] {
+            let errors = error_inputs(build(&["--site-dir", bad], OK));
+            assert_eq!(errors, ["site-dir"], "{bad}");
+        }
+    }
+
+    #[test]
     fn defaults_apply_when_inputs_are_empty() {
         let mut pairs = OK.to_vec();
         pairs.extend([

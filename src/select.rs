@@ -985,6 +985,113 @@ mod tests {
         }
     }
 
+    fn next_site(text: &str) -> Site {
+        site::detect(
+            "",
+            &[site::SiteFile {
+                path: "next.config.js".into(),
+                text: text.into(),
+            }],
+        )
+    }
+
+    #[test]
+    fn auto_takes_the_config_and_an_explicit_value_wins_with_a_warning() {
+        let site = next_site("module.exports = { basePath: '/docs' }");
+        let auto = resolve(&site, None, None).expect("known");
+        assert_eq!(auto.public_dirs.dirs(), ["public"]);
+        assert_eq!(auto.url_prefix, UrlPrefix::Path("/docs/".into()));
+        assert!(auto.warnings.is_empty());
+
+        let root = UrlPrefix::default();
+        let dirs = PublicDirs::parse(&["static".into()], &mut Vec::new()).expect("valid");
+        let explicit = resolve(&site, Some(&dirs), Some(&root)).expect("explicit");
+        assert_eq!(explicit.url_prefix, root);
+        assert_eq!(explicit.public_dirs, dirs);
+        assert_eq!(explicit.warnings.len(), 2, "{:?}", explicit.warnings);
+        assert!(explicit.warnings.iter().all(|w| w.contains("as set")));
+
+        let computed = next_site("module.exports = { basePath: process.env.BASE }");
+        let unknown = resolve(&computed, None, None).expect_err("unknown");
+        assert_eq!(unknown.len(), 1);
+        assert_eq!(unknown[0].input, Some("url-prefix"));
+        assert!(resolve(&computed, None, Some(&root)).is_ok(), "set by hand");
+    }
+
+    #[test]
+    fn imported_and_outside_the_site_are_skipped_with_their_reasons() {
+        let include = globs(&[DEFAULT_INCLUDE]);
+        let exclude = Globs::default();
+        let types: BTreeSet<ChangeKind> = ChangeKind::ALL.iter().copied().collect();
+        let dirs = PublicDirs::parse(&["apps/web/public".into()], &mut Vec::new()).expect("ok");
+        let prefix = UrlPrefix::Path("/web/".into());
+        let rules = Rules {
+            include: &include,
+            exclude: &exclude,
+            change_types: &types,
+            public_dirs: &dirs,
+            url_prefix: &prefix,
+            site_dir: "apps/web",
+            recognised: true,
+        };
+        let changes = [
+            "apps/web/public/my photo.png",
+            "apps/web/src/logo.png",
+            "apps/admin/public/a.png",
+        ]
+        .map(|path| change(ChangeKind::Added, path, None, EntryKind::File));
+        let selection = rules.select(&changes, &["/listed a.png".to_string()]);
+        let sent: Vec<Vec<&String>> = selection
+            .targets
+            .iter()
+            .map(|t| t.spellings().collect())
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                vec!["/listed a.png"],
+                vec!["/web/my photo.png", "/web/my%20photo.png"]
+            ]
+        );
+        let skipped: Vec<(SkipKind, &str)> = selection
+            .skipped
+            .iter()
+            .map(|s| (s.kind, s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (SkipKind::OutsideSite, "outside the site `apps/web`"),
+                (SkipKind::Imported, site::IMPORTED_REASON),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_encoded_spelling_over_the_limit_is_skipped_and_the_written_one_sent() {
+        // Each `é` is one character as written and six percent-encoded.
+        let name = "é".repeat(MAX_PATH_CHARS / 2);
+        let mut targets = BTreeMap::new();
+        targets.insert(
+            format!("/{name}"),
+            vec![Source {
+                repo_path: format!("public/{name}"),
+                role: Role::Added,
+            }],
+        );
+        let mut skipped = Vec::new();
+        let targets = spelled(targets, &mut skipped);
+        assert_eq!(targets.len(), 1);
+        assert!(targets[0].also.is_empty());
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].kind, SkipKind::TooLong);
+        assert!(
+            skipped[0]
+                .reason
+                .starts_with("percent-encoded, the public path is")
+        );
+    }
+
     #[test]
     fn selection_sends_each_public_path_once_and_says_why_others_are_skipped() {
         let include = globs(&[DEFAULT_INCLUDE]);

@@ -123,18 +123,7 @@ fn change_cell(role: &Role) -> String {
 }
 
 fn row_line(row: &Row, verb: &str, live: bool) -> String {
-    let public = row
-        .public_path
-        .iter()
-        .chain(&row.also)
-        .map(|p| code(p, true))
-        .collect::<Vec<_>>()
-        .join("<br>");
-    let public = if public.is_empty() {
-        "—".to_string()
-    } else {
-        public
-    };
+    let public = row.shown_paths(|p| code(p, true), "<br>", "—");
     let repo: Vec<String> = row
         .sources
         .iter()

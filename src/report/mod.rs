@@ -61,6 +61,26 @@ impl Outcome {
 }
 
 impl Row {
+    /// Every public path sent for this row, the one as written first.
+    pub fn spellings(&self) -> impl Iterator<Item = &String> {
+        self.public_path.iter().chain(&self.also)
+    }
+
+    /// The row's public paths for a reader, joined by `separator`, or
+    /// `none` when it has none.
+    pub fn shown_paths(
+        &self,
+        show: impl Fn(&str) -> String,
+        separator: &str,
+        none: &str,
+    ) -> String {
+        let shown: Vec<String> = self.spellings().map(|p| show(p)).collect();
+        if shown.is_empty() {
+            none.to_string()
+        } else {
+            shown.join(separator)
+        }
+    }
     /// Rows sort by result group, then by path: stable, easy to scan.
     fn sort_key(&self) -> (u8, &str, Option<&str>) {
         (
@@ -221,8 +241,7 @@ impl Report {
         self.rows
             .iter()
             .filter(|row| pick(&row.outcome))
-            .filter(|row| row.public_path.is_some())
-            .flat_map(|row| row.public_path.iter().chain(&row.also))
+            .flat_map(Row::spellings)
             .map(String::as_str)
             .collect()
     }

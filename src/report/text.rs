@@ -90,18 +90,7 @@ fn row_line(row: &Row) -> String {
         Outcome::Invalidated => ("done   ", None),
         Outcome::WouldInvalidate => ("send   ", None),
     };
-    let public = row
-        .public_path
-        .iter()
-        .chain(&row.also)
-        .map(|p| one_line(p).into_owned())
-        .collect::<Vec<_>>()
-        .join(" + ");
-    let public = if public.is_empty() {
-        "-".to_string()
-    } else {
-        public
-    };
+    let public = row.shown_paths(|p| one_line(p).into_owned(), " + ", "-");
     let sources: Vec<String> = row
         .sources
         .iter()
