@@ -401,7 +401,9 @@ impl Config {
             .clone()
             .filter(|_| inputs.asked() && !self.dry_run)?;
         let mut settings = match site {
-            Some(site) if site.framework == Framework::NextJs => next_settings(origin, site),
+            Some(site) if site.framework == Framework::NextJs => {
+                next_settings(origin, site, self.url_prefix.as_ref())
+            }
             Some(site) => vercel_optimizer_settings(origin, site),
             None => live::Settings::new(
                 origin,
@@ -433,10 +435,17 @@ impl Config {
 }
 
 /// Next.js's optimizer under its basePath, with the `images` settings the
-/// config writes literally and Next.js's defaults for the rest.
-fn next_settings(origin: Url, site: &site::Site) -> live::Settings {
+/// config writes literally and Next.js's defaults for the rest. A basePath
+/// computed at build time is the one `url-prefix` was set to by hand.
+fn next_settings(origin: Url, site: &site::Site, url_prefix: Option<&UrlPrefix>) -> live::Settings {
     let images = &site.next_images;
-    let base_path = site.base_path.known().cloned().unwrap_or_default();
+    let base_path = match (&site.base_path, url_prefix) {
+        (site::Setting::Known(base), _) => base.clone(),
+        (site::Setting::Unknown(_), Some(UrlPrefix::Path(prefix))) => {
+            prefix.trim_end_matches('/').to_string()
+        }
+        _ => String::new(),
+    };
     let mut settings = live::Settings::new(origin, live::Optimizer::NextJs { base_path });
     let device = images
         .device_sizes
@@ -1318,6 +1327,28 @@ mod tests {
         assert_eq!(defaults.widths, widths);
         assert_eq!(defaults.qualities, [live::DEFAULT_QUALITY]);
         assert_eq!(defaults.formats, [live::DEFAULT_FORMAT]);
+    }
+
+    #[test]
+    fn a_computed_base_path_is_the_url_prefix_set_by_hand() {
+        let files = [site::SiteFile {
+            path: "next.config.js".to_string(),
+            text: "module.exports = { basePath: process.env.BASE_PATH }".to_string(),
+        }];
+        let site = site::detect("", &files);
+        assert!(site.base_path.unknown().is_some());
+        let mut pairs = SITE.to_vec();
+        pairs.push(("INPUT_URL-PREFIX", "/docs/"));
+        let settings = build(&[], &pairs)
+            .expect("valid")
+            .live_settings(Some(&site))
+            .expect("asked");
+        assert_eq!(
+            settings.optimizer,
+            live::Optimizer::NextJs {
+                base_path: "/docs".to_string()
+            }
+        );
     }
 
     #[test]
