@@ -17,11 +17,11 @@ FROM rust:1.95-alpine@sha256:606fd313a0f49743ee2a7bd49a0914bab7deedb12791f3a846a
 WORKDIR /src
 
 # Dependencies first, against a stand-in crate: this layer is rebuilt only when
-# Cargo.toml, Cargo.lock or the benchmark change. Cargo reads every target the
+# Cargo.toml, Cargo.lock or the benchmarks change. Cargo reads every target the
 # manifest names before it builds anything, so the `[[bench]]` source must be
 # here too (it is not compiled). tests/image.rs replays these COPY steps.
 COPY Cargo.toml Cargo.lock ./
-COPY benches/invalidate.rs ./benches/
+COPY benches/invalidate.rs benches/live.rs ./benches/
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \

@@ -31,6 +31,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::bench::{PeakMemory, Workload};
 use common::git;
 
 use std::collections::BTreeMap;
@@ -40,7 +41,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -60,54 +61,37 @@ const MAX_RSS_BYTES: u64 = 20_000_000;
 const MAX_BINARY_BYTES: u64 = 8_000_000;
 
 struct Options {
-    binary: Option<PathBuf>,
-    images: usize,
-    latency: Duration,
-    concurrency: Vec<usize>,
-    runs: usize,
+    workload: Workload,
     svg: Option<PathBuf>,
+}
+
+impl std::ops::Deref for Options {
+    type Target = Workload;
+    fn deref(&self) -> &Workload {
+        &self.workload
+    }
 }
 
 impl Options {
     fn parse() -> Result<Self, String> {
         let mut options = Self {
-            binary: None,
-            images: 1000,
-            latency: Duration::from_millis(50),
-            concurrency: vec![1, 4, 8, 16],
-            runs: 3,
+            workload: Workload {
+                binary: None,
+                images: 1000,
+                latency: Duration::from_millis(50),
+                concurrency: vec![1, 4, 8, 16],
+                runs: 3,
+            },
             svg: Some(Path::new(MANIFEST_DIR).join("docs/benchmark.svg")),
         };
-        let mut args = std::env::args().skip(1);
-        while let Some(arg) = args.next() {
-            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-            let number = |name: &str, text: String| {
-                text.parse::<usize>()
-                    .ok()
-                    .filter(|n| *n > 0)
-                    .ok_or_else(|| format!("{name}: `{text}` is not a positive whole number"))
-            };
+        let mut flags = common::bench::Flags::from_env();
+        while let Some(arg) = flags.next_flag() {
+            if options.workload.read(&arg, &mut flags)? {
+                continue;
+            }
             match arg.as_str() {
-                // What `cargo bench` passes to every bench binary.
-                "--bench" => {}
-                "--binary" => options.binary = Some(PathBuf::from(value("--binary")?)),
-                "--cargo-bin-exe" => options.binary = Some(PathBuf::from(BIN_EXE)),
-                "--images" => options.images = number("--images", value("--images")?)?,
-                "--latency-ms" => {
-                    let text = value("--latency-ms")?;
-                    let ms: u64 = text
-                        .parse()
-                        .map_err(|_| format!("--latency-ms: `{text}` is not a whole number"))?;
-                    options.latency = Duration::from_millis(ms);
-                }
-                "--concurrency" => {
-                    options.concurrency = value("--concurrency")?
-                        .split(',')
-                        .map(|c| number("--concurrency", c.trim().to_string()))
-                        .collect::<Result<_, _>>()?;
-                }
-                "--runs" => options.runs = number("--runs", value("--runs")?)?,
-                "--svg" => options.svg = Some(PathBuf::from(value("--svg")?)),
+                "--cargo-bin-exe" => options.workload.binary = Some(PathBuf::from(BIN_EXE)),
+                "--svg" => options.svg = Some(PathBuf::from(flags.value("--svg")?)),
                 "--no-svg" => options.svg = None,
                 "--help" | "-h" => {
                     return Err("usage: cargo bench --bench invalidate -- [--binary PATH | --cargo-bin-exe] [--images N] [--latency-ms MS] [--concurrency 1,4,8,16] [--runs N] [--svg PATH | --no-svg]".into());
@@ -422,22 +406,10 @@ fn run_once(target: &Target<'_>, stand_in: &StandIn, concurrency: usize) -> Run 
 
     let start = Instant::now();
     let mut child = command.spawn().expect("the binary starts");
-    let done = Arc::new(AtomicBool::new(false));
-    let sampler = {
-        let done = done.clone();
-        let pid = child.id();
-        // The kernel keeps the first 15 bytes of the file name as `Name:`.
-        let name: String = target
-            .binary
-            .file_name()
-            .map(|n| n.to_string_lossy().chars().take(15).collect())
-            .unwrap_or_default();
-        std::thread::spawn(move || sample_hwm(pid, &name, &done))
-    };
+    let memory = PeakMemory::watch(child.id(), target.binary);
     let waited = child.wait4().expect("wait4");
     let wall = start.elapsed();
-    done.store(true, Ordering::SeqCst);
-    let binary_hwm = sampler.join().unwrap_or(0);
+    let binary_hwm = memory.stop();
 
     let outputs = common::parse_outputs(&std::fs::read_to_string(&output).unwrap_or_default());
     let number = |name: &str| outputs.get(name).and_then(|v| v.trim().parse().ok());
@@ -451,26 +423,6 @@ fn run_once(target: &Target<'_>, stand_in: &StandIn, concurrency: usize) -> Run 
         seen: stand_in.take(),
         log: std::fs::read_to_string(&log).unwrap_or_default(),
     }
-}
-
-/// The largest `VmHWM` seen in /proc/PID/status until `done`, in bytes. The
-/// name is checked so that a recycled pid is never read.
-fn sample_hwm(pid: u32, name: &str, done: &AtomicBool) -> u64 {
-    let path = format!("/proc/{pid}/status");
-    let mut highest = 0;
-    while !done.load(Ordering::SeqCst) {
-        if let Ok(status) = std::fs::read_to_string(&path)
-            && status.lines().next().is_some_and(|l| l.ends_with(name))
-            && let Some(kb) = status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        {
-            highest = highest.max(kb * 1024);
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    highest
 }
 
 // --- results ----------------------------------------------------------------------
@@ -777,9 +729,7 @@ fn main() {
                 .strip_prefix("model name")
                 .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())))
             .unwrap_or_else(|| "unknown CPU".into()),
-        std::fs::read_to_string("/proc/loadavg")
-            .map(|l| l.split(' ').take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_default()
+        common::bench::load_average()
     );
     println!(
         "workload: {} images changed by the last commit, {} ms per request, {} requests expected, {} runs per concurrency",

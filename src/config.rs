@@ -22,9 +22,11 @@ use crate::deploy::Polling;
 use crate::event;
 use crate::inputs::{self, Reader};
 pub use crate::inputs::{Env, InputError, InputErrors, input_var};
+use crate::live;
 use crate::retry::{Http, RetryPolicy};
 use crate::secret::Secret;
 use crate::select::{Globs, MAX_PATH_CHARS, PublicDirs, RuleError, UrlPrefix};
+use crate::site::{self, Framework};
 use crate::vercel::{self, Mode};
 
 /// Facts about where the binary runs, read from the runner's variables.
@@ -60,8 +62,13 @@ pub struct Config {
     pub team_slug: Option<String>,
     pub include: Globs,
     pub exclude: Globs,
-    pub public_dirs: PublicDirs,
-    pub url_prefix: UrlPrefix,
+    /// The Vercel project's Root Directory, normalised (empty: the
+    /// repository root).
+    pub site_dir: String,
+    /// `None`: `auto`, the site's own, known once its config is read.
+    pub public_dirs: Option<PublicDirs>,
+    /// `None`: `auto`, the site's own, known once its config is read.
+    pub url_prefix: Option<UrlPrefix>,
     pub change_types: BTreeSet<ChangeKind>,
     pub mode: Mode,
     pub revalidation_deadline_seconds: Option<u64>,
@@ -79,16 +86,40 @@ pub struct Config {
     pub github_api_url: Url,
     pub http: Http,
     pub polling: Polling,
+    pub live: LiveInputs,
     pub runner: Runner,
     /// Things that are allowed but probably not meant, to print as warnings.
     pub warnings: Vec<String>,
 }
 
-/// The two tokens, found before anything else so they can be masked first.
+/// What the live site is asked after invalidating (`site-url` and the
+/// inputs that go with it).
+#[derive(Clone, Debug)]
+pub struct LiveInputs {
+    /// The origin; `None`: the site is not asked.
+    pub site_url: Option<Url>,
+    pub verify: bool,
+    pub warm: bool,
+    pub warm_limit: usize,
+    pub bypass: Option<Secret>,
+    pub fail_on_unverified: bool,
+    pub timing: live::Timing,
+}
+
+impl LiveInputs {
+    /// Whether the live site is to be asked at all.
+    pub fn asked(&self) -> bool {
+        self.site_url.is_some() && (self.verify || self.warm)
+    }
+}
+
+/// The secrets, found before anything else so they can be masked first.
 #[derive(Clone, Debug, Default)]
 pub struct Secrets {
     pub vercel: Option<Secret>,
     pub github: Option<Secret>,
+    /// `vercel-protection-bypass`.
+    pub bypass: Option<Secret>,
 }
 
 impl Secrets {
@@ -97,18 +128,43 @@ impl Secrets {
         Self {
             vercel: pick("vercel-token"),
             github: pick("github-token"),
+            bypass: pick("vercel-protection-bypass"),
         }
     }
 
     pub fn all(&self) -> impl Iterator<Item = &Secret> {
-        self.vercel.iter().chain(self.github.iter())
+        self.vercel
+            .iter()
+            .chain(self.github.iter())
+            .chain(self.bypass.iter())
     }
 }
 
 /// Parses an API origin: `https://`, or `http://` to a loopback host only (a
 /// token must never cross a network in clear text).
 pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
+    parse_origin(input, value, "https://api.example.com")
+}
+
+/// Parses `site-url`: an origin as [`parse_api_url`] takes it (the bypass
+/// secret must not cross a network in clear text either), and nothing after
+/// it: the base path comes from the site's config or `url-prefix`.
+pub fn parse_site_url(value: &str) -> Result<Url, InputError> {
+    let url = parse_origin("site-url", value, "https://example.com")?;
+    if url.path() != "/" {
+        return Err(InputError::new(
+            "site-url",
+            format!("`{url}` has a path (`{}`)", url.path()),
+            "give the origin only, such as https://example.com; a basePath comes from the site's config or url-prefix",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_origin(input: &str, value: &str, example: &str) -> Result<Url, InputError> {
     let bad = |problem: String, help: &str| Err(InputError::new(input, problem, help));
+    let origin = format!("set it to an origin such as {example}");
+    let only = format!("give the origin only, such as {example}");
     let url = match Url::parse(value) {
         Ok(url) => url,
         Err(error) => {
@@ -117,7 +173,7 @@ pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
                     "`{}` is not a URL: {error}",
                     crate::untrusted::without_credentials(value)
                 ),
-                "set it to an origin such as https://api.example.com",
+                &origin,
             );
         }
     };
@@ -128,10 +184,7 @@ pub fn parse_api_url(input: &str, value: &str) -> Result<Url, InputError> {
         );
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return bad(
-            format!("`{url}` has a query or fragment"),
-            "give the origin only, such as https://api.example.com",
-        );
+        return bad(format!("`{url}` has a query or fragment"), &only);
     }
     let loopback = match url.host() {
         Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
@@ -209,6 +262,7 @@ impl Config {
             team_slug: identifier(&mut r, "team-slug"),
             include: globs(&mut r, "include", &mut warnings),
             exclude: globs(&mut r, "exclude", &mut warnings),
+            site_dir: site_dir(&mut r),
             public_dirs: public_dirs(&mut r, &mut warnings),
             url_prefix: url_prefix(&mut r),
             change_types: change_types(&mut r),
@@ -228,6 +282,7 @@ impl Config {
             github_api_url: api_url(&mut r, "github-api-url", "GITHUB_API_URL"),
             http: http.tidy(),
             polling: polling.tidy(),
+            live: live_inputs(&mut r, secrets.bypass),
             vercel_token: secrets.vercel,
             github_token: secrets.github,
             runner,
@@ -262,6 +317,34 @@ impl Config {
             }
         }
         self.check_github(r);
+        self.check_live(r);
+    }
+
+    /// The live site only once the deployment is live: a probe before the
+    /// new deployment serves would cache the old image again. A push is
+    /// the one trigger that does not say so by itself.
+    fn check_live(&self, r: &mut Reader<'_>) {
+        let live = &self.live;
+        check_token(r, "vercel-protection-bypass", &live.bypass);
+        if live.site_url.is_none() {
+            if live.warm {
+                r.fail(
+                    "warm",
+                    "`warm: true` needs the live site and site-url is not set",
+                    "set site-url to the production origin (https://example.com), or remove warm",
+                );
+            }
+            return;
+        }
+        let push = self.runner.event_name.as_deref() == Some("push");
+        if live.asked() && push && !self.wait_for_deployment && !self.dry_run {
+            let name = if live.verify { "verify" } else { "warm" };
+            r.fail(
+                name,
+                format!("`{name}` on a push without `wait-for-deployment` would ask the site before the new deployment serves, and cache the old image again"),
+                "set `wait-for-deployment: true` (with `deployments: read`), or run on `deployment_status`, or set `verify: false` and `warm: false`",
+            );
+        }
     }
 
     /// What the GitHub API (for the diff or for waiting) needs: a token and
@@ -311,6 +394,38 @@ impl Config {
         }
     }
 
+    /// What the live-site client needs, `None` when the site is not asked
+    /// (or in a dry run, which invalidates nothing). The optimizer and the
+    /// widths, qualities and formats it allows come from the site's config:
+    /// Next.js's `images` and `basePath`, else `vercel.json`'s `images`;
+    /// without a config, Next.js's defaults.
+    pub fn live_settings(&self, site: Option<&site::Site>) -> Option<live::Settings> {
+        let inputs = &self.live;
+        let origin = inputs
+            .site_url
+            .clone()
+            .filter(|_| inputs.asked() && !self.dry_run)?;
+        let mut settings = match site {
+            Some(site) if site.framework == Framework::NextJs => {
+                next_settings(origin, site, self.url_prefix.as_ref())
+            }
+            Some(site) => vercel_optimizer_settings(origin, site),
+            None => live::Settings::new(
+                origin,
+                live::Optimizer::NextJs {
+                    base_path: String::new(),
+                },
+            ),
+        };
+        settings.concurrency = self.concurrency;
+        settings.timeout = self.http.timeout;
+        settings.retry = self.http.retry.clone();
+        settings.bypass = inputs.bypass.clone();
+        settings.timing = inputs.timing.clone();
+        settings.warm_limit = inputs.warm_limit;
+        Some(settings)
+    }
+
     /// What the Vercel client needs to send.
     pub fn vercel_settings(&self) -> vercel::Settings {
         vercel::Settings {
@@ -321,6 +436,82 @@ impl Config {
             revalidation_deadline_seconds: self.revalidation_deadline_seconds,
             http: self.http.clone(),
         }
+    }
+}
+
+/// Next.js's optimizer under its basePath, with the `images` settings the
+/// config writes literally and Next.js's defaults for the rest. A basePath
+/// computed at build time is the one `url-prefix` was set to by hand.
+fn next_settings(origin: Url, site: &site::Site, url_prefix: Option<&UrlPrefix>) -> live::Settings {
+    let images = &site.next_images;
+    let base_path = match (&site.base_path, url_prefix) {
+        (site::Setting::Known(base), _) => base.clone(),
+        (site::Setting::Unknown(_), Some(UrlPrefix::Path(prefix))) => {
+            prefix.trim_end_matches('/').to_string()
+        }
+        _ => String::new(),
+    };
+    let mut settings = live::Settings::new(origin, live::Optimizer::NextJs { base_path });
+    let device = images
+        .device_sizes
+        .known()
+        .cloned()
+        .unwrap_or_else(|| live::NEXT_DEVICE_SIZES.to_vec());
+    let image = images
+        .image_sizes
+        .known()
+        .cloned()
+        .unwrap_or_else(|| live::NEXT_IMAGE_SIZES.to_vec());
+    settings.widths = [device, image].concat();
+    if let Some(qualities) = images.qualities.known() {
+        settings.qualities = qualities.clone();
+    }
+    if let Some(formats) = images.formats.known() {
+        settings.formats = formats.clone();
+    }
+    settings
+}
+
+/// Vercel's own optimizer (`/_vercel/image`), as `vercel.json`'s `images`
+/// configures it for any other framework.
+fn vercel_optimizer_settings(origin: Url, site: &site::Site) -> live::Settings {
+    let images = &site.vercel_images;
+    let mut settings = live::Settings::new(origin, live::Optimizer::Vercel);
+    if let Some(sizes) = images.sizes.known() {
+        settings.widths = sizes.clone();
+    }
+    if let Some(qualities) = images.qualities.known() {
+        settings.qualities = qualities.clone();
+    }
+    if let Some(formats) = images.formats.known() {
+        settings.formats = formats.clone();
+    }
+    settings
+}
+
+/// `site-url` and the inputs that go with it, each read whether or not the
+/// site is set, so that a bad value is always reported.
+fn live_inputs(r: &mut Reader<'_>, bypass: Option<Secret>) -> LiveInputs {
+    let site_url = r.text("site-url").and_then(|value| {
+        parse_site_url(&value)
+            .map_err(|error| r.errors.push(error))
+            .ok()
+    });
+    let first_interval = r.seconds("verify-interval");
+    LiveInputs {
+        site_url,
+        verify: r.boolean("verify"),
+        warm: r.boolean("warm"),
+        warm_limit: r.integer("warm-limit") as usize,
+        bypass,
+        fail_on_unverified: r.boolean("fail-on-unverified"),
+        timing: live::Timing {
+            grace: r.seconds("verify-grace"),
+            first_interval,
+            growth: live::Timing::default().growth,
+            max_interval: r.seconds("verify-max-interval").max(first_interval),
+            bound: r.seconds("verify-timeout"),
+        },
     }
 }
 
@@ -411,17 +602,40 @@ fn globs(r: &mut Reader<'_>, name: &str, warnings: &mut Vec<String>) -> Globs {
         .unwrap_or_default()
 }
 
-fn public_dirs(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> PublicDirs {
-    PublicDirs::parse(&r.lines("public-dir"), warnings)
-        .map_err(|e| r.errors.push(InputError::from_rule("public-dir", e)))
+/// The word that leaves a value to the site's config.
+fn is_auto(value: &str) -> bool {
+    value.trim().eq_ignore_ascii_case("auto")
+}
+
+fn site_dir(r: &mut Reader<'_>) -> String {
+    let value = r.text("site-dir").unwrap_or_default();
+    crate::site::parse_site_dir(&value)
+        .map_err(|e| r.fail("site-dir", e.problem, e.help))
         .unwrap_or_default()
 }
 
-fn url_prefix(r: &mut Reader<'_>) -> UrlPrefix {
+/// `None` for `auto` (a folder named `auto` is written `./auto`).
+fn public_dirs(r: &mut Reader<'_>, warnings: &mut Vec<String>) -> Option<PublicDirs> {
+    let lines = r.lines("public-dir");
+    if let [only] = lines.as_slice()
+        && is_auto(only)
+    {
+        return None;
+    }
+    PublicDirs::parse(&lines, warnings)
+        .map_err(|e| r.errors.push(InputError::from_rule("public-dir", e)))
+        .ok()
+}
+
+/// `None` for `auto`.
+fn url_prefix(r: &mut Reader<'_>) -> Option<UrlPrefix> {
     let value = r.text("url-prefix").unwrap_or_default();
+    if is_auto(&value) {
+        return None;
+    }
     UrlPrefix::parse(&value)
         .map_err(|e| r.errors.push(InputError::from_rule("url-prefix", e)))
-        .unwrap_or_default()
+        .ok()
 }
 
 fn change_types(r: &mut Reader<'_>) -> BTreeSet<ChangeKind> {
@@ -611,6 +825,40 @@ mod tests {
     }
 
     const OK: &[(&str, &str)] = &[("INPUT_VERCEL-TOKEN", "tok"), ("INPUT_PROJECT", "site")];
+
+    #[test]
+    fn site_dir_public_dir_and_url_prefix_default_to_the_site() {
+        let config = build(&[], OK).expect("valid");
+        assert_eq!(config.site_dir, "");
+        assert_eq!(config.public_dirs, None, "auto");
+        assert_eq!(config.url_prefix, None, "auto");
+
+        let mut pairs = OK.to_vec();
+        pairs.extend([
+            ("INPUT_SITE-DIR", "./apps/web/"),
+            ("INPUT_PUBLIC-DIR", " AUTO "),
+            ("INPUT_URL-PREFIX", "Auto"),
+        ]);
+        let config = build(&[], &pairs).expect("valid");
+        assert_eq!(config.site_dir, "apps/web");
+        assert_eq!((config.public_dirs, config.url_prefix), (None, None));
+
+        // A folder named `auto` is written as a path; a second line is a list.
+        let config =
+            build(&["--public-dir", "./auto", "--url-prefix", "/docs"], OK).expect("valid");
+        assert_eq!(
+            config.public_dirs.as_ref().map(PublicDirs::dirs),
+            Some(&["auto".to_string()][..])
+        );
+        assert_eq!(config.url_prefix, Some(UrlPrefix::Path("/docs/".into())));
+        let config = build(&["--public-dir", "auto\nstatic"], OK).expect("valid");
+        assert_eq!(config.public_dirs.map(|d| d.dirs().len()), Some(2));
+
+        for bad in ["../web", "/abs", "apps//web"] {
+            let errors = error_inputs(build(&["--site-dir", bad], OK));
+            assert_eq!(errors, ["site-dir"], "{bad}");
+        }
+    }
 
     #[test]
     fn defaults_apply_when_inputs_are_empty() {
@@ -924,6 +1172,209 @@ mod tests {
             pairs.push((&variable, "not-a-value"));
             assert_eq!(error_inputs(build(&[], &pairs)), [input.name]);
         }
+    }
+
+    const SITE: &[(&str, &str)] = &[
+        ("INPUT_VERCEL-TOKEN", "tok"),
+        ("INPUT_PROJECT", "site"),
+        ("INPUT_SITE-URL", "https://example.com"),
+    ];
+
+    #[test]
+    fn site_url_is_an_https_origin_and_nothing_more() {
+        for ok in [
+            "https://example.com",
+            "https://example.com/",
+            "http://127.0.0.1:3000",
+        ] {
+            let url = parse_site_url(ok).expect(ok);
+            assert_eq!(url.path(), "/", "{ok}");
+        }
+        for (bad, says) in [
+            ("https://example.com/docs", "has a path (`/docs`)"),
+            ("https://example.com/?a=b", "query or fragment"),
+            ("https://example.com/#top", "query or fragment"),
+            ("http://example.com", "plain http://"),
+            ("example.com", "is not a URL"),
+            ("https://user:hunter22@example.com", "user name or password"),
+        ] {
+            let error = parse_site_url(bad).expect_err(bad);
+            assert_eq!(error.input, "site-url");
+            assert!(error.problem.contains(says), "{bad}: {error}");
+            assert!(!error.help.is_empty(), "{bad}");
+            assert!(!error.to_string().contains("hunter22"), "{error}");
+        }
+        let mut pairs = OK.to_vec();
+        pairs.push(("INPUT_SITE-URL", "https://example.com/docs"));
+        assert_eq!(error_inputs(build(&[], &pairs)), ["site-url"]);
+    }
+
+    #[test]
+    fn without_site_url_the_site_is_not_asked_and_warm_is_refused() {
+        let config = build(&[], OK).expect("valid");
+        assert!(config.live.site_url.is_none());
+        assert!(
+            config.live.verify,
+            "the default, which needs site-url to act"
+        );
+        assert!(!config.live.asked());
+        assert!(config.live_settings(None).is_none());
+
+        let mut pairs = OK.to_vec();
+        pairs.push(("INPUT_WARM", "true"));
+        let errors = build(&[], &pairs).expect_err("warm needs a site");
+        assert_eq!(errors.0[0].input, "warm");
+        assert!(errors.0[0].help.contains("site-url"), "{errors:?}");
+    }
+
+    #[test]
+    fn on_a_push_the_site_is_asked_only_after_waiting() {
+        let push = |extra: &[(&'static str, &'static str)]| {
+            let mut pairs = SITE.to_vec();
+            pairs.push(("GITHUB_EVENT_NAME", "push"));
+            pairs.extend_from_slice(extra);
+            build(&[], &pairs)
+        };
+        let errors = push(&[]).expect_err("verify without waiting");
+        assert_eq!(errors.0.len(), 1, "{errors:?}");
+        assert_eq!(errors.0[0].input, "verify");
+        assert!(
+            errors.0[0].help.contains("wait-for-deployment: true"),
+            "{errors:?}"
+        );
+        assert!(errors.0[0].help.contains("deployment_status"), "{errors:?}");
+        let errors = push(&[("INPUT_VERIFY", "false"), ("INPUT_WARM", "true")])
+            .expect_err("warm without waiting");
+        assert_eq!(errors.0[0].input, "warm");
+
+        let waiting = [
+            ("INPUT_WAIT-FOR-DEPLOYMENT", "true"),
+            ("INPUT_GITHUB-TOKEN", "ghs_token"),
+            ("GITHUB_REPOSITORY", "o/r"),
+        ];
+        assert!(push(&waiting).is_ok());
+        assert!(push(&[("INPUT_VERIFY", "false")]).is_ok(), "nothing asked");
+        assert!(push(&[("INPUT_DRY-RUN", "true")]).is_ok(), "nothing sent");
+        for event in ["deployment_status", "workflow_dispatch"] {
+            let mut pairs = SITE.to_vec();
+            pairs.push(("GITHUB_EVENT_NAME", event));
+            assert!(build(&[], &pairs).is_ok(), "{event}");
+        }
+    }
+
+    #[test]
+    fn the_bypass_is_a_secret_masked_with_the_tokens() {
+        let mut pairs = SITE.to_vec();
+        pairs.push(("INPUT_VERCEL-PROTECTION-BYPASS", "bypass_secret_42"));
+        let config = build(&["--verify-grace", "0.5", "--warm-limit", "7"], &pairs).expect("valid");
+        assert!(!format!("{config:?}").contains("bypass_secret_42"));
+        let settings = config.live_settings(None).expect("asked");
+        assert_eq!(
+            settings.bypass.as_ref().map(Secret::expose),
+            Some("bypass_secret_42")
+        );
+        assert_eq!(settings.timing.grace, Duration::from_millis(500));
+        assert_eq!(settings.warm_limit, 7);
+        assert_eq!(settings.concurrency, config.concurrency);
+        let args = Args::try_parse_from(["x"]).expect("flags");
+        let secrets = Secrets::resolve(&args, &env(&pairs));
+        assert!(secrets.all().any(|s| s.expose() == "bypass_secret_42"));
+
+        pairs.push(("INPUT_DRY-RUN", "true"));
+        let dry = build(&[], &pairs).expect("valid");
+        assert!(dry.live_settings(None).is_none(), "a dry run asks nothing");
+    }
+
+    fn settings_for(files: &[(&str, &str)]) -> live::Settings {
+        let files: Vec<site::SiteFile> = files
+            .iter()
+            .map(|(path, text)| site::SiteFile {
+                path: path.to_string(),
+                text: text.to_string(),
+            })
+            .collect();
+        let site = site::detect("", &files);
+        build(&[], SITE)
+            .expect("valid")
+            .live_settings(Some(&site))
+            .expect("asked")
+    }
+
+    #[test]
+    fn live_settings_follow_a_next_js_config() {
+        let settings = settings_for(&[(
+            "next.config.js",
+            "module.exports = { basePath: '/docs', images: { deviceSizes: [640, 1080], imageSizes: [64], qualities: [50, 80], formats: ['image/avif', 'image/webp'] } }",
+        )]);
+        assert_eq!(
+            settings.optimizer,
+            live::Optimizer::NextJs {
+                base_path: "/docs".to_string()
+            }
+        );
+        assert_eq!(settings.widths, [640, 1080, 64]);
+        assert_eq!(settings.qualities, [50, 80]);
+        assert_eq!(settings.formats, ["image/avif", "image/webp"]);
+        assert_eq!(settings.site.as_str(), "https://example.com/");
+
+        let defaults = settings_for(&[(
+            "next.config.mjs",
+            "export default { images: { imageSizes: [16] } }",
+        )]);
+        assert_eq!(
+            defaults.optimizer,
+            live::Optimizer::NextJs {
+                base_path: String::new()
+            }
+        );
+        let mut widths = live::NEXT_DEVICE_SIZES.to_vec();
+        widths.push(16);
+        assert_eq!(defaults.widths, widths);
+        assert_eq!(defaults.qualities, [live::DEFAULT_QUALITY]);
+        assert_eq!(defaults.formats, [live::DEFAULT_FORMAT]);
+    }
+
+    #[test]
+    fn a_computed_base_path_is_the_url_prefix_set_by_hand() {
+        let files = [site::SiteFile {
+            path: "next.config.js".to_string(),
+            text: "module.exports = { basePath: process.env.BASE_PATH }".to_string(),
+        }];
+        let site = site::detect("", &files);
+        assert!(site.base_path.unknown().is_some());
+        let mut pairs = SITE.to_vec();
+        pairs.push(("INPUT_URL-PREFIX", "/docs/"));
+        let settings = build(&[], &pairs)
+            .expect("valid")
+            .live_settings(Some(&site))
+            .expect("asked");
+        assert_eq!(
+            settings.optimizer,
+            live::Optimizer::NextJs {
+                base_path: "/docs".to_string()
+            }
+        );
+    }
+
+    #[test]
+    fn live_settings_follow_vercel_json_for_other_frameworks() {
+        let astro = settings_for(&[
+            ("astro.config.mjs", "export default { base: '/blog' }"),
+            (
+                "vercel.json",
+                r#"{"images": {"sizes": [256, 640], "qualities": [60], "formats": ["image/webp"]}}"#,
+            ),
+        ]);
+        assert_eq!(astro.optimizer, live::Optimizer::Vercel);
+        assert_eq!(astro.widths, [256, 640]);
+        assert_eq!(astro.qualities, [60]);
+        assert_eq!(astro.formats, ["image/webp"]);
+
+        let plain = settings_for(&[]);
+        assert_eq!(plain.optimizer, live::Optimizer::Vercel);
+        let defaults = live::Settings::new(plain.site.clone(), live::Optimizer::Vercel);
+        assert_eq!(plain.widths, defaults.widths);
+        assert_eq!(plain.qualities, defaults.qualities);
     }
 
     #[test]

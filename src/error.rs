@@ -4,7 +4,7 @@
 //! | code | meaning |
 //! |---|---|
 //! | 0 | done, or nothing to do |
-//! | 1 | some images could not be invalidated (only with `fail-on-error: true`), or the awaited deployment failed or timed out; also, whatever `fail-on-error` says, when the changes could not be read |
+//! | 1 | some images could not be invalidated (only with `fail-on-error: true`), or the awaited deployment failed or timed out; also, whatever `fail-on-error` says, when the changes could not be read; an image the live site did not confirm (only with `fail-on-unverified: true`) |
 //! | 2 | bad input or configuration: nothing was sent |
 
 use crate::changes::ChangesError;

@@ -152,10 +152,12 @@ pub const INPUTS: &[Input] = &[
         "Globs over repository paths that count as images, one a line. `*` does not cross `/`; extensions match in any case."),
     Input::action("exclude", Kind::Lines, "", "GLOBS",
         "Globs removed after include, one a line."),
-    Input::action("public-dir", Kind::Lines, "public", "DIRS",
-        "The folder(s) served at the site root, one a line. A changed image outside every public dir is skipped and reported."),
-    Input::action("url-prefix", Kind::Text, "/", "PREFIX",
-        "What replaces the public dir in a public path: `/`, a basePath such as `/docs/`, or an absolute https:// origin for remote images."),
+    Input::action("site-dir", Kind::Text, ".", "DIR",
+        "The Vercel project's Root Directory (`apps/web` in a monorepo): where the framework's config is read at head and where `auto` looks. Images outside it are skipped as outside the site."),
+    Input::action("public-dir", Kind::Lines, "auto", "DIRS",
+        "The folder(s) served at the site root, one a line. `auto`: the framework's (`public/`, `static/` for SvelteKit and Nuxt 2) under site-dir, `public/` when none is recognised. A changed image outside every public dir is skipped and reported."),
+    Input::action("url-prefix", Kind::Text, "auto", "PREFIX",
+        "What replaces the public dir in a public path. `auto`: `/` plus the framework's base path (Next.js basePath, Astro base, SvelteKit kit.paths.base, Nuxt app.baseURL), else `/`. Or `/docs/` by hand, or an absolute https:// origin for remote images. An explicit value wins, with a warning where the config disagrees."),
     Input::action("change-types", Kind::Text, "added,modified,removed,renamed", "TYPES",
         "Which changes count: added, modified, removed, renamed (commas or lines). A rename invalidates the old and the new path."),
     Input::action("mode", Kind::Choice(&["invalidate", "delete"]), "invalidate", "MODE",
@@ -186,6 +188,18 @@ pub const INPUTS: &[Input] = &[
         "Exit 1 when any image could not be invalidated."),
     Input::action("dry-run", Kind::Bool, "false", "BOOL",
         "Do everything except the Vercel requests; needs no Vercel token."),
+    Input::action("site-url", Kind::Text, "", "URL",
+        "The live site's origin (https://example.com). When set, each invalidated image is verified on it once the deployment is live; a push then needs wait-for-deployment."),
+    Input::action("verify", Kind::Bool, "true", "BOOL",
+        "With site-url: request one optimized variant of each invalidated image and report what visitors now get."),
+    Input::action("warm", Kind::Bool, "false", "BOOL",
+        "With site-url: request every variant the site allows (widths x qualities x formats) so no visitor is served a stale one. Each is one billed image transformation."),
+    Input::action("warm-limit", integer(0, 1_000_000), "2000", "N",
+        "The most warm-up requests one run makes, retries included."),
+    Input::action("vercel-protection-bypass", Kind::Secret, "", "SECRET",
+        "Protection Bypass for Automation secret, for a site behind Deployment Protection; sent as x-vercel-protection-bypass. Never printed; masked at start."),
+    Input::action("fail-on-unverified", Kind::Bool, "false", "BOOL",
+        "Exit 1 when an image could not be verified on the live site."),
     Input::action("vercel-api-url", Kind::Text, "https://api.vercel.com", "URL",
         "API origin (proxies, tests). Plain http:// is refused unless the host is loopback."),
     Input::advanced("repository", Kind::Text, "", "OWNER/NAME",
@@ -208,6 +222,14 @@ pub const INPUTS: &[Input] = &[
         "First interval between deployment status checks, in seconds."),
     Input::advanced("poll-max-interval", seconds(0.01, 300.0), "15", "SECONDS",
         "Longest interval between deployment status checks, in seconds."),
+    Input::advanced("verify-grace", seconds(0.0, 600.0), "15", "SECONDS",
+        "How long a HIT with the old ETag may last before it means the path sent is not what the site caches, in seconds."),
+    Input::advanced("verify-interval", seconds(0.0, 60.0), "1", "SECONDS",
+        "First wait between two probes of an image, in seconds; it grows 1.5 times each probe."),
+    Input::advanced("verify-max-interval", seconds(0.0, 300.0), "10", "SECONDS",
+        "Longest wait between two probes of an image, in seconds."),
+    Input::advanced("verify-timeout", seconds(0.0, 3600.0), "120", "SECONDS",
+        "Longest time one image is probed, in seconds; still STALE by then is reported as such."),
 ];
 
 const fn action_count(inputs: &[Input]) -> usize {
@@ -510,7 +532,7 @@ mod tests {
     #[test]
     fn the_action_inputs_come_first_and_are_named() {
         assert_eq!(INPUT_NAMES[0], "vercel-token");
-        assert_eq!(INPUT_NAMES.len(), 23);
+        assert_eq!(INPUT_NAMES.len(), 30);
         assert!(
             INPUT_NAMES
                 .iter()

@@ -71,7 +71,7 @@ pub fn main_with(
     for secret in secrets.all() {
         log.mask(secret);
     }
-    let delivery = |runner: &Runner, fail_on_error| Delivery {
+    let delivery = |runner: &Runner, fail_on_error, fail_on_unverified| Delivery {
         summary: runner.step_summary.clone(),
         outputs: runner.output.clone(),
         report_file: actions::step_file(
@@ -85,8 +85,9 @@ pub fn main_with(
         ),
         redactions: actions::secret_list(secrets.all()),
         fail_on_error,
+        fail_on_unverified,
     };
-    let delivery_of_bad_input = delivery(&runner, false);
+    let delivery_of_bad_input = delivery(&runner, false, false);
     let config = match Config::build(&args, env, secrets.clone()) {
         Ok(config) => config,
         Err(errors) => {
@@ -107,7 +108,11 @@ pub fn main_with(
     for warning in &config.warnings {
         log.warning(warning);
     }
-    let delivery = delivery(&config.runner, config.fail_on_error);
+    let delivery = delivery(
+        &config.runner,
+        config.fail_on_error,
+        config.live.fail_on_unverified,
+    );
     run_valid(&config, log, report_out, &delivery)
 }
 
@@ -179,6 +184,7 @@ fn finish<W: Write>(
     match error {
         Some(error) => error.exit_code(),
         None if delivered.failed_images && delivery.fail_on_error => EXIT_FAILED,
+        None if delivered.unverified_images && delivery.fail_on_unverified => EXIT_FAILED,
         None if delivered.write_failed => EXIT_FAILED,
         None => EXIT_OK,
     }

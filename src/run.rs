@@ -17,8 +17,10 @@ use crate::deploy::{self, DeployError, Deployments};
 use crate::error::Error;
 use crate::event::{self, Base, Compare, Plan, Trigger};
 use crate::github::{GitHub, RetryNote};
-use crate::report::{DeploymentNote, Report, short_sha};
-use crate::select::{Rules, Selection};
+use crate::live::{self, Image};
+use crate::report::{DeploymentNote, LiveReport, Report, short_sha};
+use crate::select::{self, Mapping, Role, Rules, Selection};
+use crate::site::{self, Site, SiteFile};
 use crate::vercel::{self, Progress, Sent, Vercel};
 
 /// Why the selected images were not sent, and the error that ends the run.
@@ -93,7 +95,10 @@ pub(crate) async fn execute<W: Write>(
     report.head = (!detected.head.is_empty()).then(|| detected.head.clone());
     report.notes.extend(detected.notes.iter().cloned());
 
-    let selection = stages.select(&detected, &images);
+    // `sited.site` is what later stages (verify, warm) read about the site:
+    // its base path and the widths, qualities and formats it allows.
+    let sited = stages.site(&detected, report).await?;
+    let selection = stages.select(&detected, &images, &sited);
     let sent = match waited {
         Some(Err(undelivered)) => Err(undelivered),
         _ if selection.targets.is_empty() => Ok(None),
@@ -105,7 +110,9 @@ pub(crate) async fn execute<W: Write>(
     match sent {
         Ok(sent) => {
             report.record(&selection, sent.as_ref(), None);
-            Ok(())
+            stages
+                .ask_live(&selection, sent.as_ref(), sited.site.as_ref(), report)
+                .await
         }
         Err(Undelivered { reason, error }) => {
             report.record(&selection, None, Some(&reason));
@@ -335,7 +342,8 @@ impl<W: Write> Stages<'_, W> {
                     github,
                     &self.repository,
                     range,
-                    &|folder| config.public_dirs.touches(folder),
+                    &config.site_dir,
+                    &|folder| worth_listing(config, folder),
                     self.on_retry,
                 )
                 .await
@@ -345,14 +353,7 @@ impl<W: Write> Stages<'_, W> {
                 })
                 .map_err(ChangesError::from)
             }
-            _ => {
-                let dir: PathBuf = config
-                    .runner
-                    .workspace
-                    .clone()
-                    .unwrap_or_else(|| PathBuf::from("."));
-                changes::git::detect(&dir, range).map_err(ChangesError::from)
-            }
+            _ => changes::git::detect(&self.checkout(), range).map_err(ChangesError::from),
         };
         let mut log = self.log.borrow_mut();
         match &result {
@@ -387,14 +388,16 @@ impl<W: Write> Stages<'_, W> {
         result
     }
 
-    fn select(&self, detected: &Detected, images: &[String]) -> Selection {
+    fn select(&self, detected: &Detected, images: &[String], sited: &Sited) -> Selection {
         let config = self.config;
         let rules = Rules {
             include: &config.include,
             exclude: &config.exclude,
             change_types: &config.change_types,
-            public_dirs: &config.public_dirs,
-            url_prefix: &config.url_prefix,
+            public_dirs: &sited.mapping.public_dirs,
+            url_prefix: &sited.mapping.url_prefix,
+            site_dir: &config.site_dir,
+            recognised: sited.site.as_ref().is_some_and(Site::recognised),
         };
         let selection = rules.select(&detected.changes, images);
         let mut log = self.log.borrow_mut();
@@ -405,8 +408,9 @@ impl<W: Write> Stages<'_, W> {
         ));
         for target in &selection.targets {
             let sources: Vec<String> = target.sources.iter().map(|s| s.describe()).collect();
+            let also: String = target.also.iter().map(|a| format!(" + {a}")).collect();
             log.text(&format!(
-                "send  {}  <- {}",
+                "send  {}{also}  <- {}",
                 target.public_path,
                 sources.join(", ")
             ));
@@ -542,7 +546,7 @@ impl<W: Write> Stages<'_, W> {
         let paths: Vec<String> = selection
             .targets
             .iter()
-            .map(|t| t.public_path.clone())
+            .flat_map(|t| t.spellings().cloned())
             .collect();
         let batches = paths.len().div_ceil(vercel::BATCH_SIZE);
         self.log.borrow_mut().group(&format!(
@@ -591,6 +595,372 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
+impl<W: Write> Stages<'_, W> {
+    /// Once the invalidation is done (and the deployment live), asks the
+    /// live site about the images Vercel accepted: verify, then warm. The
+    /// optimizer and the variants it allows come from the site's config.
+    async fn ask_live(
+        &self,
+        selection: &Selection,
+        sent: Option<&Sent>,
+        site: Option<&Site>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let config = self.config;
+        if !config.live.asked() {
+            return Ok(());
+        }
+        let (Some(sent), Some(settings)) = (sent, config.live_settings(site)) else {
+            if config.dry_run {
+                let note = "a dry run invalidates nothing, so the live site was not asked (verify and warm run after a real invalidation)";
+                self.log.borrow_mut().text(&format!("Live site: {note}"));
+                report.notes.push(note.to_string());
+            }
+            return Ok(());
+        };
+        let (svgs, images): (Vec<Image>, Vec<Image>) = invalidated_images(selection, sent)
+            .into_iter()
+            .partition(|image| is_svg(&image.path));
+        if let Some(first) = svgs.first() {
+            report.notes.push(format!(
+                "{} not asked on the live site (`{}`{}): the image optimizer refuses SVGs unless `dangerouslyAllowSVG` is set, so pages load them as they are",
+                if svgs.len() == 1 { "1 SVG was".to_string() } else { format!("{} SVGs were", svgs.len()) },
+                first.path,
+                if svgs.len() > 1 { " and others" } else { "" }
+            ));
+        }
+        if images.is_empty() {
+            return Ok(());
+        }
+        let origin = settings.site.origin().ascii_serialization();
+        let site = live::Site::new(settings)?;
+        let verification = if config.live.verify {
+            Some(self.verify(&site, &origin, &images).await)
+        } else {
+            None
+        };
+        let warming = if config.live.warm {
+            Some(self.warm(&site, &origin, &images).await)
+        } else {
+            None
+        };
+        report.record_live(LiveReport {
+            site: origin,
+            verification,
+            warming,
+        });
+        Ok(())
+    }
+
+    async fn verify(
+        &self,
+        site: &live::Site,
+        origin: &str,
+        images: &[Image],
+    ) -> live::Verification {
+        self.log
+            .borrow_mut()
+            .group(&format!("Verifying {} image(s) on {origin}", images.len()));
+        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let verification = site.verify(images, &progress).await;
+        let mut log = self.log.borrow_mut();
+        log.text(&format!(
+            "{} verified, {} not verified ({} requests)",
+            verification.count(live::Live::is_verified),
+            verification.count(|l| !l.is_verified()),
+            verification.requests
+        ));
+        log.end_group();
+        verification
+    }
+
+    async fn warm(&self, site: &live::Site, origin: &str, images: &[Image]) -> live::Warming {
+        let settings = site.settings();
+        self.log.borrow_mut().group(&format!(
+            "Warming {} image(s) on {origin}: {} width(s) x {} quality(ies) x {} format(s), at most {} requests",
+            images.iter().filter(|i| !i.removed).count(),
+            settings.widths.len(),
+            settings.qualities.len(),
+            settings.formats.len(),
+            settings.warm_limit
+        ));
+        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let warming = site.warm(images, &progress).await;
+        let mut log = self.log.borrow_mut();
+        log.text(&format!(
+            "{} variant(s) warmed, {} failed, {} left by warm-limit ({} requests)",
+            warming.warmed, warming.failed, warming.left, warming.requests
+        ));
+        log.end_group();
+        warming
+    }
+}
+
+/// The images Vercel accepted, in the selection's order; one whose every
+/// source is gone (removed, or the old name of a rename) should answer 404.
+fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
+    let done: std::collections::HashSet<&str> = sent.done.iter().map(String::as_str).collect();
+    selection
+        .targets
+        .iter()
+        .filter(|target| done.contains(target.public_path.as_str()))
+        .map(|target| Image {
+            path: target.public_path.clone(),
+            removed: !target.sources.is_empty()
+                && target
+                    .sources
+                    .iter()
+                    .all(|s| matches!(s.role, Role::Removed | Role::RenamedFrom(_))),
+        })
+        .collect()
+}
+
+/// An SVG, which the optimizers pass over by default.
+fn is_svg(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    path.to_ascii_lowercase().ends_with(".svg")
+}
+
+fn log_live<W: Write>(log: &mut Log<W>, event: live::Progress<'_>) {
+    match event {
+        live::Progress::Retrying {
+            path,
+            attempt,
+            reason,
+            wait,
+        } => log.text(&format!(
+            "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
+            wait.as_secs_f64()
+        )),
+        live::Progress::Probed {
+            path,
+            status,
+            cache,
+        } => log.debug(&format!(
+            "{path}: {status}, x-vercel-cache: {}",
+            cache.unwrap_or("-")
+        )),
+        live::Progress::Verified(verified) => {
+            let probed = verified
+                .probed
+                .as_ref()
+                .map(|url| format!(" <- {url}"))
+                .unwrap_or_default();
+            log.text(&format!(
+                "{}: {} ({} probe(s)){probed}",
+                verified.path,
+                verified.live.describe(),
+                verified.probes
+            ));
+        }
+        live::Progress::Warmed {
+            path,
+            variant,
+            result,
+        } => match result {
+            Ok(()) => log.debug(&format!("{path} {}: warmed", variant.describe())),
+            Err(problem) => log.text(&format!(
+                "{path} {}: FAILED: {}",
+                variant.describe(),
+                problem.reason()
+            )),
+        },
+    }
+}
+
+/// Whether a comparison GitHub cut short should enter `folder`: on the way
+/// to or inside a public dir (under `auto`: `public/` or `static/` in the
+/// site dir, the frameworks' own), or on the way to the site dir, whose
+/// config files the site stage reads.
+fn worth_listing(config: &Config, folder: &str) -> bool {
+    let on_the_way = |dir: &str| dir == folder || dir.starts_with(&format!("{folder}/"));
+    let public = match &config.public_dirs {
+        Some(dirs) => dirs.touches(folder),
+        None => ["public", "static"].iter().any(|name| {
+            let dir = site::join(&config.site_dir, name);
+            on_the_way(&dir) || folder.starts_with(&format!("{dir}/"))
+        }),
+    };
+    public || on_the_way(&config.site_dir)
+}
+
+/// What the site stage found, for the stages after it.
+pub(crate) struct Sited {
+    /// The site's framework and config (base path, image settings), read
+    /// at head; `None` when no changed image needed placing, so its config
+    /// was not read.
+    pub site: Option<Site>,
+    /// The public dirs and URL prefix the selection uses.
+    pub mapping: Mapping,
+}
+
+impl<W: Write> Stages<'_, W> {
+    /// Reads the site's config at head, when a changed image needs placing,
+    /// and resolves `auto`. A value the config computes at build time that
+    /// `auto` needs ends the run with the input to set (exit 2): a guessed
+    /// path would be reported green while visitors keep the stale image.
+    async fn site(&self, detected: &Detected, report: &mut Report) -> Result<Sited, Error> {
+        let config = self.config;
+        let needed = detected.changes.iter().any(|change| {
+            config.include.is_match(&change.path)
+                || change
+                    .old_path
+                    .as_deref()
+                    .is_some_and(|old| config.include.is_match(old))
+        });
+        if !needed {
+            let mapping = self.mapping(&site::detect(&config.site_dir, &[]))?;
+            return Ok(Sited {
+                site: None,
+                mapping,
+            });
+        }
+        let shown = if config.site_dir.is_empty() {
+            "the repository root"
+        } else {
+            &config.site_dir
+        };
+        self.log.borrow_mut().group(&format!("Site in {shown}"));
+        let read = self.read_site(detected).await;
+        self.log.borrow_mut().end_group();
+        let (site, mapping) = read?;
+        if site.recognised() || !config.site_dir.is_empty() {
+            report.notes.push(site.describe());
+        }
+        report.notes.extend(mapping.warnings.iter().cloned());
+        Ok(Sited {
+            site: Some(site),
+            mapping,
+        })
+    }
+
+    /// The site as its config files at head say, logged, and the mapping.
+    async fn read_site(&self, detected: &Detected) -> Result<(Site, Mapping), Error> {
+        let files = self.site_files(detected).await?;
+        let site = site::detect(&self.config.site_dir, &files);
+        {
+            let mut log = self.log.borrow_mut();
+            log.text(&site.describe());
+            for warning in &site.warnings {
+                log.warning(&crate::untrusted::one_line(warning));
+            }
+        }
+        let mapping = self.mapping(&site)?;
+        Ok((site, mapping))
+    }
+
+    /// The site's config files at head with their text: from the checkout
+    /// with `diff-source: git`, else one GitHub request each (the listing
+    /// the comparison fetched says which exist, so none is asked for that
+    /// is not there).
+    async fn site_files(&self, detected: &Detected) -> Result<Vec<SiteFile>, Error> {
+        let config = self.config;
+        let (site_dir, head) = (config.site_dir.as_str(), detected.head.as_str());
+        let api = match (config.diff_source, &self.github) {
+            (DiffSource::Api, Some(github)) => Some(github),
+            _ => None,
+        };
+        let before = api.map_or(0, |github| github.requests());
+        let listed = match (api, &detected.site_files) {
+            (Some(_), Some(files)) => files.clone(),
+            (Some(github), None) => {
+                match changes::api::files_in(
+                    github,
+                    &self.repository,
+                    head,
+                    site_dir,
+                    self.on_retry,
+                )
+                .await
+                {
+                    Err(crate::github::GitHubError::Status { status: 404, .. }) => Vec::new(),
+                    listed => listed.map_err(ChangesError::from)?,
+                }
+            }
+            (None, _) => {
+                changes::git::files_in(&self.checkout(), head, site_dir)
+                    .map_err(ChangesError::from)?
+                    .1
+            }
+        };
+        if !site_dir.is_empty() && listed.is_empty() {
+            return Err(InputErrors(vec![InputError::new(
+                "site-dir",
+                format!(
+                    "`{site_dir}` holds no files at {}: it is not the folder of a site",
+                    short_sha(head)
+                ),
+                "set site-dir to the Vercel project's Root Directory (Project Settings > Build and Deployment), such as `apps/web`, or leave it out for the repository root",
+            )])
+            .into());
+        }
+        let mut files = Vec::new();
+        for path in site::config_files(site_dir, |path| listed.iter().any(|l| l == path)) {
+            let text = match api {
+                Some(github) => {
+                    changes::api::read(github, &self.repository, head, &path, self.on_retry)
+                        .await
+                        .map_err(ChangesError::from)?
+                }
+                None => {
+                    changes::git::read(&self.checkout(), head, &path).map_err(ChangesError::from)?
+                }
+            };
+            self.log.borrow_mut().text(&format!("read {path}"));
+            files.push(SiteFile { path, text });
+        }
+        if let Some(github) = api {
+            self.log.borrow_mut().text(&format!(
+                "{} config file(s) read ({} GitHub requests)",
+                files.len(),
+                github.requests() - before
+            ));
+        }
+        Ok(files)
+    }
+
+    /// Where the checkout is, for `diff-source: git`.
+    fn checkout(&self) -> PathBuf {
+        self.config
+            .runner
+            .workspace
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    /// `auto` resolved against `site`; the warnings of explicit inputs that
+    /// contradict it are logged.
+    fn mapping(&self, site: &Site) -> Result<Mapping, InputErrors> {
+        let config = self.config;
+        match select::resolve(site, config.public_dirs.as_ref(), config.url_prefix.as_ref()) {
+            Ok(mapping) => {
+                let mut log = self.log.borrow_mut();
+                for warning in &mapping.warnings {
+                    log.warning(&crate::untrusted::one_line(warning));
+                }
+                Ok(mapping)
+            }
+            Err(unknowns) => Err(InputErrors(
+                unknowns
+                    .iter()
+                    .map(|unknown| {
+                        let input = unknown.input.unwrap_or("url-prefix");
+                        InputError::new(
+                            input,
+                            format!("{input} is `auto`, but {unknown}"),
+                            format!(
+                                "set `{input}` to the value the site is built with (such as `{}`), or write it literally in {}",
+                                if input == "public-dir" { "public" } else { "/docs/" },
+                                unknown.file
+                            ),
+                        )
+                    })
+                    .collect(),
+            )),
+        }
+    }
+}
+
 fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
     log.group("Configuration");
     let or_none = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_string());
@@ -617,10 +987,18 @@ fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
         "include: {}; exclude: {exclude}",
         config.include.patterns().join(" | ")
     ));
+    let site_dir = if config.site_dir.is_empty() {
+        "."
+    } else {
+        &config.site_dir
+    };
     log.text(&format!(
-        "public-dir: {} -> url-prefix: {}",
-        config.public_dirs.describe(),
-        config.url_prefix.as_str()
+        "site-dir: {site_dir}, public-dir: {} -> url-prefix: {}",
+        config
+            .public_dirs
+            .as_ref()
+            .map_or("auto".to_string(), |dirs| dirs.describe()),
+        config.url_prefix.as_ref().map_or("auto", |p| p.as_str())
     ));
     log.text(&format!(
         "diff-source: {}, vercel-api-url: {}",
@@ -632,5 +1010,17 @@ fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
         set(config.vercel_token.is_some()),
         set(config.github_token.is_some())
     ));
+    if let Some(site) = &config.live.site_url {
+        let live = &config.live;
+        log.text(&format!(
+            "site-url: {}, verify: {}, warm: {} (warm-limit {}), vercel-protection-bypass: {}, fail-on-unverified: {}",
+            site.origin().ascii_serialization(),
+            live.verify,
+            live.warm,
+            live.warm_limit,
+            set(live.bypass.is_some()),
+            live.fail_on_unverified
+        ));
+    }
     log.end_group();
 }

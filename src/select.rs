@@ -12,6 +12,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 
 use crate::changes::{Change, ChangeKind, EntryKind};
+use crate::site::{self, Placement, Site, Unknown};
 
 /// The longest public path Vercel accepts, in characters.
 pub const MAX_PATH_CHARS: usize = 8192;
@@ -339,6 +340,11 @@ impl PublicDirs {
         })
     }
 
+    /// The folders, longest first (empty: the repository root).
+    pub fn dirs(&self) -> &[String] {
+        &self.0
+    }
+
     pub fn describe(&self) -> String {
         let shown: Vec<String> = self
             .0
@@ -444,6 +450,77 @@ impl UrlPrefix {
     }
 }
 
+/// The public dirs and URL prefix the selection maps paths with, once
+/// `auto` is resolved from the site, and what resolving had to say.
+#[derive(Clone, Debug)]
+pub struct Mapping {
+    pub public_dirs: PublicDirs,
+    pub url_prefix: UrlPrefix,
+    /// An explicit input that contradicts the site's config (it is used).
+    pub warnings: Vec<String>,
+}
+
+/// Resolves `public-dir` and `url-prefix` (`None`: `auto`) against what the
+/// site's config says. An explicit value always wins, with a warning where
+/// the config disagrees. Under `auto`, a value the config computes when the
+/// site is built cannot be known: each such value is returned, naming the
+/// input to set, and nothing is guessed.
+pub fn resolve(
+    site: &Site,
+    public_dirs: Option<&PublicDirs>,
+    url_prefix: Option<&UrlPrefix>,
+) -> Result<Mapping, Vec<Unknown>> {
+    let mut warnings = Vec::new();
+    let mut unknown = Vec::new();
+    let with_input = |unknown: &Unknown, input: &'static str| Unknown {
+        input: Some(input),
+        ..unknown.clone()
+    };
+    let public_dirs = match public_dirs {
+        Some(dirs) => {
+            warnings.extend(site.public_dir_disagreement(dirs.dirs()));
+            dirs.clone()
+        }
+        None => match site.public_dir_in_repo() {
+            Ok(dir) => PublicDirs(vec![dir]),
+            Err(error) => {
+                unknown.push(with_input(error, "public-dir"));
+                PublicDirs::default()
+            }
+        },
+    };
+    let url_prefix = match url_prefix {
+        Some(prefix) => {
+            warnings.extend(site.url_prefix_disagreement(prefix.as_str()));
+            prefix.clone()
+        }
+        None => match site.url_prefix().map(|p| (UrlPrefix::parse(&p), p)) {
+            Ok((Ok(prefix), _)) => prefix,
+            Ok((Err(error), written)) => {
+                unknown.push(Unknown {
+                    file: site.config_file.clone().unwrap_or_default(),
+                    key: site.framework.base_path_key().to_string(),
+                    why: format!("`{written}`, which cannot be used: {}", error.problem),
+                    input: Some("url-prefix"),
+                });
+                UrlPrefix::default()
+            }
+            Err(error) => {
+                unknown.push(with_input(error, "url-prefix"));
+                UrlPrefix::default()
+            }
+        },
+    };
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    Ok(Mapping {
+        public_dirs,
+        url_prefix,
+        warnings,
+    })
+}
+
 /// Which side of a change a repository path is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
@@ -502,8 +579,19 @@ impl Source {
 /// lead to it; never without a source.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Target {
+    /// As a page writes it in an image `src`.
     pub public_path: String,
+    /// The other spellings of the same image a page may use, sent too
+    /// (`/my%20photo.jpg` beside `/my photo.jpg`); the image counts once.
+    pub also: Vec<String>,
     pub sources: Vec<Source>,
+}
+
+impl Target {
+    /// Every string sent for this image, the one as written first.
+    pub fn spellings(&self) -> impl Iterator<Item = &String> {
+        std::iter::once(&self.public_path).chain(&self.also)
+    }
 }
 
 /// Why a changed image is not sent.
@@ -513,6 +601,11 @@ pub enum SkipKind {
     Excluded,
     ChangeType,
     NotAFile,
+    /// Outside `site-dir`: another app of the monorepo, or tooling.
+    OutsideSite,
+    /// Under `site-dir`, outside the public dir, in a recognised framework:
+    /// bundled under a hashed URL, so never stale. No warning.
+    Imported,
     OutsidePublicDirs,
     TooLong,
 }
@@ -541,6 +634,11 @@ pub struct Rules<'a> {
     pub change_types: &'a BTreeSet<ChangeKind>,
     pub public_dirs: &'a PublicDirs,
     pub url_prefix: &'a UrlPrefix,
+    /// The site dir, normalised (empty: the repository root).
+    pub site_dir: &'a str,
+    /// A framework was recognised there: an image under the site dir but
+    /// outside the public dirs is imported, not misplaced.
+    pub recognised: bool,
 }
 
 impl Rules<'_> {
@@ -590,19 +688,10 @@ impl Rules<'_> {
                 role: Role::Listed,
             });
         }
+        let targets = spelled(targets, &mut skipped);
         skipped.sort();
         Selection {
-            targets: targets
-                .into_iter()
-                .map(|(public_path, mut sources)| {
-                    sources.sort();
-                    sources.dedup();
-                    Target {
-                        public_path,
-                        sources,
-                    }
-                })
-                .collect(),
+            targets,
             skipped,
             ignored,
         }
@@ -635,24 +724,79 @@ impl Rules<'_> {
         if let Some(reason) = not_a_file {
             return Err((SkipKind::NotAFile, reason.to_string()));
         }
-        let Some(rest) = self.public_dirs.strip(path) else {
-            return Err((
-                SkipKind::OutsidePublicDirs,
-                format!("outside the public dir {}", self.public_dirs.describe()),
-            ));
+        let placement = site::place(
+            path,
+            self.site_dir,
+            self.public_dirs.dirs(),
+            self.recognised,
+        );
+        let rest = match &placement {
+            Placement::Served { rest, .. } => *rest,
+            Placement::OutsidePublicDirs => {
+                return Err((
+                    SkipKind::OutsidePublicDirs,
+                    format!("outside the public dir {}", self.public_dirs.describe()),
+                ));
+            }
+            Placement::Imported => return Err((SkipKind::Imported, site::IMPORTED_REASON.into())),
+            Placement::OutsideSite { .. } => {
+                let reason = placement.reason().unwrap_or_default();
+                return Err((SkipKind::OutsideSite, reason));
+            }
         };
         let public_path = self.url_prefix.public_path(rest);
-        let length = public_path.chars().count();
-        if length > MAX_PATH_CHARS {
-            return Err((
-                SkipKind::TooLong,
-                format!(
-                    "the public path is {length} characters long; Vercel accepts at most {MAX_PATH_CHARS}"
-                ),
-            ));
+        match too_long(&public_path) {
+            Some(reason) => Err((SkipKind::TooLong, reason)),
+            None => Ok(public_path),
         }
-        Ok(public_path)
     }
+}
+
+/// Why Vercel would refuse `public_path`, when it is over the length limit.
+fn too_long(public_path: &str) -> Option<String> {
+    let length = public_path.chars().count();
+    (length > MAX_PATH_CHARS).then(|| {
+        format!(
+            "the public path is {length} characters long; Vercel accepts at most {MAX_PATH_CHARS}"
+        )
+    })
+}
+
+/// The targets with every spelling of each changed image
+/// ([`site::spellings`]): a spelling that is another target's own path is
+/// left to that target; one over the length limit is skipped with its
+/// reason while the others are sent. Images listed in `images` are sent
+/// exactly as given.
+fn spelled(targets: BTreeMap<String, Vec<Source>>, skipped: &mut Vec<Skip>) -> Vec<Target> {
+    let own: BTreeSet<String> = targets.keys().cloned().collect();
+    let mut out = Vec::new();
+    for (public_path, mut sources) in targets {
+        sources.sort();
+        sources.dedup();
+        let mut also = Vec::new();
+        if sources.iter().any(|s| s.role != Role::Listed) {
+            for spelling in site::spellings(&public_path).into_iter().skip(1) {
+                if own.contains(&spelling) {
+                    continue;
+                }
+                match too_long(&spelling) {
+                    Some(reason) => skipped.extend(sources.iter().map(|source| Skip {
+                        source: source.clone(),
+                        public_path: Some(spelling.clone()),
+                        kind: SkipKind::TooLong,
+                        reason: format!("percent-encoded, {reason}; the name as written is sent"),
+                    })),
+                    None => also.push(spelling),
+                }
+            }
+        }
+        out.push(Target {
+            public_path,
+            also,
+            sources,
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -841,6 +985,113 @@ mod tests {
         }
     }
 
+    fn next_site(text: &str) -> Site {
+        site::detect(
+            "",
+            &[site::SiteFile {
+                path: "next.config.js".into(),
+                text: text.into(),
+            }],
+        )
+    }
+
+    #[test]
+    fn auto_takes_the_config_and_an_explicit_value_wins_with_a_warning() {
+        let site = next_site("module.exports = { basePath: '/docs' }");
+        let auto = resolve(&site, None, None).expect("known");
+        assert_eq!(auto.public_dirs.dirs(), ["public"]);
+        assert_eq!(auto.url_prefix, UrlPrefix::Path("/docs/".into()));
+        assert!(auto.warnings.is_empty());
+
+        let root = UrlPrefix::default();
+        let dirs = PublicDirs::parse(&["static".into()], &mut Vec::new()).expect("valid");
+        let explicit = resolve(&site, Some(&dirs), Some(&root)).expect("explicit");
+        assert_eq!(explicit.url_prefix, root);
+        assert_eq!(explicit.public_dirs, dirs);
+        assert_eq!(explicit.warnings.len(), 2, "{:?}", explicit.warnings);
+        assert!(explicit.warnings.iter().all(|w| w.contains("as set")));
+
+        let computed = next_site("module.exports = { basePath: process.env.BASE }");
+        let unknown = resolve(&computed, None, None).expect_err("unknown");
+        assert_eq!(unknown.len(), 1);
+        assert_eq!(unknown[0].input, Some("url-prefix"));
+        assert!(resolve(&computed, None, Some(&root)).is_ok(), "set by hand");
+    }
+
+    #[test]
+    fn imported_and_outside_the_site_are_skipped_with_their_reasons() {
+        let include = globs(&[DEFAULT_INCLUDE]);
+        let exclude = Globs::default();
+        let types: BTreeSet<ChangeKind> = ChangeKind::ALL.iter().copied().collect();
+        let dirs = PublicDirs::parse(&["apps/web/public".into()], &mut Vec::new()).expect("ok");
+        let prefix = UrlPrefix::Path("/web/".into());
+        let rules = Rules {
+            include: &include,
+            exclude: &exclude,
+            change_types: &types,
+            public_dirs: &dirs,
+            url_prefix: &prefix,
+            site_dir: "apps/web",
+            recognised: true,
+        };
+        let changes = [
+            "apps/web/public/my photo.png",
+            "apps/web/src/logo.png",
+            "apps/admin/public/a.png",
+        ]
+        .map(|path| change(ChangeKind::Added, path, None, EntryKind::File));
+        let selection = rules.select(&changes, &["/listed a.png".to_string()]);
+        let sent: Vec<Vec<&String>> = selection
+            .targets
+            .iter()
+            .map(|t| t.spellings().collect())
+            .collect();
+        assert_eq!(
+            sent,
+            [
+                vec!["/listed a.png"],
+                vec!["/web/my photo.png", "/web/my%20photo.png"]
+            ]
+        );
+        let skipped: Vec<(SkipKind, &str)> = selection
+            .skipped
+            .iter()
+            .map(|s| (s.kind, s.reason.as_str()))
+            .collect();
+        assert_eq!(
+            skipped,
+            [
+                (SkipKind::OutsideSite, "outside the site `apps/web`"),
+                (SkipKind::Imported, site::IMPORTED_REASON),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_encoded_spelling_over_the_limit_is_skipped_and_the_written_one_sent() {
+        // Each `é` is one character as written and six percent-encoded.
+        let name = "é".repeat(MAX_PATH_CHARS / 2);
+        let mut targets = BTreeMap::new();
+        targets.insert(
+            format!("/{name}"),
+            vec![Source {
+                repo_path: format!("public/{name}"),
+                role: Role::Added,
+            }],
+        );
+        let mut skipped = Vec::new();
+        let targets = spelled(targets, &mut skipped);
+        assert_eq!(targets.len(), 1);
+        assert!(targets[0].also.is_empty());
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(skipped[0].kind, SkipKind::TooLong);
+        assert!(
+            skipped[0]
+                .reason
+                .starts_with("percent-encoded, the public path is")
+        );
+    }
+
     #[test]
     fn selection_sends_each_public_path_once_and_says_why_others_are_skipped() {
         let include = globs(&[DEFAULT_INCLUDE]);
@@ -855,6 +1106,8 @@ mod tests {
             change_types: &types,
             public_dirs: &dirs,
             url_prefix: &prefix,
+            site_dir: "",
+            recognised: false,
         };
         let changes = vec![
             change(ChangeKind::Modified, "public/a.png", None, EntryKind::File),
@@ -930,6 +1183,8 @@ mod tests {
             change_types: &types,
             public_dirs: &dirs,
             url_prefix: &prefix,
+            site_dir: "",
+            recognised: false,
         };
         let long = format!("public/{}.png", "a".repeat(MAX_PATH_CHARS));
         let changes = vec![

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use common::git::GitRepo;
 use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO, Seen};
+use common::markdown::plain;
 use common::vercel::FakeVercel;
 use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 
@@ -128,23 +129,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect();
     pairs.sort();
     pairs
-}
-
-/// The summary as it reads once rendered: the report escapes every ASCII
-/// punctuation character of untrusted or generated text (`\,`, `\(`).
-fn plain(summary: &str) -> String {
-    let mut out = String::with_capacity(summary.len());
-    let mut chars = summary.chars().peekable();
-    while let Some(c) = chars.next() {
-        match chars.peek() {
-            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
-                out.push(next);
-                chars.next();
-            }
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// The seconds in the summary's "Waited 0.2s for the deployment".

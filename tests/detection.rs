@@ -273,12 +273,30 @@ async fn awkward_file_names_come_through_intact() {
     let after = repo.commit("awkward");
 
     let ran = both(&repo, &before, &after, &[]).await;
-    let mut expected: Vec<String> = names
-        .iter()
-        .map(|n| n.trim_start_matches("public").to_string())
-        .collect();
+    // Each name as written, and percent-encoded where that changes it: a
+    // page may use either spelling. The images count once each.
+    let mut expected: Vec<String> = [
+        "/with space.png",
+        "/with%20space.png",
+        "/\"quoted\".png",
+        "/%22quoted%22.png",
+        "/it's.png",
+        "/new\nline.png",
+        "/new%0Aline.png",
+        "/ünïcødé 日本.png",
+        "/%C3%BCn%C3%AFc%C3%B8d%C3%A9%20%E6%97%A5%E6%9C%AC.png",
+        "/tab\there.png",
+        "/tab%09here.png",
+        "/a|b.png",
+        "/a%7Cb.png",
+        "/%0A.png",
+        "/%250A.png",
+    ]
+    .map(String::from)
+    .to_vec();
     expected.sort();
     assert_eq!(ran.strings("images"), expected);
+    assert_eq!(ran.outputs["count"], names.len().to_string());
 }
 
 #[tokio::test]
@@ -422,8 +440,9 @@ async fn local_use_reads_git_and_prints_the_summary_to_the_terminal() {
         ran.stdout
     );
     assert!(
-        ran.stdout
-            .contains("  send     /new photo.png  <- public/new photo.png (added)")
+        ran.stdout.contains(
+            "  send     /new photo.png + /new%20photo.png  <- public/new photo.png (added)"
+        )
     );
     assert!(
         !ran.stdout.contains("::"),

@@ -181,8 +181,8 @@ fn an_input_added_to_the_table_alone_fails_the_check() {
     let (action_yml, readme) = (read("action.yml"), read("README.md"));
     let mut table = INPUTS.to_vec();
     table.push(Input {
-        name: "site-url",
-        description: "The live site's origin.",
+        name: "cache-region",
+        description: "The region to ask.",
         ..INPUTS[1]
     });
     let problem = check_docs(&table, &action_yml, &readme).expect_err("not in the docs");
@@ -197,11 +197,11 @@ fn an_input_added_to_the_table_alone_fails_the_check() {
     assert!(check_docs(&table, &action_yml, &readme).is_ok());
     let yaml: Value = serde_norway::from_str(&action_yml).expect("still YAML");
     assert_eq!(
-        yaml["inputs"]["site-url"]["description"].as_str(),
-        Some("The live site's origin.")
+        yaml["inputs"]["cache-region"]["description"].as_str(),
+        Some("The region to ask.")
     );
     assert!(
-        readme.contains("| `site-url` | | The live site's origin. |"),
+        readme.contains("| `cache-region` | | The region to ask. |"),
         "{readme}"
     );
     // And an advanced flag stays out of both.
@@ -293,7 +293,15 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
     assert_eq!(declared_sorted, known);
     let action = action();
     assert_eq!(action["runs"]["using"].as_str(), Some("docker"));
-    for output in ["images", "failed", "skipped", "count", "requests"] {
+    for output in [
+        "images",
+        "failed",
+        "skipped",
+        "count",
+        "requests",
+        "verified",
+        "unverified",
+    ] {
         assert!(action["outputs"][output].is_mapping(), "output {output}");
     }
 }

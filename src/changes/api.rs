@@ -144,11 +144,13 @@ type Pending = Vec<(String, Option<String>, Option<String>)>;
 
 /// Finds the changes of `range` in `repo` (`owner/name`). Where GitHub cuts
 /// a listing short, folders are compared one by one, and only those for which
-/// `worth_listing(folder)` holds are entered.
+/// `worth_listing(folder)` holds are entered. The files directly in
+/// `site_dir` at head are noted where a listing shows them.
 pub async fn detect(
     github: &GitHub,
     repo: &str,
     range: &Range,
+    site_dir: &str,
     worth_listing: &dyn Fn(&str) -> bool,
     on_retry: &dyn Fn(RetryNote),
 ) -> Result<Detected, ApiError> {
@@ -165,6 +167,7 @@ pub async fn detect(
     let mut notes = Vec::new();
     let mut deltas = Vec::new();
     let mut pruned = Vec::new();
+    let mut site_files = None;
     let mut pending: Pending = vec![(String::new(), base.clone(), Some(head.clone()))];
     if base.as_deref() == Some(head.as_str()) {
         pending.clear();
@@ -176,6 +179,7 @@ pub async fn detect(
         )
         .await?;
         if !old.truncated && !new.truncated {
+            site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
             deltas.extend(diff_flat(&prefix, old, new));
             continue;
         }
@@ -192,6 +196,9 @@ pub async fn detect(
             walker.list(new_tree.as_deref(), false),
         )
         .await?;
+        if prefix == site_dir {
+            site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
+        }
         let folder = compare_folder(&prefix, old, new);
         deltas.extend(folder.deltas);
         for (path, old_tree, new_tree) in folder.subfolders {
@@ -202,26 +209,159 @@ pub async fn detect(
             }
         }
     }
-    if !pruned.is_empty() {
-        let shown: Vec<&str> = pruned.iter().take(20).map(String::as_str).collect();
-        let more = if pruned.len() > shown.len() {
-            ", ..."
-        } else {
-            ""
-        };
-        notes.push(format!(
-            "{} changed folder(s) outside the public dirs were not listed, so changed images there are not reported as skipped: {}{more}",
-            pruned.len(),
-            shown.join(", ")
-        ));
-    }
+    notes.extend(pruned_note(&pruned));
     Ok(Detected {
         changes: classify(deltas),
         base,
         head,
         notes,
         api_requests: 0,
+        site_files,
     })
+}
+
+/// The note on folders a cut-short listing made the comparison skip.
+fn pruned_note(pruned: &[String]) -> Option<String> {
+    if pruned.is_empty() {
+        return None;
+    }
+    let shown: Vec<&str> = pruned.iter().take(20).map(String::as_str).collect();
+    let more = if pruned.len() > shown.len() {
+        ", ..."
+    } else {
+        ""
+    };
+    Some(format!(
+        "{} changed folder(s) outside the public dirs were not listed, so changed images there are not reported as skipped: {}{more}",
+        pruned.len(),
+        shown.join(", ")
+    ))
+}
+
+/// The files directly in `folder`, from a complete listing of `prefix`
+/// (recursive, or of `folder` itself); `None` when it does not cover it.
+fn files_directly_in(prefix: &str, listing: &Listing, folder: &str) -> Option<Vec<String>> {
+    let covers = prefix.is_empty() || folder == prefix || folder.starts_with(&format!("{prefix}/"));
+    if !covers || listing.truncated {
+        return None;
+    }
+    let parent = |path: &str| path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+    Some(
+        listing
+            .entries
+            .iter()
+            .filter(|(_, side)| side.kind == EntryKind::File)
+            .map(|(path, _)| join(prefix, path))
+            .filter(|path| parent(path) == folder)
+            .collect(),
+    )
+}
+
+/// Characters kept as they are in a path segment of a GitHub API URL.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `/repos/{repo}/contents/{path}?ref={sha}`, each segment encoded.
+fn contents_path(repo: &str, path: &str, sha: &str) -> String {
+    let encoded: Vec<String> = path
+        .split('/')
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| percent_encoding::utf8_percent_encode(segment, SEGMENT).to_string())
+        .collect();
+    format!("/repos/{repo}/contents/{}?ref={sha}", encoded.join("/"))
+}
+
+#[derive(Debug, Deserialize)]
+struct DirEntry {
+    path: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// The files directly in `folder` (empty: the root) at commit `sha`, by one
+/// request to the contents API.
+pub async fn files_in(
+    github: &GitHub,
+    repo: &str,
+    sha: &str,
+    folder: &str,
+    on_retry: &dyn Fn(RetryNote),
+) -> Result<Vec<String>, ApiError> {
+    let path = contents_path(repo, folder, sha);
+    let entries: Vec<DirEntry> = github.get(&path, CONTENTS, on_retry).await?;
+    Ok(entries
+        .into_iter()
+        .filter(|entry| entry.kind == "file")
+        .map(|entry| entry.path)
+        .collect())
+}
+
+#[derive(Debug, Deserialize)]
+struct FileContent {
+    #[serde(default)]
+    content: String,
+    #[serde(default)]
+    encoding: String,
+}
+
+/// The text of the file at `path` in commit `sha`, by one request to the
+/// contents API (invalid UTF-8 replaced).
+pub async fn read(
+    github: &GitHub,
+    repo: &str,
+    sha: &str,
+    path: &str,
+    on_retry: &dyn Fn(RetryNote),
+) -> Result<String, ApiError> {
+    let request = contents_path(repo, path, sha);
+    let file: FileContent = github.get(&request, CONTENTS, on_retry).await?;
+    let undecodable = |why: &str| GitHubError::Decode {
+        path: request.clone(),
+        message: why.to_string(),
+    };
+    if file.encoding != "base64" {
+        return Err(undecodable(
+            "the file's content was not included (GitHub leaves out files over 1 MB)",
+        ));
+    }
+    let bytes = base64_decode(&file.content).ok_or_else(|| undecodable("invalid base64"))?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Standard base64 with padding, line breaks ignored (GitHub wraps it).
+fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    if !clean.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(clean.len() / 4 * 3);
+    for chunk in clean.chunks(4) {
+        let pad = chunk.iter().rev().take_while(|&&b| b == b'=').count();
+        if pad > 2 {
+            return None;
+        }
+        let mut n = 0u32;
+        for &b in &chunk[..4 - pad] {
+            n = n << 6 | value(b)?;
+        }
+        n <<= 6 * pad as u32;
+        let bytes = n.to_be_bytes();
+        out.extend_from_slice(&bytes[1..4 - pad]);
+    }
+    Some(out)
 }
 
 /// One folder's entries compared: the files that differ, and the changed
@@ -296,6 +436,49 @@ mod tests {
                 .collect(),
             truncated: false,
         }
+    }
+
+    #[test]
+    fn base64_decodes_as_github_sends_it() {
+        assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+        assert_eq!(
+            base64_decode("aGVs\nbG8h\n").as_deref(),
+            Some(&b"hello!"[..])
+        );
+        assert_eq!(base64_decode("aA==").as_deref(), Some(&b"h"[..]));
+        assert_eq!(base64_decode("").as_deref(), Some(&b""[..]));
+        assert_eq!(base64_decode("aGVsbG8"), None);
+        assert_eq!(base64_decode("a*==").as_deref(), None);
+    }
+
+    #[test]
+    fn the_site_dir_files_come_from_a_listing_that_covers_it() {
+        use EntryKind::*;
+        let head = listing(&[
+            ("next.config.mjs", File, "1"),
+            ("apps", Tree, "t"),
+            ("apps/web", Tree, "t"),
+            ("apps/web/next.config.ts", File, "2"),
+            ("apps/web/public/a.png", File, "3"),
+            ("apps/web/lib", Symlink, "4"),
+        ]);
+        assert_eq!(
+            files_directly_in("", &head, "apps/web"),
+            Some(vec!["apps/web/next.config.ts".to_string()])
+        );
+        assert_eq!(
+            files_directly_in("", &head, ""),
+            Some(vec!["next.config.mjs".to_string()])
+        );
+        assert_eq!(files_directly_in("docs", &head, "apps/web"), None);
+        assert_eq!(
+            contents_path("o/r", "apps/my web/next.config.js", "abc"),
+            "/repos/o/r/contents/apps/my%20web/next.config.js?ref=abc"
+        );
+        assert_eq!(
+            contents_path("o/r", "", "abc"),
+            "/repos/o/r/contents/?ref=abc"
+        );
     }
 
     #[test]

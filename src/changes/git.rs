@@ -283,7 +283,38 @@ pub fn detect(dir: &Path, range: &Range) -> Result<Detected, GitError> {
         head,
         notes: Vec::new(),
         api_requests: 0,
+        site_files: None,
     })
+}
+
+/// The files (not folders, links or submodules) directly in `folder` (empty:
+/// the root) at commit `rev`, as repository paths, and the commit's sha.
+pub fn files_in(dir: &Path, rev: &str, folder: &str) -> Result<(String, Vec<String>), GitError> {
+    let repo = Repo::open(dir)?;
+    let head = repo.resolve(rev)?;
+    let mut args = vec!["--literal-pathspecs", "ls-tree", "-z", "--full-tree", &head];
+    let pathspec = format!("{folder}/");
+    if !folder.is_empty() {
+        args.extend(["--", &pathspec]);
+    }
+    let raw = repo.output(&args)?;
+    let files = raw
+        .split(|&b| b == 0)
+        .filter_map(|entry| {
+            let entry = std::str::from_utf8(entry).ok()?;
+            let (meta, path) = entry.split_once('\t')?;
+            let mode = meta.split(' ').next()?;
+            (EntryKind::from_mode(mode) == Some(EntryKind::File)).then(|| path.to_string())
+        })
+        .collect();
+    Ok((head, files))
+}
+
+/// The text of the file at `path` in commit `sha` (invalid UTF-8 replaced).
+pub fn read(dir: &Path, sha: &str, path: &str) -> Result<String, GitError> {
+    let repo = Repo::open(dir)?;
+    let raw = repo.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
+    Ok(String::from_utf8_lossy(&raw).into_owned())
 }
 
 #[cfg(test)]

@@ -193,6 +193,10 @@ pub struct Detected {
     pub notes: Vec<String>,
     /// GitHub API requests made.
     pub api_requests: u32,
+    /// The files directly in the site dir at `head` (repository paths), when
+    /// the comparison listed that folder; `None` when it did not (git, or a
+    /// listing GitHub cut short): then whoever needs them lists it.
+    pub site_files: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]

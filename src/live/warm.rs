@@ -92,43 +92,48 @@ impl Site {
             .collect()
             .await;
 
-        let mut warming = Warming {
-            images: images
-                .iter()
-                .map(|image| Warmed {
-                    path: image.path.clone(),
-                    variants: if image.removed {
-                        0
-                    } else {
-                        variants.len() as u32
-                    },
-                    ..Warmed::default()
-                })
-                .collect(),
-            limit: self.settings.warm_limit,
-            ..Warming::default()
-        };
-        let mut outcomes = outcomes;
-        // Failures listed in variant order, whatever order answers came in.
-        outcomes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
-        for (index, variant, outcome) in outcomes {
-            let image = &mut warming.images[index];
-            match outcome {
-                Outcome::Warmed => {
-                    image.warmed += 1;
-                    warming.warmed += 1;
-                }
-                Outcome::Failed(problem) => {
-                    image.failed.push((variant.clone(), problem));
-                    warming.failed += 1;
-                }
-                Outcome::Left => {
-                    image.left += 1;
-                    warming.left += 1;
-                }
-            }
-        }
+        let mut warming = tally(images, variants.len() as u32, outcomes);
+        warming.limit = self.settings.warm_limit;
         warming.requests = self.requests() - before;
         warming
     }
+}
+
+/// The outcomes, in any order, summed per image and in total.
+fn tally(
+    images: &[Image],
+    variants: u32,
+    mut outcomes: Vec<(usize, &Variant, Outcome)>,
+) -> Warming {
+    let mut warming = Warming {
+        images: images
+            .iter()
+            .map(|image| Warmed {
+                path: image.path.clone(),
+                variants: if image.removed { 0 } else { variants },
+                ..Warmed::default()
+            })
+            .collect(),
+        ..Warming::default()
+    };
+    // Failures listed in variant order, whatever order answers came in.
+    outcomes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    for (index, variant, outcome) in outcomes {
+        let image = &mut warming.images[index];
+        match outcome {
+            Outcome::Warmed => {
+                image.warmed += 1;
+                warming.warmed += 1;
+            }
+            Outcome::Failed(problem) => {
+                image.failed.push((variant.clone(), problem));
+                warming.failed += 1;
+            }
+            Outcome::Left => {
+                image.left += 1;
+                warming.left += 1;
+            }
+        }
+    }
+    warming
 }

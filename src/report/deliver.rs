@@ -25,6 +25,9 @@ pub struct Delivery {
     pub redactions: Vec<String>,
     /// Failed images are errors (`fail-on-error`), else warnings.
     pub fail_on_error: bool,
+    /// Images the live site did not confirm are errors
+    /// (`fail-on-unverified`), else warnings.
+    pub fail_on_unverified: bool,
 }
 
 /// What delivering found, for the exit code.
@@ -32,6 +35,8 @@ pub struct Delivery {
 pub struct Delivered {
     /// Some image could not be invalidated.
     pub failed_images: bool,
+    /// Some image was not confirmed on the live site.
+    pub unverified_images: bool,
     /// The summary or the outputs could not be written.
     pub write_failed: bool,
 }
@@ -57,6 +62,7 @@ impl Report {
             log.annotate(Level::Error, Some("vercel-image-invalidate"), &annotation);
         }
         let failed_images = self.annotate_failures(log, to.fail_on_error || self.problem.is_some());
+        let unverified_images = self.warn_live(log, to.fail_on_unverified);
         self.warn_outside(log);
         for note in self.cut_notes() {
             log.warning(&format!("Not every path fits in the outputs: {note}."));
@@ -80,6 +86,7 @@ impl Report {
         log.flush();
         Delivered {
             failed_images,
+            unverified_images,
             write_failed,
         }
     }

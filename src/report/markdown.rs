@@ -122,12 +122,8 @@ fn change_cell(role: &Role) -> String {
     }
 }
 
-fn row_line(row: &Row, verb: &str) -> String {
-    let public = row
-        .public_path
-        .as_deref()
-        .map(|p| code(p, true))
-        .unwrap_or_else(|| "—".to_string());
+fn row_line(row: &Row, verb: &str, live: bool) -> String {
+    let public = row.shown_paths(|p| code(p, true), "<br>", "—");
     let repo: Vec<String> = row
         .sources
         .iter()
@@ -135,8 +131,13 @@ fn row_line(row: &Row, verb: &str) -> String {
         .map(|s| code(&s.repo_path, true))
         .collect();
     let changes: Vec<String> = row.sources.iter().map(|s| change_cell(&s.role)).collect();
+    let live = if live {
+        format!(" {} |", super::live::live_cell(row.live.as_ref()))
+    } else {
+        String::new()
+    };
     format!(
-        "| {} | {} | {} | {} |\n",
+        "| {} |{live} {} | {} | {} |\n",
         result_cell(&row.outcome, verb),
         public,
         if repo.is_empty() {
@@ -150,10 +151,16 @@ fn row_line(row: &Row, verb: &str) -> String {
 
 /// Appends a table of `rows`, keeping the document under the budget.
 /// Returns how many rows did not fit.
-fn table(out: &mut String, rows: &[&Row], verb: &str) -> usize {
-    out.push_str("| Result | Public path | Repository path | Change |\n|---|---|---|---|\n");
+fn table(out: &mut String, rows: &[&Row], verb: &str, live: bool) -> usize {
+    if live {
+        out.push_str(
+            "| Result | Live | Public path | Repository path | Change |\n|---|---|---|---|---|\n",
+        );
+    } else {
+        out.push_str("| Result | Public path | Repository path | Change |\n|---|---|---|---|\n");
+    }
     for (shown, row) in rows.iter().enumerate() {
-        let line = row_line(row, verb);
+        let line = row_line(row, verb, live);
         if out.len() + line.len() > BUDGET {
             return rows.len() - shown;
         }
@@ -162,9 +169,9 @@ fn table(out: &mut String, rows: &[&Row], verb: &str) -> usize {
     0
 }
 
-fn folded(out: &mut String, title: &str, rows: &[&Row], verb: &str) -> usize {
+fn folded(out: &mut String, title: &str, rows: &[&Row], verb: &str, live: bool) -> usize {
     let _ = write!(out, "<details><summary>{title}</summary>\n\n");
-    let left = table(out, rows, verb);
+    let left = table(out, rows, verb, live);
     out.push_str("\n</details>\n\n");
     left
 }
@@ -172,8 +179,8 @@ fn folded(out: &mut String, title: &str, rows: &[&Row], verb: &str) -> usize {
 impl Report {
     /// The headline's emoji and words.
     pub(super) fn headline(&self) -> (&'static str, String) {
-        let invalidated = self.invalidated().len();
-        let failed = self.failed().len();
+        let invalidated = self.invalidated_count();
+        let failed = self.failed_count();
         let verb = self.verb();
         if self.problem.is_some() && invalidated == 0 {
             return ("❌", "Image cache not invalidated".to_string());
@@ -200,10 +207,15 @@ impl Report {
             );
         }
         if invalidated > 0 {
-            return (
-                "✅",
-                format!("{} {verb}", plural(invalidated, "image", "images")),
-            );
+            let done = format!("{} {verb}", plural(invalidated, "image", "images"));
+            return match self.live_counts() {
+                None => ("✅", done),
+                Some((verified, 0)) => ("✅", format!("{done}, {verified} verified live")),
+                Some((_, unverified)) => (
+                    "⚠️",
+                    format!("{done}, {unverified} not verified on the live site"),
+                ),
+            };
         }
         ("⏭️", "No changed image to invalidate".to_string())
     }
@@ -213,12 +225,13 @@ impl Report {
         let mut facts = vec![
             format!(
                 "**{}** {}",
-                self.invalidated().len(),
+                self.invalidated_count(),
                 if self.dry_run { "to send" } else { self.verb() }
             ),
-            format!("**{}** failed", self.failed().len()),
+            format!("**{}** failed", self.failed_count()),
             format!("**{skipped}** skipped"),
         ];
+        facts.extend(self.live_facts(true));
         if !self.dry_run {
             facts.push(plural(self.requests as usize, "request", "requests"));
         }
@@ -311,6 +324,7 @@ impl Report {
                 }
             }
         }
+        self.live_callouts(out);
         for note in &self.notes {
             let _ = write!(out, "ℹ️ {}\n\n", rich(note, false));
         }
@@ -331,10 +345,11 @@ impl Report {
     /// the rest folded. Returns how many rows did not fit.
     fn tables(&self, out: &mut String, verb: &str) -> usize {
         let rows: Vec<&Row> = self.rows.iter().collect();
+        let live = self.live_column();
         let mut left = 0;
         if rows.len() <= OPEN_ROWS {
             if !rows.is_empty() {
-                left += table(out, &rows, verb);
+                left += table(out, &rows, verb, live);
             }
         } else {
             let pick = |f: fn(&Outcome) -> bool| -> Vec<&Row> {
@@ -344,12 +359,12 @@ impl Report {
             let skipped = pick(|o| matches!(o, Outcome::Skipped(..)));
             let done = pick(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate));
             if !failed.is_empty() {
-                left += table(out, &failed, verb);
+                left += table(out, &failed, verb, live);
                 out.push('\n');
             }
             if !skipped.is_empty() {
                 let title = plural(skipped.len(), "skipped image", "skipped images");
-                left += folded(out, &title, &skipped, verb);
+                left += folded(out, &title, &skipped, verb, live);
             }
             if !done.is_empty() {
                 let title = if self.dry_run {
@@ -360,7 +375,7 @@ impl Report {
                 } else {
                     format!("{} {verb}", plural(done.len(), "image", "images"))
                 };
-                left += folded(out, &title, &done, verb);
+                left += folded(out, &title, &done, verb, live);
             }
         }
         left
@@ -459,6 +474,7 @@ mod tests {
             targets: (0..n)
                 .map(|i| Target {
                     public_path: format!("/{i:06}{}.png", "x".repeat(len)),
+                    also: Vec::new(),
                     sources: vec![source(&format!("public/{i:06}.png"), Role::Added)],
                 })
                 .collect(),

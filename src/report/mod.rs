@@ -5,16 +5,19 @@
 //! outputs, the closing log lines or the terminal report.
 
 mod deliver;
+mod live;
 pub mod markdown;
 pub mod text;
 
 pub use deliver::{Delivered, Delivery};
+pub use live::LiveReport;
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::live::{Unconfirmed, Verified};
 use crate::select::{Selection, Skip, SkipKind, Source};
 use crate::vercel::{Mode, Sent, Stop};
 
@@ -38,7 +41,12 @@ pub enum Outcome {
 pub struct Row {
     pub outcome: Outcome,
     pub public_path: Option<String>,
+    /// The other spellings of the image that were sent with it
+    /// (`/my%20photo.jpg`); the row counts once.
+    pub also: Vec<String>,
     pub sources: Vec<Source>,
+    /// What the live site answered for it, when it was asked.
+    pub live: Option<Verified>,
 }
 
 impl Outcome {
@@ -53,6 +61,26 @@ impl Outcome {
 }
 
 impl Row {
+    /// Every public path sent for this row, the one as written first.
+    pub fn spellings(&self) -> impl Iterator<Item = &String> {
+        self.public_path.iter().chain(&self.also)
+    }
+
+    /// The row's public paths for a reader, joined by `separator`, or
+    /// `none` when it has none.
+    pub fn shown_paths(
+        &self,
+        show: impl Fn(&str) -> String,
+        separator: &str,
+        none: &str,
+    ) -> String {
+        let shown: Vec<String> = self.spellings().map(|p| show(p)).collect();
+        if shown.is_empty() {
+            none.to_string()
+        } else {
+            shown.join(separator)
+        }
+    }
     /// Rows sort by result group, then by path: stable, easy to scan.
     fn sort_key(&self) -> (u8, &str, Option<&str>) {
         (
@@ -108,6 +136,8 @@ pub struct Report {
     pub cuts: Vec<Cut>,
     /// The path of the file with the whole result, once written.
     pub report_file: Option<String>,
+    /// Set when the live site was asked (`site-url`).
+    pub live: Option<LiveReport>,
 }
 
 /// A list output that holds only the first `kept` of its `total` items.
@@ -126,6 +156,8 @@ struct Whole<'a> {
     skipped: Vec<SkippedOutput<'a>>,
     count: usize,
     requests: u32,
+    verified: Vec<&'a str>,
+    unverified: Vec<Unconfirmed>,
 }
 
 #[derive(Serialize)]
@@ -150,22 +182,30 @@ impl Report {
             .map(|s| s.done.iter().map(String::as_str).collect())
             .unwrap_or_default();
         for target in &selection.targets {
-            let path = target.public_path.as_str();
             let outcome = match (sent, unsent) {
                 (_, Some(reason)) => Outcome::Failed(format!("not sent: {reason}")),
                 (None, None) => Outcome::WouldInvalidate,
-                // Invalidated only on Vercel's word: a path in neither list
-                // is a failure, not a success by default.
-                (Some(_), None) => match (failures.get(path), done.contains(path)) {
-                    (Some(reason), _) => Outcome::Failed(reason.clone()),
-                    (None, true) => Outcome::Invalidated,
-                    (None, false) => Outcome::Failed("no answer was recorded for it".to_string()),
-                },
+                // Invalidated only on Vercel's word, for every spelling: a
+                // path in neither list is a failure, not a success by default.
+                (Some(_), None) => target
+                    .spellings()
+                    .find_map(|path| {
+                        match (failures.get(path.as_str()), done.contains(path.as_str())) {
+                            (Some(reason), _) => Some(Outcome::Failed(reason.clone())),
+                            (None, true) => None,
+                            (None, false) => {
+                                Some(Outcome::Failed("no answer was recorded for it".to_string()))
+                            }
+                        }
+                    })
+                    .unwrap_or(Outcome::Invalidated),
             };
             self.rows.push(Row {
                 outcome,
                 public_path: Some(target.public_path.clone()),
+                also: target.also.clone(),
                 sources: target.sources.clone(),
+                live: None,
             });
         }
         for Skip {
@@ -178,7 +218,9 @@ impl Report {
             self.rows.push(Row {
                 outcome: Outcome::Skipped(*kind, reason.clone()),
                 public_path: public_path.clone(),
+                also: Vec::new(),
                 sources: vec![source.clone()],
+                live: None,
             });
         }
         self.ignored += selection.ignored;
@@ -205,6 +247,7 @@ impl Report {
             if let Some(path) = &mut row.public_path {
                 clean(path);
             }
+            row.also.iter_mut().for_each(clean);
         }
         for text in self.notes.iter_mut().chain(self.nothing.iter_mut()) {
             clean(text);
@@ -219,15 +262,37 @@ impl Report {
         }
     }
 
+    /// Every string sent for the rows `pick` keeps, other spellings included.
     fn paths(&self, pick: impl Fn(&Outcome) -> bool) -> Vec<&str> {
         self.rows
             .iter()
             .filter(|row| pick(&row.outcome))
-            .filter_map(|row| row.public_path.as_deref())
+            .flat_map(Row::spellings)
+            .map(String::as_str)
             .collect()
     }
 
-    /// Public paths invalidated (in a dry run: that would be).
+    /// How many images (rows with a public path) `pick` keeps: an image
+    /// counts once, however many spellings were sent.
+    fn images(&self, pick: impl Fn(&Outcome) -> bool) -> usize {
+        self.rows
+            .iter()
+            .filter(|row| pick(&row.outcome) && row.public_path.is_some())
+            .count()
+    }
+
+    /// Images invalidated (in a dry run: that would be).
+    pub fn invalidated_count(&self) -> usize {
+        self.images(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate))
+    }
+
+    /// Images that could not be invalidated.
+    pub fn failed_count(&self) -> usize {
+        self.images(|o| matches!(o, Outcome::Failed(_)))
+    }
+
+    /// Public paths invalidated (in a dry run: that would be), every
+    /// spelling sent.
     pub fn invalidated(&self) -> Vec<&str> {
         self.paths(|o| matches!(o, Outcome::Invalidated | Outcome::WouldInvalidate))
     }
@@ -267,19 +332,22 @@ impl Report {
     }
 
     /// The values for `GITHUB_OUTPUT`, the lists cut where needed so that
-    /// all of them hold at most `budget` UTF-16 code units: `failed` keeps
-    /// the most room, then `skipped`, then `images`. Also says what was cut.
+    /// all of them hold at most `budget` UTF-16 code units: what went wrong
+    /// keeps the most room (`failed`, then `unverified`, then `skipped`),
+    /// then `images`, then `verified`. Also says what was cut.
     pub fn outputs_within(&self, budget: usize) -> (Vec<(&'static str, String)>, Vec<Cut>) {
-        let count = self.invalidated().len().to_string();
+        let count = self.invalidated_count().to_string();
         let requests = self.requests.to_string();
         let mut left = budget.saturating_sub(count.len() + requests.len());
-        let lists: [(&'static str, Vec<String>); 3] = [
+        let lists: [(&'static str, Vec<String>); 5] = [
             ("failed", items(&self.failed())),
+            ("unverified", items(&self.unverified())),
             ("skipped", items(&self.skipped_outputs())),
             ("images", items(&self.invalidated())),
+            ("verified", items(&self.verified())),
         ];
         let mut cuts = Vec::new();
-        let mut values: [String; 3] = Default::default();
+        let mut values: [String; 5] = Default::default();
         for (index, (name, items)) in lists.iter().enumerate() {
             // Room for the empty lists still to come.
             let reserve = 2 * (lists.len() - index - 1);
@@ -294,13 +362,15 @@ impl Report {
             }
             values[index] = value;
         }
-        let [failed, skipped, images] = values;
+        let [failed, unverified, skipped, images, verified] = values;
         let outputs = vec![
             ("images", images),
             ("failed", failed),
             ("skipped", skipped),
             ("count", count),
             ("requests", requests),
+            ("verified", verified),
+            ("unverified", unverified),
         ];
         (outputs, cuts)
     }
@@ -311,8 +381,10 @@ impl Report {
             images: self.invalidated(),
             failed: self.failed(),
             skipped: self.skipped_outputs(),
-            count: self.invalidated().len(),
+            count: self.invalidated_count(),
             requests: self.requests,
+            verified: self.verified(),
+            unverified: self.unverified(),
         })
     }
 
@@ -415,10 +487,12 @@ pub(crate) mod tests {
             targets: vec![
                 Target {
                     public_path: "/a.png".into(),
+                    also: Vec::new(),
                     sources: vec![source("public/a.png", Role::Modified)],
                 },
                 Target {
                     public_path: "/b.png".into(),
+                    also: Vec::new(),
                     sources: vec![source("public/b.png", Role::Added)],
                 },
             ],
@@ -480,13 +554,17 @@ pub(crate) mod tests {
                 public_path: Some(format!(
                     "/images/gallery/{n:05}-a-long-file-name-for-a-photo.jpg"
                 )),
+                also: vec![],
                 sources: vec![],
+                live: None,
             });
         }
         report.rows.push(Row {
             outcome: Outcome::Failed("500".into()),
             public_path: Some("/f.png".into()),
+            also: vec![],
             sources: vec![],
+            live: None,
         });
         let whole = report.outputs();
         assert!(

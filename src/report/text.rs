@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Outcome, Report, short_sha};
+use super::{Outcome, Report, Row, short_sha};
 use crate::actions::one_line;
 
 impl Report {
@@ -13,12 +13,13 @@ impl Report {
         let mut facts = vec![
             format!(
                 "{} {}",
-                self.invalidated().len(),
+                self.invalidated_count(),
                 if self.dry_run { "to send" } else { self.verb() }
             ),
-            format!("{} failed", self.failed().len()),
+            format!("{} failed", self.failed_count()),
             format!("{} skipped", self.skipped().len()),
         ];
+        facts.extend(self.live_facts(false));
         if !self.dry_run {
             facts.push(format!("{} requests", self.requests));
         }
@@ -50,32 +51,14 @@ impl Report {
         for note in &self.notes {
             let _ = writeln!(out, "  note: {}", one_line(note));
         }
-        if !self.rows.is_empty() {
-            out.push('\n');
+        if let Some(warming) = self.live.as_ref().and_then(|l| l.warming.as_ref()) {
+            let _ = writeln!(
+                out,
+                "  warm: {}",
+                one_line(&super::live::warming_line(warming))
+            );
         }
-        for row in &self.rows {
-            let (label, reason) = match &row.outcome {
-                Outcome::Failed(reason) => ("failed ", Some(reason)),
-                Outcome::Skipped(_, reason) => ("skipped", Some(reason)),
-                Outcome::Invalidated => ("done   ", None),
-                Outcome::WouldInvalidate => ("send   ", None),
-            };
-            let public = row
-                .public_path
-                .as_deref()
-                .map(|p| one_line(p).into_owned())
-                .unwrap_or_else(|| "-".to_string());
-            let sources: Vec<String> = row
-                .sources
-                .iter()
-                .map(|s| one_line(&s.describe()).into_owned())
-                .collect();
-            let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
-            if let Some(reason) = reason {
-                let _ = write!(out, ": {}", one_line(reason));
-            }
-            out.push('\n');
-        }
+        self.rows_text(&mut out);
         if self.ignored > 0 {
             let _ = writeln!(
                 out,
@@ -85,6 +68,43 @@ impl Report {
         }
         out
     }
+
+    /// One line a row: result, public path, sources, reason, live answer.
+    fn rows_text(&self, out: &mut String) {
+        if !self.rows.is_empty() {
+            out.push('\n');
+        }
+        for row in &self.rows {
+            out.push_str(&row_line(row));
+        }
+    }
+}
+
+/// One row: its result, every public path sent for it, its sources and
+/// the reason.
+fn row_line(row: &Row) -> String {
+    let mut out = String::new();
+    let (label, reason) = match &row.outcome {
+        Outcome::Failed(reason) => ("failed ", Some(reason)),
+        Outcome::Skipped(_, reason) => ("skipped", Some(reason)),
+        Outcome::Invalidated => ("done   ", None),
+        Outcome::WouldInvalidate => ("send   ", None),
+    };
+    let public = row.shown_paths(|p| one_line(p).into_owned(), " + ", "-");
+    let sources: Vec<String> = row
+        .sources
+        .iter()
+        .map(|s| one_line(&s.describe()).into_owned())
+        .collect();
+    let _ = write!(out, "  {label}  {public}  <- {}", sources.join(", "));
+    if let Some(reason) = reason {
+        let _ = write!(out, ": {}", one_line(reason));
+    }
+    if let Some(verified) = &row.live {
+        let _ = write!(out, "  [live: {}]", one_line(&verified.live.describe()));
+    }
+    out.push('\n');
+    out
 }
 
 #[cfg(test)]

@@ -12,52 +12,105 @@ use super::{
 /// reads its settings. Never fails: what cannot be read is
 /// [`Setting::Unknown`] and a warning.
 pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
-    let name_of = |file: &SiteFile| -> String {
-        let rest = if site_dir.is_empty() {
-            file.path.as_str()
-        } else {
-            file.path
-                .strip_prefix(site_dir)
-                .and_then(|r| r.strip_prefix('/'))
-                .unwrap_or(&file.path)
-        };
-        rest.to_string()
-    };
+    let name_of = |file: &SiteFile| -> String { name_in_site(site_dir, &file.path).to_string() };
     let find = |family: &[&str]| files.iter().find(|f| family.contains(&name_of(f).as_str()));
     let mut warnings = Vec::new();
     let package = files
         .iter()
         .find(|f| name_of(f) == "package.json")
-        .and_then(|f| match serde_json::from_str::<serde_json::Value>(&f.text) {
-            Ok(json) => Some(Package(Value::from_json(&json))),
-            Err(error) => {
-                warnings.push(format!(
-                    "{} is not valid JSON ({error}); the framework is told from its config file alone",
-                    f.path
-                ));
-                None
-            }
-        });
+        .and_then(|f| read_package(f, &mut warnings));
     let depends = |name: &str| package.as_ref().and_then(|p| p.dependency(name));
+    let found = Configs {
+        next: find(NEXT_CONFIGS),
+        nuxt: find(NUXT_CONFIGS),
+        svelte: find(SVELTE_CONFIGS),
+        astro: find(ASTRO_CONFIGS),
+    };
+    let chosen = choose_family(site_dir, &found, package.is_some(), &depends, &mut warnings);
+    let mut site = Site {
+        dir: site_dir.to_string(),
+        framework: Framework::None,
+        config_file: None,
+        public_dir: Setting::Absent,
+        base_path: Setting::Absent,
+        trailing_slash: Setting::Absent,
+        output: Setting::Absent,
+        next_images: NextImages::default(),
+        vercel_images: VercelImages::default(),
+        wrappers: Vec::new(),
+        optimizer_unused: Vec::new(),
+        warnings,
+    };
+    if let Some((family, file)) = chosen {
+        read_framework(&mut site, family, file, &depends);
+    }
+    if site.public_dir == Setting::Absent {
+        site.public_dir = Setting::Known(site.framework.default_public_dir().to_string());
+    }
+    if let Some(file) = files.iter().find(|f| name_of(f) == "vercel.json") {
+        vercel_json(&mut site, file);
+    }
+    site
+}
 
-    let next = find(NEXT_CONFIGS);
-    let nuxt = find(NUXT_CONFIGS);
-    let svelte = find(SVELTE_CONFIGS);
-    let astro = find(ASTRO_CONFIGS);
+/// A repository path relative to the site dir (unchanged when outside it).
+fn name_in_site<'a>(site_dir: &str, path: &'a str) -> &'a str {
+    if site_dir.is_empty() {
+        path
+    } else {
+        path.strip_prefix(site_dir)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path)
+    }
+}
 
-    // A config file or a dependency names the framework. With several,
-    // the first with a config file is taken, in the order of FAMILIES.
+/// `package.json`, or a warning when it is not JSON.
+fn read_package(file: &SiteFile, warnings: &mut Vec<String>) -> Option<Package> {
+    match serde_json::from_str::<serde_json::Value>(&file.text) {
+        Ok(json) => Some(Package(Value::from_json(&json))),
+        Err(error) => {
+            warnings.push(format!(
+                "{} is not valid JSON ({error}); the framework is told from its config file alone",
+                file.path
+            ));
+            None
+        }
+    }
+}
+
+/// The config file found for each family, if any.
+struct Configs<'a> {
+    next: Option<&'a SiteFile>,
+    nuxt: Option<&'a SiteFile>,
+    svelte: Option<&'a SiteFile>,
+    astro: Option<&'a SiteFile>,
+}
+
+/// A config file or a dependency names the framework. With several, the
+/// first with a config file is taken, in the order of FAMILIES, and a
+/// warning names them all.
+fn choose_family<'a>(
+    site_dir: &str,
+    found: &Configs<'a>,
+    has_package: bool,
+    depends: &dyn Fn(&str) -> Option<String>,
+    warnings: &mut Vec<String>,
+) -> Option<(Family, Option<&'a SiteFile>)> {
     let svelte_kit = depends("@sveltejs/kit").is_some()
-        || (package.is_none() && svelte.is_some_and(|f| has_kit_key(&f.text)));
+        || (!has_package && found.svelte.is_some_and(|f| has_kit_key(&f.text)));
     let candidates: Vec<(Family, Option<&SiteFile>)> = [
-        (Family::Next, next, depends("next").is_some()),
+        (Family::Next, found.next, depends("next").is_some()),
         (
             Family::Nuxt,
-            nuxt,
+            found.nuxt,
             depends("nuxt").is_some() || depends("nuxt3").is_some(),
         ),
-        (Family::SvelteKit, svelte.filter(|_| svelte_kit), svelte_kit),
-        (Family::Astro, astro, depends("astro").is_some()),
+        (
+            Family::SvelteKit,
+            found.svelte.filter(|_| svelte_kit),
+            svelte_kit,
+        ),
+        (Family::Astro, found.astro, depends("astro").is_some()),
     ]
     .into_iter()
     .filter(|(_, file, depended)| file.is_some() || *depended)
@@ -81,44 +134,31 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
             family.name(),
         ));
     }
-    let mut site = Site {
-        dir: site_dir.to_string(),
-        framework: Framework::None,
-        config_file: None,
-        public_dir: Setting::Absent,
-        base_path: Setting::Absent,
-        trailing_slash: Setting::Absent,
-        output: Setting::Absent,
-        next_images: NextImages::default(),
-        vercel_images: VercelImages::default(),
-        wrappers: Vec::new(),
-        optimizer_unused: Vec::new(),
-        warnings,
-    };
-    if let Some((family, file)) = chosen {
-        let config = file.map(|f| Config::read(f, &mut site.warnings));
-        site.config_file = file.map(|f| f.path.clone());
-        if let Some(config) = &config {
-            site.wrappers = config.wrappers.clone();
+    chosen
+}
+
+/// Reads the chosen framework's config file (if any) into `site`.
+fn read_framework(
+    site: &mut Site,
+    family: Family,
+    file: Option<&SiteFile>,
+    depends: &dyn Fn(&str) -> Option<String>,
+) {
+    let config = file.map(|f| Config::read(f, &mut site.warnings));
+    site.config_file = file.map(|f| f.path.clone());
+    if let Some(config) = &config {
+        site.wrappers = config.wrappers.clone();
+    }
+    let config = config.as_ref();
+    match family {
+        Family::Next => next_js(site, config),
+        Family::Nuxt => {
+            let version = nuxt_major(depends("nuxt"), depends("nuxt3"), depends);
+            nuxt_site(site, config, version)
         }
-        let config = config.as_ref();
-        match family {
-            Family::Next => next_js(&mut site, config),
-            Family::Nuxt => {
-                let version = nuxt_major(depends("nuxt"), depends("nuxt3"), |n| depends(n));
-                nuxt_site(&mut site, config, version)
-            }
-            Family::SvelteKit => svelte_kit_site(&mut site, config),
-            Family::Astro => astro_site(&mut site, config),
-        }
+        Family::SvelteKit => svelte_kit_site(site, config),
+        Family::Astro => astro_site(site, config),
     }
-    if site.public_dir == Setting::Absent {
-        site.public_dir = Setting::Known(site.framework.default_public_dir().to_string());
-    }
-    if let Some(file) = files.iter().find(|f| name_of(f) == "vercel.json") {
-        vercel_json(&mut site, file);
-    }
-    site
 }
 
 /// A framework before its version is known (Nuxt 2 or 3).

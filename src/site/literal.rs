@@ -576,39 +576,11 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        if !callee.is_empty() && self.is_punct(at, "(") {
-            let mut calls = Vec::new();
-            self.pos = at;
-            while self.is_punct(self.pos, "(") {
-                calls.push(self.arguments());
-            }
-            if self.tail_ends(true) {
-                let end = self.pos;
-                // `withPWA({...})(nextConfig)` is named `withPWA(...)`.
-                let name = format!("{}{}", callee.join("."), "(...)".repeat(calls.len() - 1));
-                let last = calls.last().cloned().unwrap_or_default();
-                if IDENTITY_CALLS.contains(&name.as_str()) && calls.len() == 1 {
-                    if let Some(&arg) = last.first() {
-                        let value = self.resolve(arg, wrappers, depth + 1);
-                        self.pos = end;
-                        return value;
-                    }
-                } else {
-                    // A wrapper: the config is its first argument that is one.
-                    for arg in last {
-                        let mut inner = Vec::new();
-                        let value = self.resolve(arg, &mut inner, depth + 1);
-                        if matches!(value, Value::Object(_)) {
-                            wrappers.push(name);
-                            wrappers.extend(inner);
-                            self.pos = end;
-                            return value;
-                        }
-                    }
-                }
-                self.pos = end;
-                return Value::Unknown(self.text(start, end));
-            }
+        if !callee.is_empty()
+            && self.is_punct(at, "(")
+            && let Some(value) = self.resolve_call(start, at, &callee, wrappers, depth)
+        {
+            return value;
         }
         // A name bound at the top level.
         if let [name] = callee.as_slice() {
@@ -625,6 +597,51 @@ impl<'a> Parser<'a> {
         }
         self.depth = depth;
         self.value_at(start, true)
+    }
+
+    /// At `(` after the callee `a.b.c`: the value of the calls, or `None`
+    /// when the expression goes on past them.
+    fn resolve_call(
+        &mut self,
+        start: usize,
+        at: usize,
+        callee: &[&'a str],
+        wrappers: &mut Vec<String>,
+        depth: usize,
+    ) -> Option<Value> {
+        let mut calls = Vec::new();
+        self.pos = at;
+        while self.is_punct(self.pos, "(") {
+            calls.push(self.arguments());
+        }
+        if self.tail_ends(true) {
+            let end = self.pos;
+            // `withPWA({...})(nextConfig)` is named `withPWA(...)`.
+            let name = format!("{}{}", callee.join("."), "(...)".repeat(calls.len() - 1));
+            let last = calls.last().cloned().unwrap_or_default();
+            if IDENTITY_CALLS.contains(&name.as_str()) && calls.len() == 1 {
+                if let Some(&arg) = last.first() {
+                    let value = self.resolve(arg, wrappers, depth + 1);
+                    self.pos = end;
+                    return Some(value);
+                }
+            } else {
+                // A wrapper: the config is its first argument that is one.
+                for arg in last {
+                    let mut inner = Vec::new();
+                    let value = self.resolve(arg, &mut inner, depth + 1);
+                    if matches!(value, Value::Object(_)) {
+                        wrappers.push(name);
+                        wrappers.extend(inner);
+                        self.pos = end;
+                        return Some(value);
+                    }
+                }
+            }
+            self.pos = end;
+            return Some(Value::Unknown(self.text(start, end)));
+        }
+        None
     }
 
     /// At `(`: the start of each argument; leaves `pos` after `)`.
@@ -784,64 +801,9 @@ impl<'a> Parser<'a> {
                 if self.is_punct(self.pos, "*") {
                     self.pos += 1;
                 }
-                let key = match self.kind(self.pos)? {
-                    Kind::Ident(name) => Some(name.clone()),
-                    Kind::Str(s) => Some(s.clone()),
-                    Kind::Num(n) => Some(n.to_string()),
-                    Kind::Punct("[") => {
-                        self.pos += 1;
-                        let key = match self.kind(self.pos)? {
-                            Kind::Str(s) | Kind::Template(s)
-                                if self.is_punct(self.pos + 1, "]") =>
-                            {
-                                self.pos += 1;
-                                Some(s.clone())
-                            }
-                            _ => {
-                                self.skip_expression(false);
-                                None
-                            }
-                        };
-                        if !self.is_punct(self.pos, "]") {
-                            return None;
-                        }
-                        key
-                    }
-                    _ => return None,
-                };
+                let key = self.member_key()?;
                 self.pos += 1;
-                let value = match self.kind(self.pos)? {
-                    Kind::Punct(":") => {
-                        let start = self.pos + 1;
-                        let value = self.value_at(start, false);
-                        Some(value)
-                    }
-                    Kind::Punct("," | "}") => {
-                        // Shorthand `{ basePath }`: the name's value.
-                        let name_at = self.pos - 1;
-                        let value = match self.kind(name_at) {
-                            Some(Kind::Ident(name)) => match self.bindings.get(name.as_str()) {
-                                Some(&bound) if self.depth < MAX_DEPTH => {
-                                    let after = self.pos;
-                                    self.depth += 1;
-                                    let value = self.value_at(bound, true);
-                                    self.depth -= 1;
-                                    self.pos = after;
-                                    value
-                                }
-                                _ => Value::Unknown(self.text(name_at, name_at + 1)),
-                            },
-                            _ => return None,
-                        };
-                        Some(value)
-                    }
-                    Kind::Punct("(") | Kind::Punct("<") => {
-                        // A method: its parameters, then its body.
-                        self.skip_expression(false);
-                        Some(Value::Unknown(self.text(member_start, self.pos)))
-                    }
-                    _ => return None,
-                };
+                let value = Some(self.member_value(member_start)?);
                 match (key, value) {
                     (Some(key), Some(value)) => entries.push(Entry::Prop(key, value)),
                     _ => entries.push(Entry::Opaque(self.text(member_start, self.pos))),
@@ -852,6 +814,72 @@ impl<'a> Parser<'a> {
                 Kind::Punct("}") => {}
                 _ => return None,
             }
+        }
+    }
+
+    /// At a member's key: the key (`None` for a computed one), `pos` on its
+    /// last token. The outer `None`: not an object literal.
+    fn member_key(&mut self) -> Option<Option<String>> {
+        let key = match self.kind(self.pos)? {
+            Kind::Ident(name) => Some(name.clone()),
+            Kind::Str(s) => Some(s.clone()),
+            Kind::Num(n) => Some(n.to_string()),
+            Kind::Punct("[") => {
+                self.pos += 1;
+                let key = match self.kind(self.pos)? {
+                    Kind::Str(s) | Kind::Template(s) if self.is_punct(self.pos + 1, "]") => {
+                        self.pos += 1;
+                        Some(s.clone())
+                    }
+                    _ => {
+                        self.skip_expression(false);
+                        None
+                    }
+                };
+                if !self.is_punct(self.pos, "]") {
+                    return None;
+                }
+                key
+            }
+            _ => return None,
+        };
+        Some(key)
+    }
+
+    /// After a member's key: its value (unknown for a method or a name not
+    /// bound), `pos` after it. `None`: not an object literal.
+    fn member_value(&mut self, member_start: usize) -> Option<Value> {
+        match self.kind(self.pos)? {
+            Kind::Punct(":") => {
+                let start = self.pos + 1;
+                let value = self.value_at(start, false);
+                Some(value)
+            }
+            Kind::Punct("," | "}") => {
+                // Shorthand `{ basePath }`: the name's value.
+                let name_at = self.pos - 1;
+                let value = match self.kind(name_at) {
+                    Some(Kind::Ident(name)) => match self.bindings.get(name.as_str()) {
+                        Some(&bound) if self.depth < MAX_DEPTH => {
+                            let after = self.pos;
+                            self.depth += 1;
+                            let value = self.value_at(bound, true);
+                            self.depth -= 1;
+                            self.pos = after;
+                            value
+                        }
+                        _ => Value::Unknown(self.text(name_at, name_at + 1)),
+                    },
+                    _ => return None,
+                };
+                Some(value)
+            }
+            Kind::Punct("(") | Kind::Punct("<") => {
+                // A method: its parameters, then its body.
+                self.skip_expression(false);
+                Some(Value::Unknown(self.text(member_start, self.pos)))
+            }
+            _ => None,
         }
     }
 

@@ -15,8 +15,6 @@ mod paths;
 
 use std::fmt;
 
-use crate::select::RuleError;
-
 pub use detect::detect;
 pub use paths::{IMPORTED_REASON, Placement, place, spellings};
 
@@ -392,9 +390,23 @@ pub struct SiteFile {
     pub text: String,
 }
 
+/// A `site-dir` that is not a folder inside the repository: what is wrong,
+/// quoting the value, and the fix. The boundary names the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadSiteDir {
+    pub problem: String,
+    pub help: String,
+}
+
+impl fmt::Display for BadSiteDir {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
+
 /// The `site-dir` input, normalised: `./apps/web/` -> `apps/web`; `.` and
 /// the empty string -> the repository root (empty).
-pub fn parse_site_dir(value: &str) -> Result<String, RuleError> {
+pub fn parse_site_dir(value: &str) -> Result<String, BadSiteDir> {
     let mut dir = value.trim().replace('\\', "/");
     while let Some(rest) = dir.strip_prefix("./") {
         dir = rest.to_string();
@@ -404,7 +416,7 @@ pub fn parse_site_dir(value: &str) -> Result<String, RuleError> {
     if dir.starts_with('/')
         || dir.split('/').any(|part| matches!(part, ".." | "." | "")) && !dir.is_empty()
     {
-        return Err(RuleError {
+        return Err(BadSiteDir {
             problem: format!(
                 "`{}` is not a folder inside the repository",
                 crate::untrusted::one_line(value)

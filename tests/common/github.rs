@@ -1,7 +1,7 @@
 //! A stand-in for the GitHub REST API, answering from a real git
 //! repository: git trees (recursive or not, truncated past a configurable
 //! number of entries as GitHub does past ~100,000), git commits, commits by
-//! ref, comparisons (`ahead`, `behind`, `identical`, `diverged`), and a
+//! ref, file contents and folder listings, comparisons (`ahead`, `behind`, `identical`, `diverged`), and a
 //! scripted Deployments API, paginated like GitHub's (`per_page`, `page`).
 //! Every request is recorded.
 
@@ -87,6 +87,30 @@ fn not_found() -> ResponseTemplate {
     }))
 }
 
+/// Base64 in lines of 60 characters, as GitHub's contents API sends it.
+fn base64_lines(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    let chars: Vec<char> = out.chars().collect();
+    chars
+        .chunks(60)
+        .map(|line| line.iter().collect::<String>() + "\n")
+        .collect()
+}
+
 fn percent_decode(text: &str) -> String {
     percent_encoding::percent_decode_str(text)
         .decode_utf8_lossy()
@@ -139,6 +163,53 @@ impl Responder {
             "tree": items,
             "truncated": truncated
         }))
+    }
+
+    /// The contents API: a file (base64, as GitHub sends it) or a folder's
+    /// entries, at `ref`.
+    fn contents(&self, path: &str, query: &str) -> ResponseTemplate {
+        let reference = query
+            .split('&')
+            .find_map(|p| p.strip_prefix("ref="))
+            .unwrap_or("HEAD");
+        let path = path.trim_matches('/');
+        let object = format!("{reference}:{path}");
+        let kind = git(&self.repo, &["cat-file", "-t", &object]).unwrap_or_default();
+        match String::from_utf8_lossy(&kind).trim() {
+            "blob" => {
+                let bytes = git(&self.repo, &["cat-file", "blob", &object]).unwrap_or_default();
+                ResponseTemplate::new(200).set_body_json(json!({
+                    "type": "file",
+                    "path": path,
+                    "encoding": "base64",
+                    "content": base64_lines(&bytes),
+                }))
+            }
+            "tree" => {
+                let raw = git(&self.repo, &["ls-tree", "-z", &object]).unwrap_or_default();
+                let entries: Vec<Value> = raw
+                    .split(|&b| b == 0)
+                    .filter(|e| !e.is_empty())
+                    .filter_map(|entry| {
+                        let text = String::from_utf8_lossy(entry).into_owned();
+                        let (meta, name) = text.split_once('\t')?;
+                        let kind = match meta.split(' ').nth(1)? {
+                            "blob" => "file",
+                            "tree" => "dir",
+                            other => other,
+                        };
+                        let full = if path.is_empty() {
+                            name.to_string()
+                        } else {
+                            format!("{path}/{name}")
+                        };
+                        Some(json!({"name": name, "path": full, "type": kind}))
+                    })
+                    .collect();
+                ResponseTemplate::new(200).set_body_json(Value::Array(entries))
+            }
+            _ => not_found(),
+        }
     }
 
     fn git_commit(&self, sha: &str) -> ResponseTemplate {
@@ -353,6 +424,7 @@ impl Respond for Responder {
         match parts.as_slice() {
             ["git", "trees", sha] => self.tree(sha, recursive),
             ["git", "commits", sha] => self.git_commit(sha),
+            ["contents", path @ ..] => self.contents(&percent_decode(&path.join("/")), &query),
             ["commits", reference] => self.commit_by_ref(reference),
             ["compare", range] => self.compare(range),
             ["deployments"] => self.deployments(&query),

@@ -25,3 +25,20 @@ pub fn tags(html: &str) -> Vec<String> {
     }
     tags
 }
+
+/// The summary as it reads once rendered: the report escapes every ASCII
+/// punctuation character of untrusted or generated text (`\,`, `\(`).
+pub fn plain(summary: &str) -> String {
+    let mut out = String::with_capacity(summary.len());
+    let mut chars = summary.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && next.is_ascii_punctuation() => {
+                out.push(next);
+                chars.next();
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}

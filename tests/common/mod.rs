@@ -2,6 +2,7 @@
 //! fakes for GitHub and Vercel and real git repositories.
 #![allow(dead_code)]
 
+pub mod bench;
 pub mod git;
 pub mod github;
 pub mod markdown;
@@ -50,6 +51,8 @@ pub struct Action {
     actions: bool,
     cwd: Option<PathBuf>,
     runner_temp: bool,
+    binary: Option<PathBuf>,
+    measure: bool,
 }
 
 /// What a run left behind.
@@ -64,6 +67,11 @@ pub struct Ran {
     /// The text of the file the `report-file` output names, read before the
     /// run's temporary folder goes.
     pub report_file: Option<String>,
+    /// From spawn to exit.
+    pub wall: std::time::Duration,
+    /// The binary's peak resident memory, in bytes, when measured
+    /// ([`Action::measure_memory`]); else 0.
+    pub peak_memory: u64,
 }
 
 impl Ran {
@@ -93,6 +101,24 @@ impl Ran {
             "{}\n{}\n{}\n{}",
             self.stdout, self.stderr, self.summary, self.outputs_raw
         )
+    }
+
+    /// The masking commands the run printed first: the one place a secret
+    /// may be printed (the runner consumes them).
+    pub fn masks(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .take_while(|l| l.starts_with("::add-mask::"))
+            .collect()
+    }
+
+    /// Everything the run wrote anywhere, but the masking commands.
+    pub fn unmasked(&self) -> String {
+        self.everything()
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 
     pub fn assert_code(&self, code: i32) -> &Self {
@@ -143,6 +169,8 @@ impl Action {
             actions: true,
             cwd: None,
             runner_temp: false,
+            binary: None,
+            measure: false,
         }
     }
 
@@ -179,6 +207,18 @@ impl Action {
     /// report file goes there.
     pub fn runner_temp(mut self) -> Self {
         self.runner_temp = true;
+        self
+    }
+
+    /// Runs this build instead of the one cargo built for the tests.
+    pub fn binary(mut self, binary: &Path) -> Self {
+        self.binary = Some(binary.to_path_buf());
+        self
+    }
+
+    /// Samples the binary's peak memory while it runs (for the benchmarks).
+    pub fn measure_memory(mut self) -> Self {
+        self.measure = true;
         self
     }
 
@@ -235,7 +275,11 @@ impl Action {
     pub fn run(self) -> Ran {
         let summary_path = self.files.path().join("summary.md");
         let output_path = self.files.path().join("output.txt");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_vercel-image-invalidate"));
+        let binary = self
+            .binary
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_vercel-image-invalidate")));
+        let mut command = Command::new(&binary);
         command.env_clear();
         command.env("PATH", std::env::var("PATH").unwrap_or_default());
         command.env("HOME", self.files.path());
@@ -271,7 +315,17 @@ impl Action {
             command.current_dir(cwd);
         }
         command.args(&self.args);
-        let output = command.output().expect("the binary runs");
+        command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let start = std::time::Instant::now();
+        let child = command.spawn().expect("the binary runs");
+        let memory = self
+            .measure
+            .then(|| bench::PeakMemory::watch(child.id(), &binary));
+        let output = child.wait_with_output().expect("the binary runs");
+        let wall = start.elapsed();
         let outputs_raw = std::fs::read_to_string(&output_path).unwrap_or_default();
         let outputs = parse_outputs(&outputs_raw);
         let report_file = outputs
@@ -285,6 +339,8 @@ impl Action {
             outputs,
             outputs_raw,
             report_file,
+            wall,
+            peak_memory: memory.map_or(0, bench::PeakMemory::stop),
         }
     }
 }

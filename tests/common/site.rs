@@ -36,6 +36,8 @@ pub struct SiteConfig {
     pub bypass: Option<String>,
     /// Requests after the first `STALE` that still answer `STALE`.
     pub revalidate_after: usize,
+    /// How long every answer takes (the benchmark's fixed latency).
+    pub latency: std::time::Duration,
 }
 
 impl Default for SiteConfig {
@@ -50,6 +52,7 @@ impl Default for SiteConfig {
             formats: vec!["image/webp".to_string()],
             bypass: None,
             revalidate_after: 2,
+            latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -280,8 +283,9 @@ impl Respond for Responder {
                 }
             }
         };
+        let latency = state.config.latency;
         state.log.push(record);
-        response
+        response.set_delay(latency)
     }
 }
 

@@ -1,0 +1,673 @@
+//! End to end: after invalidating, the binary asks the live site (a fake
+//! image cache that shares its state with the fake edge-cache API, so an
+//! invalidation marks the site's variants stale) and reports what visitors
+//! now get: the Live column, the `verified` and `unverified` outputs, the
+//! warnings, the exit code, the warm-up and its limit.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use common::git::GitRepo;
+use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
+use common::markdown::plain;
+use common::site::{FakeSite, Key, SiteConfig};
+use common::vercel::FakeVercel;
+use common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
+
+/// Probing at once and without pause, so that tests take a moment; the
+/// fake site revalidates after a count of requests, not after a time.
+const FAST_LIVE: [&str; 8] = [
+    "--verify-grace",
+    "0",
+    "--verify-interval",
+    "0",
+    "--verify-max-interval",
+    "0",
+    "--verify-timeout",
+    "10",
+];
+
+/// The variant a verification probes with Next.js's defaults: the smallest
+/// width from 640 up, quality 75, WebP (the first format `Accept` names).
+fn probe(path: &str) -> Key {
+    Key::new(path, 640, 75, "image/webp")
+}
+
+fn past(id: u64, sha: &str, history: Vec<&'static str>) -> FakeDeployment {
+    FakeDeployment {
+        id,
+        sha: sha.to_string(),
+        environment: "Production".to_string(),
+        states: history.first().copied().into_iter().collect(),
+        history,
+        listed_after: 0,
+    }
+}
+
+fn deployment_status(id: u64, sha: &str) -> Value {
+    json!({
+        "action": "created",
+        "deployment_status": {
+            "id": id * 100,
+            "state": "success",
+            "environment": "Production",
+            "environment_url": format!("https://site-{id}.vercel.app"),
+        },
+        "deployment": {
+            "id": id,
+            "sha": sha,
+            "ref": sha,
+            "task": "deploy",
+            "environment": "Production",
+        },
+        "repository": {"full_name": OWNER_REPO},
+    })
+}
+
+/// A Next.js site (known from its `package.json`) at the root.
+const NEXT_PACKAGE: (&str, &str) = ("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#);
+
+/// `hero.png` changed, `new.webp` added, `gone.png` removed, in a Next.js
+/// site whose config files are `site`.
+fn history_of(site: &[(&str, &str)]) -> (GitRepo, String, String) {
+    let repo = GitRepo::new();
+    for (path, text) in site {
+        repo.write(path, text);
+    }
+    repo.write("public/images/hero.png", "hero v1")
+        .write("public/images/gone.png", "gone")
+        .write("public/images/logo.png", "logo");
+    let before = repo.commit("first");
+    repo.write("public/images/hero.png", "hero v2")
+        .write("public/images/new.webp", "new")
+        .remove("public/images/gone.png");
+    let after = repo.commit("second");
+    (repo, before, after)
+}
+
+fn history() -> (GitRepo, String, String) {
+    history_of(&[NEXT_PACKAGE])
+}
+
+/// The site as visitors saw it before the deployment: every image there,
+/// hero and gone cached; then the deployment went live with the change.
+fn deployed_site(site: &FakeSite) -> String {
+    for path in ["/images/hero.png", "/images/gone.png", "/images/logo.png"] {
+        site.put(path);
+    }
+    let old = site.visit("/images/hero.png", 640, 75, "image/webp");
+    site.visit("/images/gone.png", 640, 75, "image/webp");
+    site.change("/images/hero.png");
+    site.put("/images/new.webp");
+    site.remove("/images/gone.png");
+    old
+}
+
+struct World {
+    repo: GitRepo,
+    after: String,
+    github: FakeGitHub,
+    vercel: FakeVercel,
+    site: FakeSite,
+}
+
+/// A run triggered by the deployment of `after` going live, with the
+/// deployment of `before` live until then.
+async fn world(config: SiteConfig) -> World {
+    world_of(config, history()).await
+}
+
+async fn world_of(config: SiteConfig, (repo, before, after): (GitRepo, String, String)) -> World {
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(1, &before, vec!["inactive", "success"]));
+    github.add_deployment(past(2, &after, vec!["success"]));
+    let site = FakeSite::start(config).await;
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+    World {
+        repo,
+        after,
+        github,
+        vercel,
+        site,
+    }
+}
+
+impl World {
+    fn action(&self) -> Action {
+        Action::new()
+            .against(&self.github.url(), &self.vercel.url(), self.repo.path())
+            .env("GITHUB_SHA", &self.after)
+            .event("deployment_status", deployment_status(2, &self.after))
+            .input("site-url", &self.site.url())
+            .args(&FAST_LIVE)
+            .fast_retries()
+    }
+}
+
+fn unverified(ran: &Ran) -> BTreeMap<String, String> {
+    ran.json("unverified")
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|entry| {
+            (
+                entry["path"].as_str().expect("path").to_string(),
+                entry["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The summary's table row of `path`.
+fn row<'a>(summary: &'a str, path: &str) -> &'a str {
+    summary
+        .lines()
+        .find(|line| line.starts_with("| ") && line.contains(&format!("`{path}`")))
+        .unwrap_or_else(|| panic!("no row for {path}:\n{summary}"))
+}
+
+#[tokio::test]
+async fn a_correct_mapping_is_verified_on_the_live_site() {
+    let world = world(SiteConfig::default()).await;
+    let old = deployed_site(&world.site);
+
+    let ran = world.action().run();
+    ran.assert_code(0);
+
+    let sent = ["/images/gone.png", "/images/hero.png", "/images/new.webp"];
+    assert_eq!(world.vercel.images(), sent);
+    assert_eq!(ran.strings("verified"), sent);
+    assert!(unverified(&ran).is_empty(), "{}", ran.outputs["unverified"]);
+
+    // Each image was asked as a browser asks, at the variant visitors had.
+    let requests = world.site.requests();
+    assert!(!requests.is_empty());
+    for request in &requests {
+        assert_eq!(request.path, "/_next/image");
+        assert_eq!(request.accept.as_deref(), Some("image/avif,image/webp,*/*"));
+        assert!(request.bypass.is_none());
+    }
+    assert_eq!(
+        world
+            .site
+            .sources_requested()
+            .into_iter()
+            .collect::<Vec<_>>(),
+        sent
+    );
+    // The stale hero was probed until a new version came: STALE with the
+    // old ETag, then fresh with another.
+    let hero: Vec<_> = requests
+        .iter()
+        .filter(|r| r.key == Some(probe("/images/hero.png")))
+        .collect();
+    assert_eq!(hero[0].cache.as_deref(), Some("STALE"));
+    assert_eq!(hero[0].etag.as_deref(), Some(old.as_str()));
+    let last = hero.last().expect("probes");
+    assert_eq!(last.cache.as_deref(), Some("HIT"));
+    assert_ne!(last.etag.as_deref(), Some(old.as_str()));
+
+    let summary = &ran.summary;
+    assert!(
+        summary.starts_with("### ✅ 3 images invalidated, 3 verified live\n"),
+        "{summary}"
+    );
+    assert!(summary.contains("**3** verified live · **0** not verified"));
+    assert!(
+        summary.contains("| Result | Live | Public path |"),
+        "{summary}"
+    );
+    assert!(row(summary, "/images/hero.png").contains("✅ new version served"));
+    assert!(row(summary, "/images/new.webp").contains("✅ fresh, was not cached"));
+    assert!(row(summary, "/images/gone.png").contains("✅ removed (404)"));
+    assert!(
+        ran.stdout
+            .contains("::group::Verifying 3 image(s) on http://127.0.0.1")
+    );
+    assert!(!ran.stdout.contains("::warning"), "{}", ran.stdout);
+}
+
+#[tokio::test]
+async fn a_wrong_url_prefix_is_named_in_warnings_and_in_unverified() {
+    let world = world(SiteConfig::default()).await;
+    deployed_site(&world.site);
+
+    let ran = world.action().input("url-prefix", "/static/").run();
+    ran.assert_code(0);
+
+    let sent = [
+        "/static/images/gone.png",
+        "/static/images/hero.png",
+        "/static/images/new.webp",
+    ];
+    assert_eq!(world.vercel.images(), sent);
+    // A removed image answers 404 as it should, whatever its path.
+    assert_eq!(ran.strings("verified"), ["/static/images/gone.png"]);
+    let unverified = unverified(&ran);
+    assert_eq!(unverified.keys().collect::<Vec<_>>(), sent[1..]);
+    assert!(
+        unverified
+            .values()
+            .all(|reason| reason.contains("no image at this path (404)")),
+        "{unverified:?}"
+    );
+
+    let warnings: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::warning title=Not verified on the live site::"))
+        .collect();
+    assert_eq!(warnings.len(), 2, "{}", ran.stdout);
+    let hero = warnings
+        .iter()
+        .find(|w| w.contains("`/static/images/hero.png`"))
+        .expect("a warning for hero");
+    assert!(hero.contains("path not cached by the site"), "{hero}");
+    assert!(
+        hero.contains("Sent to Vercel as `/static/images/hero.png`"),
+        "{hero}"
+    );
+    assert!(
+        hero.contains("url=%252Fstatic%252Fimages%252Fhero.png&w=640&q=75"),
+        "{hero}"
+    );
+    assert!(hero.contains("url-prefix"), "{hero}");
+
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.starts_with("### ⚠️ 3 images invalidated, 2 not verified on the live site"),
+        "{summary}"
+    );
+    assert!(summary.contains("2 images were not confirmed on the live site"));
+    assert!(summary.contains("**Fix:** check public-dir, url-prefix and site-dir"));
+    assert!(
+        row(&ran.summary, "/static/images/hero.png").contains("⚠️ path not cached by the site")
+    );
+
+    // The site's own cached variant was never touched by the invalidation.
+    assert_eq!(
+        world
+            .site
+            .entry(&probe("/images/hero.png"))
+            .map(|e| matches!(e, common::site::Entry::Fresh { .. })),
+        Some(true)
+    );
+}
+
+#[tokio::test]
+async fn fail_on_unverified_makes_an_unverified_image_fail_the_step() {
+    let world = world(SiteConfig::default()).await;
+    deployed_site(&world.site);
+
+    let ran = world
+        .action()
+        .input("url-prefix", "/static/")
+        .input("fail-on-unverified", "true")
+        .run();
+    ran.assert_code(1);
+    assert_eq!(world.vercel.images().len(), 3, "the invalidation was done");
+    assert_eq!(unverified(&ran).len(), 2);
+    assert!(
+        ran.stdout
+            .lines()
+            .any(|l| l.starts_with("::error title=Not verified on the live site::")),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[tokio::test]
+async fn an_image_never_cached_is_fresh_on_a_manual_run_without_waiting() {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a");
+    repo.commit("only");
+    let site = FakeSite::start(SiteConfig::default()).await;
+    site.put("/images/never.png");
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+
+    let ran = Action::new()
+        .input("vercel-api-url", &vercel.url())
+        .input("vercel-token", VERCEL_TOKEN)
+        .input("project", "my-site")
+        .input("images", "/images/never.png\n/icons/logo.SVG")
+        .input("site-url", &site.url())
+        .args(&FAST_LIVE)
+        .event("workflow_dispatch", json!({"inputs": {}}))
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/icons/logo.SVG", "/images/never.png"]);
+    assert_eq!(ran.strings("verified"), ["/images/never.png"]);
+    assert!(
+        unverified(&ran).is_empty(),
+        "an SVG is not asked, so not unverified"
+    );
+    let requests = site.requests();
+    assert_eq!(
+        requests.len(),
+        1,
+        "a MISS ends it, the SVG is not asked: {requests:?}"
+    );
+    assert!(
+        plain(&ran.summary).contains("1 SVG was not asked on the live site (`/icons/logo.SVG`)"),
+        "{}",
+        ran.summary
+    );
+    assert_eq!(requests[0].cache.as_deref(), Some("MISS"));
+    assert!(row(&ran.summary, "/images/never.png").contains("✅ fresh, was not cached"));
+}
+
+#[tokio::test]
+async fn a_removed_image_answering_404_is_what_should_happen() {
+    let world = world(SiteConfig::default()).await;
+    deployed_site(&world.site);
+
+    let ran = world.action().input("warm", "true").run();
+    ran.assert_code(0);
+    assert!(
+        ran.strings("verified")
+            .contains(&"/images/gone.png".to_string())
+    );
+    let gone: Vec<_> = world
+        .site
+        .requests()
+        .into_iter()
+        .filter(|r| r.key.as_ref().is_some_and(|k| k.url == "/images/gone.png"))
+        .collect();
+    // Stale while the deleted file was revalidated, then 404; never warmed.
+    assert_eq!(gone.first().and_then(|r| r.cache.as_deref()), Some("STALE"));
+    assert_eq!(gone.last().map(|r| r.status), Some(404));
+    assert!(
+        gone.iter()
+            .all(|r| r.key == Some(probe("/images/gone.png")))
+    );
+}
+
+#[tokio::test]
+async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
+    const BYPASS: &str = "bypass_7Qx9mZk2LwP4";
+    let config = SiteConfig {
+        bypass: Some(BYPASS.to_string()),
+        ..SiteConfig::default()
+    };
+
+    let first = world(config.clone()).await;
+    deployed_site(&first.site);
+    let ran = first.action().run();
+    ran.assert_code(0);
+    assert!(ran.strings("verified").is_empty());
+    let unverified = unverified(&ran);
+    assert_eq!(unverified.len(), 3);
+    assert!(
+        unverified
+            .values()
+            .all(|r| r == "Deployment Protection refused the request (401)"),
+        "{unverified:?}"
+    );
+    assert!(plain(&ran.summary).contains("**Fix:** set vercel-protection-bypass"));
+    assert!(
+        ran.stdout
+            .contains("set vercel-protection-bypass to the project's")
+    );
+    // The first 401 stops the rest: one request per image at most.
+    assert!(
+        first.site.requests().len() <= 3,
+        "{:?}",
+        first.site.requests()
+    );
+
+    let world = world(config).await;
+    deployed_site(&world.site);
+    let ran = world
+        .action()
+        .input("vercel-protection-bypass", BYPASS)
+        .input("warm", "true")
+        .run();
+    ran.assert_code(0);
+    assert_eq!(ran.strings("verified").len(), 3);
+    let requests = world.site.requests();
+    assert!(requests.iter().all(|r| r.bypass.as_deref() == Some(BYPASS)));
+    assert!(requests.iter().all(|r| r.status != 401));
+    let masks = ran.masks();
+    assert!(
+        masks.contains(&format!("::add-mask::{BYPASS}").as_str()),
+        "{masks:?}"
+    );
+    let rest = ran.unmasked();
+    assert!(!rest.contains(BYPASS), "the bypass leaked:\n{rest}");
+    assert!(!rest.contains(&BYPASS[4..]), "part of the bypass leaked");
+    assert!(ran.stdout.contains("vercel-protection-bypass: set"));
+}
+
+/// Three changed images, nothing cached: every variant Next.js allows by
+/// default is 15 widths x quality 75 x WebP.
+async fn warm_world() -> (World, Vec<&'static str>) {
+    let world = world(SiteConfig::default()).await;
+    let images = vec!["/images/hero.png", "/images/new.webp", "/images/logo.png"];
+    for path in &images {
+        world.site.put(path);
+    }
+    (world, images)
+}
+
+#[tokio::test]
+async fn warm_requests_every_variant_exactly_once() {
+    let (world, _) = warm_world().await;
+    let ran = world
+        .action()
+        .input("verify", "false")
+        .input("warm", "true")
+        .run();
+    ran.assert_code(0);
+
+    let requested = world.site.variants_requested();
+    // hero and new.webp went live; gone.png is removed: nothing to warm.
+    assert_eq!(requested.len(), 2 * 15, "{requested:?}");
+    assert!(requested.values().all(|&n| n == 1), "{requested:?}");
+    let widths: Vec<u32> = SiteConfig::default().widths;
+    for path in ["/images/hero.png", "/images/new.webp"] {
+        for width in &widths {
+            assert!(requested.contains_key(&Key::new(path, *width, 75, "image/webp")));
+        }
+    }
+    assert!(ran.strings("verified").is_empty(), "verify was off");
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains("🔥 Warmed 30 variants on the live site (30 requests); each warmed variant is one image transformation on Vercel's bill."),
+        "{summary}"
+    );
+    assert!(summary.contains("**30** variants warmed"));
+    assert!(!summary.contains("| Live |"), "no verification, no column");
+    assert!(
+        ran.stdout
+            .contains("30 variant(s) warmed, 0 failed, 0 left by warm-limit")
+    );
+}
+
+#[tokio::test]
+async fn warm_stops_at_the_warm_limit_and_says_how_many_were_left() {
+    let (world, _) = warm_world().await;
+    let ran = world
+        .action()
+        .input("verify", "false")
+        .input("warm", "true")
+        .input("warm-limit", "20")
+        .run();
+    ran.assert_code(0);
+
+    let requests = world.site.requests();
+    assert_eq!(requests.len(), 20);
+    let requested = world.site.variants_requested();
+    assert_eq!(requested.len(), 20);
+    assert!(requested.values().all(|&n| n == 1));
+    let summary = plain(&ran.summary);
+    assert!(
+        summary.contains(
+            "Warmed 20 variants on the live site (20 requests), 10 left because `warm-limit` is 20"
+        ),
+        "{summary}"
+    );
+    assert!(
+        ran.stdout
+            .contains("20 variant(s) warmed, 0 failed, 10 left by warm-limit")
+    );
+}
+
+#[tokio::test]
+async fn verify_on_a_push_without_waiting_is_refused_and_nothing_is_sent() {
+    let (repo, before, after) = history();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let site = FakeSite::start(SiteConfig::default()).await;
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+
+    for warm in ["false", "true"] {
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .push(&before, &after)
+            .input("site-url", &site.url())
+            .input("verify", if warm == "true" { "false" } else { "true" })
+            .input("warm", warm)
+            .run();
+        ran.assert_code(2);
+        let input = if warm == "true" { "warm" } else { "verify" };
+        assert!(
+            ran.stdout.contains(&format!(
+                "input `{input}`: `{input}` on a push without `wait-for-deployment`"
+            )),
+            "{}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout.contains("set `wait-for-deployment: true`"),
+            "{}",
+            ran.stdout
+        );
+    }
+    assert!(vercel.received().is_empty());
+    assert!(site.requests().is_empty());
+    assert!(github.seen().is_empty(), "{:?}", github.seen());
+}
+
+#[tokio::test]
+async fn a_push_that_waits_for_its_deployment_verifies_once_it_is_live() {
+    let (repo, before, after) = history();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(1, &before, vec!["inactive", "success"]));
+    github.add_deployment(FakeDeployment {
+        states: vec!["in_progress", "success"],
+        history: Vec::new(),
+        ..past(2, &after, vec![])
+    });
+    let site = FakeSite::start(SiteConfig::default()).await;
+    deployed_site(&site);
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .push(&before, &after)
+        .input("wait-for-deployment", "true")
+        .args(&[
+            "--poll-initial-interval",
+            "0.05",
+            "--poll-max-interval",
+            "0.2",
+        ])
+        .input("site-url", &site.url())
+        .args(&FAST_LIVE)
+        .run();
+    ran.assert_code(0);
+    assert_eq!(
+        ran.strings("verified").len(),
+        3,
+        "{}",
+        ran.outputs["unverified"]
+    );
+    assert!(row(&ran.summary, "/images/hero.png").contains("✅ new version served"));
+}
+
+#[tokio::test]
+async fn a_dry_run_does_not_ask_the_site_and_says_so() {
+    let world = world(SiteConfig::default()).await;
+    deployed_site(&world.site);
+    let ran = world
+        .action()
+        .input("dry-run", "true")
+        .input("warm", "true")
+        .run();
+    ran.assert_code(0);
+    assert!(world.vercel.received().is_empty());
+    assert!(world.site.requests().is_empty());
+    assert!(
+        plain(&ran.summary)
+            .contains("a dry run invalidates nothing, so the live site was not asked"),
+        "{}",
+        ran.summary
+    );
+    assert_eq!(ran.outputs["verified"], "[]");
+}
+
+#[tokio::test]
+async fn a_next_js_base_path_and_images_config_shape_what_is_asked() {
+    let config = SiteConfig {
+        optimizer: "/docs/_next/image".to_string(),
+        widths: vec![828, 64],
+        qualities: vec![60, 90],
+        ..SiteConfig::default()
+    };
+    let next_config = (
+        "next.config.js",
+        "module.exports = { basePath: '/docs', images: { deviceSizes: [828], imageSizes: [64], qualities: [60, 90] } }",
+    );
+    let world = world_of(config, history_of(&[NEXT_PACKAGE, next_config])).await;
+    for path in ["/docs/images/hero.png", "/docs/images/new.webp"] {
+        world.site.put(path);
+    }
+    world
+        .site
+        .visit("/docs/images/hero.png", 828, 60, "image/webp");
+    world.site.change("/docs/images/hero.png");
+
+    let ran = world.action().input("warm", "true").run();
+    ran.assert_code(0);
+    // url-prefix auto: the basePath from next.config.js.
+    assert_eq!(
+        world.vercel.images(),
+        [
+            "/docs/images/gone.png",
+            "/docs/images/hero.png",
+            "/docs/images/new.webp"
+        ]
+    );
+    assert_eq!(
+        ran.strings("verified").len(),
+        3,
+        "{}",
+        ran.outputs["unverified"]
+    );
+    assert!(row(&ran.summary, "/docs/images/hero.png").contains("✅ new version served"));
+    let requests = world.site.requests();
+    assert!(requests.iter().all(|r| r.path == "/docs/_next/image"));
+    assert!(requests.iter().all(|r| r.status != 400), "{requests:?}");
+    // Verify probed the smallest width from 640 up and the quality nearest
+    // 75; warm asked every width x quality the config allows, once each.
+    let first = requests
+        .first()
+        .and_then(|r| r.key.clone())
+        .expect("a probe");
+    assert_eq!((first.width, first.quality), (828, 60));
+    let warmed: Vec<(u32, u32)> = world
+        .site
+        .variants_requested()
+        .keys()
+        .filter(|k| k.url == "/docs/images/new.webp")
+        .map(|k| (k.width, k.quality))
+        .collect();
+    assert_eq!(warmed, [(64, 60), (64, 90), (828, 60), (828, 90)]);
+    assert!(
+        plain(&ran.summary).contains("Warmed 8 variants"),
+        "{}",
+        ran.summary
+    );
+}
