@@ -1,6 +1,7 @@
 //! The run, stage by stage: what to compare (event), what changed
-//! (changes), which public paths (select), wait until live (deploy), send
-//! (vercel); waiting for a push's deployment comes first, since what went
+//! (changes), how the site serves them (site: its framework config read at
+//! head, `auto` resolved), which public paths (select), wait until live
+//! (deploy), send (vercel); waiting for a push's deployment comes first, since what went
 //! live decides what to compare. Each stage logs in its own group and
 //! returns a value; the report is filled from those values. Once a
 //! selection exists it is recorded exactly once, whatever happens after, so
@@ -438,10 +439,15 @@ impl<W: Write> Stages<'_, W> {
         }
         if config.dry_run {
             // Detail: on a terminal the report's headline says the same.
+            let strings: usize = selection
+                .targets
+                .iter()
+                .map(|t| t.spellings().count())
+                .sum();
             self.log.borrow_mut().debug(&format!(
-                "Dry run: {} image(s) would be sent in {} request(s); nothing was sent",
+                "Dry run: {} image(s) ({strings} public path(s)) would be sent in {} request(s); nothing was sent",
                 selection.targets.len(),
-                selection.targets.len().div_ceil(vercel::BATCH_SIZE)
+                strings.div_ceil(vercel::BATCH_SIZE)
             ));
             return Ok(None);
         }
@@ -550,8 +556,9 @@ impl<W: Write> Stages<'_, W> {
             .collect();
         let batches = paths.len().div_ceil(vercel::BATCH_SIZE);
         self.log.borrow_mut().group(&format!(
-            "Sending {} image(s) to Vercel in {batches} request(s), {} at a time",
+            "Sending {} public path(s) of {} image(s) to Vercel in {batches} request(s), {} at a time",
             paths.len(),
+            selection.targets.len(),
             config.concurrency.min(batches)
         ));
         let progress = |event: Progress<'_>| {
@@ -827,6 +834,7 @@ impl<W: Write> Stages<'_, W> {
         if site.recognised() || !config.site_dir.is_empty() {
             report.notes.push(site.describe());
         }
+        report.notes.extend(site.warnings.iter().cloned());
         report.notes.extend(mapping.warnings.iter().cloned());
         Ok(Sited {
             site: Some(site),

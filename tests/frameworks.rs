@@ -231,6 +231,11 @@ async fn next_js_unoptimized_images_are_sent_with_a_warning() {
             warning.contains("invalidating them has no effect"),
             "{warning}"
         );
+        assert!(
+            shown(ran).contains("invalidating them has no effect"),
+            "{source}: the summary says it too: {}",
+            ran.summary
+        );
     }
 }
 
