@@ -815,20 +815,29 @@ impl<W: Write> Stages<'_, W> {
                     .as_deref()
                     .is_some_and(|old| config.include.is_match(old))
         });
-        if !needed {
+        // A run with no changed image to map (a manual run that lists
+        // `images`) still reads the config when it asks the live site: the
+        // optimizer's path, base path and allowed sizes come from it.
+        let head = match detected.head.as_str() {
+            "" if config.live.asked() => config.head.clone().or_else(|| config.runner.sha.clone()),
+            "" => None,
+            head => Some(head.to_string()),
+        };
+        let needed = needed || (config.live.asked() && head.is_some());
+        let Some(head) = head.filter(|_| needed) else {
             let mapping = self.mapping(&site::detect(&config.site_dir, &[]))?;
             return Ok(Sited {
                 site: None,
                 mapping,
             });
-        }
+        };
         let shown = if config.site_dir.is_empty() {
             "the repository root"
         } else {
             &config.site_dir
         };
         self.log.borrow_mut().group(&format!("Site in {shown}"));
-        let read = self.read_site(detected).await;
+        let read = self.read_site(detected, &head).await;
         self.log.borrow_mut().end_group();
         let (site, mapping) = read?;
         if site.recognised() || !config.site_dir.is_empty() {
@@ -843,8 +852,8 @@ impl<W: Write> Stages<'_, W> {
     }
 
     /// The site as its config files at head say, logged, and the mapping.
-    async fn read_site(&self, detected: &Detected) -> Result<(Site, Mapping), Error> {
-        let files = self.site_files(detected).await?;
+    async fn read_site(&self, detected: &Detected, head: &str) -> Result<(Site, Mapping), Error> {
+        let files = self.site_files(detected, head).await?;
         let site = site::detect(&self.config.site_dir, &files);
         {
             let mut log = self.log.borrow_mut();
@@ -861,9 +870,9 @@ impl<W: Write> Stages<'_, W> {
     /// with `diff-source: git`, else one GitHub request each (the listing
     /// the comparison fetched says which exist, so none is asked for that
     /// is not there).
-    async fn site_files(&self, detected: &Detected) -> Result<Vec<SiteFile>, Error> {
+    async fn site_files(&self, detected: &Detected, head: &str) -> Result<Vec<SiteFile>, Error> {
         let config = self.config;
-        let (site_dir, head) = (config.site_dir.as_str(), detected.head.as_str());
+        let site_dir = config.site_dir.as_str();
         let api = match (config.diff_source, &self.github) {
             (DiffSource::Api, Some(github)) => Some(github),
             _ => None,

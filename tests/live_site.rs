@@ -671,3 +671,54 @@ async fn a_next_js_base_path_and_images_config_shape_what_is_asked() {
         ran.summary
     );
 }
+
+/// A manual run that lists `images` has no changed file to map, but asking
+/// the live site still needs the site's config: the optimizer's path and
+/// base path come from it. Read at GITHUB_SHA, from the checkout and
+/// through the API alike.
+#[tokio::test]
+async fn a_manual_run_reads_the_site_config_to_ask_the_right_optimizer() {
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies": {"astro": "5.0.0"}}"#)
+        .write("astro.config.mjs", "export default { base: '/blog' }")
+        .write("public/images/a.png", "a");
+    let head = repo.commit("an Astro site");
+    let config = SiteConfig {
+        optimizer: "/_vercel/image".to_string(),
+        ..SiteConfig::default()
+    };
+    for source in ["git", "api"] {
+        let site = FakeSite::start(config.clone()).await;
+        site.put("/blog/images/a.png");
+        let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .input("diff-source", source)
+            .input("images", "/blog/images/a.png")
+            .input("site-url", &site.url())
+            .env("GITHUB_SHA", &head)
+            .args(&FAST_LIVE)
+            .event("workflow_dispatch", json!({"inputs": {}}))
+            .run();
+        ran.assert_code(0);
+        assert_eq!(vercel.images(), ["/blog/images/a.png"], "{source}");
+        assert!(
+            ran.stdout.contains("Astro"),
+            "{source}: the site's config was read: {}",
+            ran.stdout
+        );
+        let requests = site.requests();
+        assert!(
+            !requests.is_empty() && requests.iter().all(|r| r.path == "/_vercel/image"),
+            "{source}: Astro's images go through /_vercel/image: {requests:?}"
+        );
+        assert_eq!(ran.strings("verified"), ["/blog/images/a.png"], "{source}");
+        let github_requests = github.seen().len();
+        match source {
+            // The site dir's listing, then astro.config.mjs and package.json.
+            "api" => assert_eq!(github_requests, 3, "{:?}", github.seen()),
+            _ => assert_eq!(github_requests, 0, "{:?}", github.seen()),
+        }
+    }
+}
