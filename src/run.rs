@@ -153,12 +153,14 @@ fn plan<W: Write>(
             deployment_url,
         } => (compare, images, deployment_url),
     };
-    if matches!(trigger, Trigger::Push { forced: true, .. }) {
+    let from_deployment = matches!(trigger, Trigger::DeploymentStatus { .. });
+    // Waiting compares what was live before instead of the old tip.
+    let waits = config.wait_for_deployment && config.base.is_none();
+    if matches!(trigger, Trigger::Push { forced: true, .. }) && !waits {
         report
             .notes
             .push("a force push: the old tip was compared with the new one".to_string());
     }
-    let from_deployment = matches!(trigger, Trigger::DeploymentStatus { .. });
     if from_deployment {
         report.deployment = Some(DeploymentNote {
             url: deployment_url,

@@ -1300,3 +1300,46 @@ async fn a_long_history_costs_a_few_requests() {
         assert_eq!(fell_back, failed_since == 200, "{failed_since}");
     }
 }
+
+/// A force push that waits compares what was live before with what went
+/// live, not the old tip with the new one: the summary must not say it
+/// compared the old tip.
+#[tokio::test]
+async fn a_force_push_that_waits_names_what_it_compared() {
+    let (repo, [c0, c1, c2]) = two_pushes(true);
+    let forced = |before: &str, after: &str| {
+        json!({
+            "ref": "refs/heads/main", "before": before, "after": after,
+            "created": false, "deleted": false, "forced": true,
+            "repository": {"full_name": OWNER_REPO}, "commits": []
+        })
+    };
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(past(100, &c0, "Production", vec!["success"]));
+    github.add_deployment(deployment(102, &c2, vec!["success"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = waiting(&github, &vercel, &repo)
+        .push(&c1, &c2)
+        .event("push", forced(&c1, &c2))
+        .run();
+    ran.assert_code(0);
+    // c0 was live before: c0..c2 holds both images, c1..c2 only b.
+    assert_eq!(vercel.images(), ["/images/a.png", "/images/b.png"]);
+    let summary = plain(&ran.summary);
+    assert!(!summary.contains("old tip"), "{summary}");
+
+    // Without waiting, the old tip is what was compared, and it says so.
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .push(&c1, &c2)
+        .event("push", forced(&c1, &c2))
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/images/b.png"]);
+    assert!(
+        plain(&ran.summary).contains("a force push: the old tip was compared with the new one"),
+        "{}",
+        ran.summary
+    );
+}
