@@ -369,9 +369,10 @@ pub fn secret_list<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Vec<Str
     list
 }
 
-/// The most a job's outputs may hold, as GitHub documents it: 1 MB, counted
-/// in UTF-16 code units.
-pub const MAX_OUTPUTS_CHARS: usize = 1_000_000;
+/// The most a job's outputs may hold, in UTF-16 code units. GitHub documents
+/// 1 MB a job, its size "approximated based on UTF-16 encoding": two bytes a
+/// code unit, so 500,000 of them, names and values together.
+pub const MAX_OUTPUTS_CHARS: usize = 500_000;
 
 /// Where a container action's `HOME` is: the runner mounts the host's
 /// `$RUNNER_TEMP/_github_home` there (actions/runner, `ContainerActionHandler`).

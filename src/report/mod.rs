@@ -338,7 +338,18 @@ impl Report {
     pub fn outputs_within(&self, budget: usize) -> (Vec<(&'static str, String)>, Vec<Cut>) {
         let count = self.invalidated_count().to_string();
         let requests = self.requests.to_string();
-        let mut left = budget.saturating_sub(count.len() + requests.len());
+        // The names count too: "images", "failed"... (ASCII).
+        let names = [
+            "images",
+            "failed",
+            "skipped",
+            "count",
+            "requests",
+            "verified",
+            "unverified",
+        ];
+        let names: usize = names.iter().map(|n| n.len()).sum();
+        let mut left = budget.saturating_sub(names + count.len() + requests.len());
         let lists: [(&'static str, Vec<String>); 5] = [
             ("failed", items(&self.failed())),
             ("unverified", items(&self.unverified())),
