@@ -1064,6 +1064,23 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             compared: vec![2],
             statuses_2: 3,
         },
+        // The same with `failure`, the other way a build ends badly.
+        Case {
+            label: "failure",
+            own: Some(vec!["in_progress", "failure"]),
+            requests: (3, 4 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+        },
+        // Cancelled: `inactive` without ever having succeeded costs one
+        // more status request (its whole history) at poll 2.
+        Case {
+            label: "inactive, never live",
+            own: Some(vec!["in_progress", "inactive"]),
+            requests: (3, 5 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+        },
         // Poll 1: 101. Poll 2: 101, 102 appears (compare), in_progress.
         // Poll 3: 101 still in_progress, 102 success. Then 101 and 100.
         Case {
