@@ -11,7 +11,7 @@ use std::io::Write;
 use super::markdown::{code, rich};
 use super::{Outcome, Report};
 use crate::actions::{Level, Log};
-use crate::live::{Live, Unconfirmed, Verification, Verified, Warming};
+use crate::live::{Live, Problem, Unconfirmed, Verification, Verified, Warming};
 
 /// Warnings named one by one; GitHub shows at most 10 a step.
 const NAMED_WARNINGS: usize = 8;
@@ -209,6 +209,48 @@ fn warning(verified: &Verified) -> String {
         let _ = write!(text, ". Fix: {}", problem.help());
     }
     text
+}
+
+/// Secrets out of the live site's texts: the messages of its answers (a
+/// 400's body, a redirect's `Location`) may echo what was sent.
+pub(super) fn redact_live(live: &mut LiveReport, clean: &dyn Fn(&mut String)) {
+    clean(&mut live.site);
+    for verified in live
+        .verification
+        .iter_mut()
+        .flat_map(|v| v.images.iter_mut())
+    {
+        redact_verified(verified, clean);
+    }
+    for warmed in live.warming.iter_mut().flat_map(|w| w.images.iter_mut()) {
+        clean(&mut warmed.path);
+        for (_, problem) in &mut warmed.failed {
+            redact_problem(problem, clean);
+        }
+    }
+}
+
+pub(super) fn redact_verified(verified: &mut Verified, clean: &dyn Fn(&mut String)) {
+    clean(&mut verified.path);
+    if let Live::Unverified(problem) = &mut verified.live {
+        redact_problem(problem, clean);
+    }
+}
+
+fn redact_problem(problem: &mut Problem, clean: &dyn Fn(&mut String)) {
+    match problem {
+        Problem::NotAllowed { message }
+        | Problem::Unexpected { message, .. }
+        | Problem::Failed { message } => clean(message),
+        Problem::Redirected { location, .. } => clean(location),
+        Problem::NotFromCache { cache } => cache.iter_mut().for_each(clean),
+        Problem::StillCached
+        | Problem::NotOnSite
+        | Problem::Protected { .. }
+        | Problem::Unchanged
+        | Problem::StillStale { .. }
+        | Problem::NoVariant => {}
+    }
 }
 
 /// The warm-up, in a sentence.
