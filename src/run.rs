@@ -703,14 +703,16 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
-/// The images Vercel accepted, in the selection's order; one whose every
-/// source is gone (removed, or the old name of a rename) should answer 404.
+/// The images Vercel accepted every spelling of, in the selection's order
+/// (one whose other spelling failed is reported failed, so it is not asked);
+/// one whose every source is gone (removed, or the old name of a rename)
+/// should answer 404.
 fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
     let done: std::collections::HashSet<&str> = sent.done.iter().map(String::as_str).collect();
     selection
         .targets
         .iter()
-        .filter(|target| done.contains(target.public_path.as_str()))
+        .filter(|target| target.spellings().all(|s| done.contains(s.as_str())))
         .map(|target| Image {
             path: target.public_path.clone(),
             removed: !target.sources.is_empty()
@@ -1040,4 +1042,58 @@ fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
         ));
     }
     log.end_group();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::select::{Source, Target};
+
+    fn target(path: &str, also: &[&str]) -> Target {
+        Target {
+            public_path: path.to_string(),
+            also: also.iter().map(|a| a.to_string()).collect(),
+            sources: vec![Source {
+                repo_path: format!("public{path}"),
+                role: Role::Modified,
+            }],
+        }
+    }
+
+    #[test]
+    fn an_image_is_asked_live_only_when_every_spelling_was_invalidated() {
+        let selection = Selection {
+            targets: vec![
+                target("/my photo.png", &["/my%20photo.png"]),
+                target("/both ok.png", &["/both%20ok.png"]),
+                target("/plain.png", &[]),
+            ],
+            skipped: Vec::new(),
+            ignored: 0,
+        };
+        let sent = Sent {
+            done: [
+                "/my photo.png",
+                "/both ok.png",
+                "/both%20ok.png",
+                "/plain.png",
+            ]
+            .map(String::from)
+            .to_vec(),
+            failed: vec![(
+                "/my%20photo.png".to_string(),
+                vercel::Failure {
+                    status: Some(500),
+                    code: None,
+                    message: "Internal Server Error".into(),
+                },
+            )],
+            ..Sent::default()
+        };
+        let asked: Vec<String> = invalidated_images(&selection, &sent)
+            .into_iter()
+            .map(|image| image.path)
+            .collect();
+        assert_eq!(asked, ["/both ok.png", "/plain.png"]);
+    }
 }
