@@ -625,6 +625,11 @@ impl<W: Write> Stages<'_, W> {
             }
             return Ok(());
         };
+        if let Some(note) = site.and_then(optimizer_unused) {
+            self.log.borrow_mut().text(&format!("Live site: {note}"));
+            report.notes.push(note);
+            return Ok(());
+        }
         let (svgs, images): (Vec<Image>, Vec<Image>) = invalidated_images(selection, sent)
             .into_iter()
             .partition(|image| is_svg(&image.path));
@@ -722,6 +727,25 @@ fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
                     .all(|s| matches!(s.role, Role::Removed | Role::RenamedFrom(_))),
         })
         .collect()
+}
+
+/// Why the live site is not asked when the site's config says Vercel's
+/// optimizer does not serve its images: there is no optimized variant to
+/// verify or warm, and every probe would be a 404 or 400 blamed on the
+/// mapping.
+fn optimizer_unused(site: &Site) -> Option<String> {
+    if site.optimizer_unused.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the live site was not asked (verify and warm): {} mean{} that Vercel's image optimizer is not used, so there is no optimized variant to check; the images are not counted as unverified",
+        site.optimizer_unused.join(", "),
+        if site.optimizer_unused.len() == 1 {
+            "s"
+        } else {
+            ""
+        },
+    ))
 }
 
 /// An SVG, which the optimizers pass over by default.

@@ -722,3 +722,47 @@ async fn a_manual_run_reads_the_site_config_to_ask_the_right_optimizer() {
         }
     }
 }
+
+/// `images: { unoptimized: true }`: Vercel's optimizer does not serve the
+/// site's images, so there is no optimized variant to verify or warm. The
+/// site is not asked (each probe would be a 404 blamed on the mapping), the
+/// log and summary say why, and nothing is counted unverified, so
+/// fail-on-unverified does not fail the step.
+#[tokio::test]
+async fn a_site_that_does_not_use_the_optimizer_is_not_asked_and_says_why() {
+    let config = SiteConfig {
+        // The site has no optimizer: every optimizer path answers 404.
+        optimizer: "/no-optimizer".to_string(),
+        ..SiteConfig::default()
+    };
+    let next_config = (
+        "next.config.js",
+        "module.exports = { images: { unoptimized: true } }",
+    );
+    let world = world_of(config, history_of(&[NEXT_PACKAGE, next_config])).await;
+    deployed_site(&world.site);
+
+    let ran = world
+        .action()
+        .input("warm", "true")
+        .input("fail-on-unverified", "true")
+        .run();
+    ran.assert_code(0);
+    assert_eq!(
+        world.vercel.images(),
+        ["/images/gone.png", "/images/hero.png", "/images/new.webp"]
+    );
+    assert!(
+        world.site.requests().is_empty(),
+        "{:?}",
+        world.site.requests()
+    );
+    assert_eq!(ran.outputs["verified"], "[]");
+    assert_eq!(ran.outputs["unverified"], "[]");
+    let why = "the live site was not asked (verify and warm): `images.unoptimized: true` in next.config.js means that Vercel's image optimizer is not used, so there is no optimized variant to check";
+    assert!(plain(&ran.summary).contains(why), "{}", ran.summary);
+    assert!(ran.stdout.contains(why), "{}", ran.stdout);
+    assert!(!ran.summary.contains("not verified"), "{}", ran.summary);
+    assert!(!ran.stdout.contains("path not cached"), "{}", ran.stdout);
+    assert!(!ran.stdout.contains("::error"), "{}", ran.stdout);
+}
