@@ -845,7 +845,7 @@ impl<W: Write> Stages<'_, W> {
         // `images`) still reads the config when it asks the live site: the
         // optimizer's path, base path and allowed sizes come from it.
         let head = match detected.head.as_str() {
-            "" if config.live.asked() => config.head.clone().or_else(|| config.runner.sha.clone()),
+            "" if config.live.asked() => self.live_head()?,
             "" => None,
             head => Some(head.to_string()),
         };
@@ -875,6 +875,28 @@ impl<W: Write> Stages<'_, W> {
             site: Some(site),
             mapping,
         })
+    }
+
+    /// The commit whose config says how the live site serves images, for a
+    /// run with no diff (only `images`): `head`, else `GITHUB_SHA`, else the
+    /// checkout's `HEAD` with `diff-source: git`. Through the API with no
+    /// commit known, the run stops (exit 2): a guessed optimizer would send
+    /// every probe to the wrong path and blame the mapping. A dry run asks
+    /// nothing, so it needs no commit.
+    fn live_head(&self) -> Result<Option<String>, InputErrors> {
+        let config = self.config;
+        if let Some(head) = config.head.clone().or_else(|| config.runner.sha.clone()) {
+            return Ok(Some(head));
+        }
+        match config.diff_source {
+            DiffSource::Git => Ok(Some("HEAD".to_string())),
+            DiffSource::Api if config.dry_run => Ok(None),
+            DiffSource::Api => Err(InputErrors(vec![InputError::new(
+                "head",
+                "asking the live site (site-url) needs the site's config to know its image optimizer, and with diff-source api it is read at a commit: neither head nor GITHUB_SHA is set",
+                "pass `head` (the commit the live site was deployed from), or use `diff-source: git` in a checkout of it",
+            )])),
+        }
     }
 
     /// The site as its config files at head say, logged, and the mapping.

@@ -766,3 +766,82 @@ async fn a_site_that_does_not_use_the_optimizer_is_not_asked_and_says_why() {
     assert!(!ran.stdout.contains("path not cached"), "{}", ran.stdout);
     assert!(!ran.stdout.contains("::error"), "{}", ran.stdout);
 }
+
+/// A run with only `images` and no commit named (no `head`, no
+/// GITHUB_SHA) still reads the site's config before asking the live site:
+/// from the checkout's HEAD with diff-source git, so an Astro site is asked
+/// at `/_vercel/image`, not at a guessed `/_next/image`.
+#[tokio::test]
+async fn a_local_run_without_a_commit_reads_the_config_at_the_checkouts_head() {
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies": {"astro": "5.0.0"}}"#)
+        .write("astro.config.mjs", "export default { base: '/blog' }")
+        .write("public/images/a.png", "a");
+    repo.commit("an Astro site");
+    let site = FakeSite::start(SiteConfig {
+        optimizer: "/_vercel/image".to_string(),
+        ..SiteConfig::default()
+    })
+    .await;
+    site.put("/blog/images/a.png");
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+
+    let ran = Action::local()
+        .cwd(repo.path())
+        .env("VERCEL_TOKEN", VERCEL_TOKEN)
+        .args(&[
+            "--vercel-api-url",
+            &vercel.url(),
+            "--project",
+            "my-site",
+            "--images",
+            "/blog/images/a.png",
+            "--site-url",
+            &site.url(),
+            "--diff-source",
+            "git",
+        ])
+        .args(&FAST_LIVE)
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/blog/images/a.png"]);
+    assert!(ran.stdout.contains("Astro"), "{}", ran.stdout);
+    let requests = site.requests();
+    assert!(
+        !requests.is_empty() && requests.iter().all(|r| r.path == "/_vercel/image"),
+        "Astro's images go through /_vercel/image: {requests:?}"
+    );
+}
+
+/// Through the API there is no checkout to read: with no commit known, the
+/// run stops before sending anything and asks for `head`, instead of
+/// guessing the optimizer.
+#[tokio::test]
+async fn a_run_through_the_api_without_a_commit_asks_for_head() {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a");
+    repo.commit("only");
+    let site = FakeSite::start(SiteConfig::default()).await;
+    site.put("/images/a.png");
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("diff-source", "api")
+        .input("images", "/images/a.png")
+        .input("site-url", &site.url())
+        .args(&FAST_LIVE)
+        .event("workflow_dispatch", json!({"inputs": {}}))
+        .run();
+    ran.assert_code(2);
+    assert!(vercel.received().is_empty(), "nothing is sent");
+    assert!(site.requests().is_empty());
+    let everything = ran.everything();
+    assert!(
+        everything
+            .contains("input `head`: asking the live site (site-url) needs the site's config"),
+        "{everything}"
+    );
+    assert!(everything.contains("pass `head`"), "{everything}");
+}
