@@ -157,11 +157,19 @@ impl Report {
             .flat_map(|v| v.images.iter())
             .filter(|v| !v.live.is_verified())
             .collect();
+        // Every string sent for an image: its other spelling too.
+        let also: HashMap<&str, &[String]> = self
+            .rows
+            .iter()
+            .filter(|row| row.outcome == Outcome::Invalidated)
+            .filter_map(|row| Some((row.public_path.as_deref()?, row.also.as_slice())))
+            .collect();
         for verified in problems.iter().take(NAMED_WARNINGS) {
+            let also = also.get(verified.path.as_str()).copied().unwrap_or(&[]);
             log.annotate(
                 level,
                 Some("Not verified on the live site"),
-                &warning(verified),
+                &warning(verified, also),
             );
         }
         if problems.len() > NAMED_WARNINGS {
@@ -193,14 +201,19 @@ impl Report {
     }
 }
 
-/// The warning for one image: what happened, the path sent and the
-/// request made, and the setting to check.
-fn warning(verified: &Verified) -> String {
+/// The warning for one image: what happened, every string sent for it
+/// (`also`: its other spellings) and the request made, and the setting to
+/// check.
+fn warning(verified: &Verified, also: &[String]) -> String {
+    let sent: Vec<String> = std::iter::once(&verified.path)
+        .chain(also)
+        .map(|path| format!("`{path}`"))
+        .collect();
     let mut text = format!(
-        "`{}`: {}. Sent to Vercel as `{}`",
+        "`{}`: {}. Sent to Vercel as {}",
         verified.path,
         verified.live.describe(),
-        verified.path
+        sent.join(" and ")
     );
     if let Some(probed) = &verified.probed {
         let _ = write!(text, "; requested {probed}");
@@ -367,6 +380,31 @@ mod tests {
             )
         );
         assert!(report.text().contains("  done     /b.png  <- public/b.png (added)  [live: path not cached by the site: the site has no image at this path (404)]"), "{}", report.text());
+    }
+
+    #[test]
+    fn a_warning_names_every_spelling_sent() {
+        let mut report = checked();
+        let row = report
+            .rows
+            .iter_mut()
+            .find(|row| row.public_path.as_deref() == Some("/b.png"))
+            .expect("row");
+        row.public_path = Some("/my photo.png".into());
+        row.also = vec!["/my%20photo.png".into()];
+        if let Some(verification) = report.live.as_mut().and_then(|l| l.verification.as_mut()) {
+            verification.images[1].path = "/my photo.png".into();
+        }
+        let mut buffer = Vec::new();
+        let mut log = Log::new(&mut buffer, LogStyle::Actions, false);
+        assert!(report.warn_live(&mut log, false));
+        drop(log);
+        let text = String::from_utf8(buffer).expect("utf-8");
+        // `%` is `%25` in a workflow command.
+        assert!(
+            text.contains("Sent to Vercel as `/my photo.png` and `/my%2520photo.png`; requested"),
+            "{text}"
+        );
     }
 
     #[test]
