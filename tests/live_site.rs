@@ -322,13 +322,18 @@ async fn fail_on_unverified_makes_an_unverified_image_fail_the_step() {
 #[tokio::test]
 async fn an_image_never_cached_is_fresh_on_a_manual_run_without_waiting() {
     let repo = GitRepo::new();
-    repo.write("public/images/a.png", "a");
-    repo.commit("only");
+    repo.write(NEXT_PACKAGE.0, NEXT_PACKAGE.1)
+        .write("public/images/a.png", "a");
+    let head = repo.commit("only");
     let site = FakeSite::start(SiteConfig::default()).await;
     site.put("/images/never.png");
     let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
 
+    // The site's config is read at GITHUB_SHA in the checkout.
     let ran = Action::new()
+        .env("GITHUB_SHA", &head)
+        .env("GITHUB_WORKSPACE", &repo.path().display().to_string())
+        .input("diff-source", "git")
         .input("vercel-api-url", &vercel.url())
         .input("vercel-token", VERCEL_TOKEN)
         .input("project", "my-site")
