@@ -627,6 +627,11 @@ impl<W: Write> Stages<'_, W> {
             }
             return Ok(());
         };
+        if let Some(note) = site.and_then(optimizer_unused) {
+            self.log.borrow_mut().text(&format!("Live site: {note}"));
+            report.notes.push(note);
+            return Ok(());
+        }
         let (svgs, images): (Vec<Image>, Vec<Image>) = invalidated_images(selection, sent)
             .into_iter()
             .partition(|image| is_svg(&image.path));
@@ -705,14 +710,16 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
-/// The images Vercel accepted, in the selection's order; one whose every
-/// source is gone (removed, or the old name of a rename) should answer 404.
+/// The images Vercel accepted every spelling of, in the selection's order
+/// (one whose other spelling failed is reported failed, so it is not asked);
+/// one whose every source is gone (removed, or the old name of a rename)
+/// should answer 404.
 fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
     let done: std::collections::HashSet<&str> = sent.done.iter().map(String::as_str).collect();
     selection
         .targets
         .iter()
-        .filter(|target| done.contains(target.public_path.as_str()))
+        .filter(|target| target.spellings().all(|s| done.contains(s.as_str())))
         .map(|target| Image {
             path: target.public_path.clone(),
             removed: !target.sources.is_empty()
@@ -722,6 +729,25 @@ fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
                     .all(|s| matches!(s.role, Role::Removed | Role::RenamedFrom(_))),
         })
         .collect()
+}
+
+/// Why the live site is not asked when the site's config says Vercel's
+/// optimizer does not serve its images: there is no optimized variant to
+/// verify or warm, and every probe would be a 404 or 400 blamed on the
+/// mapping.
+fn optimizer_unused(site: &Site) -> Option<String> {
+    if site.optimizer_unused.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "the live site was not asked (verify and warm): {} mean{} that Vercel's image optimizer is not used, so there is no optimized variant to check; the images are not counted as unverified",
+        site.optimizer_unused.join(", "),
+        if site.optimizer_unused.len() == 1 {
+            "s"
+        } else {
+            ""
+        },
+    ))
 }
 
 /// An SVG, which the optimizers pass over by default.
@@ -821,7 +847,7 @@ impl<W: Write> Stages<'_, W> {
         // `images`) still reads the config when it asks the live site: the
         // optimizer's path, base path and allowed sizes come from it.
         let head = match detected.head.as_str() {
-            "" if config.live.asked() => config.head.clone().or_else(|| config.runner.sha.clone()),
+            "" if config.live.asked() => self.live_head()?,
             "" => None,
             head => Some(head.to_string()),
         };
@@ -851,6 +877,28 @@ impl<W: Write> Stages<'_, W> {
             site: Some(site),
             mapping,
         })
+    }
+
+    /// The commit whose config says how the live site serves images, for a
+    /// run with no diff (only `images`): `head`, else `GITHUB_SHA`, else the
+    /// checkout's `HEAD` with `diff-source: git`. Through the API with no
+    /// commit known, the run stops (exit 2): a guessed optimizer would send
+    /// every probe to the wrong path and blame the mapping. A dry run asks
+    /// nothing, so it needs no commit.
+    fn live_head(&self) -> Result<Option<String>, InputErrors> {
+        let config = self.config;
+        if let Some(head) = config.head.clone().or_else(|| config.runner.sha.clone()) {
+            return Ok(Some(head));
+        }
+        match config.diff_source {
+            DiffSource::Git => Ok(Some("HEAD".to_string())),
+            DiffSource::Api if config.dry_run => Ok(None),
+            DiffSource::Api => Err(InputErrors(vec![InputError::new(
+                "head",
+                "asking the live site (site-url) needs the site's config to know its image optimizer, and with diff-source api it is read at a commit: neither head nor GITHUB_SHA is set",
+                "pass `head` (the commit the live site was deployed from), or use `diff-source: git` in a checkout of it",
+            )])),
+        }
     }
 
     /// The site as its config files at head say, logged, and the mapping.
@@ -1042,4 +1090,58 @@ fn describe_config<W: Write>(config: &Config, log: &mut Log<W>) {
         ));
     }
     log.end_group();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::select::{Source, Target};
+
+    fn target(path: &str, also: &[&str]) -> Target {
+        Target {
+            public_path: path.to_string(),
+            also: also.iter().map(|a| a.to_string()).collect(),
+            sources: vec![Source {
+                repo_path: format!("public{path}"),
+                role: Role::Modified,
+            }],
+        }
+    }
+
+    #[test]
+    fn an_image_is_asked_live_only_when_every_spelling_was_invalidated() {
+        let selection = Selection {
+            targets: vec![
+                target("/my photo.png", &["/my%20photo.png"]),
+                target("/both ok.png", &["/both%20ok.png"]),
+                target("/plain.png", &[]),
+            ],
+            skipped: Vec::new(),
+            ignored: 0,
+        };
+        let sent = Sent {
+            done: [
+                "/my photo.png",
+                "/both ok.png",
+                "/both%20ok.png",
+                "/plain.png",
+            ]
+            .map(String::from)
+            .to_vec(),
+            failed: vec![(
+                "/my%20photo.png".to_string(),
+                vercel::Failure {
+                    status: Some(500),
+                    code: None,
+                    message: "Internal Server Error".into(),
+                },
+            )],
+            ..Sent::default()
+        };
+        let asked: Vec<String> = invalidated_images(&selection, &sent)
+            .into_iter()
+            .map(|image| image.path)
+            .collect();
+        assert_eq!(asked, ["/both ok.png", "/plain.png"]);
+    }
 }

@@ -322,13 +322,18 @@ async fn fail_on_unverified_makes_an_unverified_image_fail_the_step() {
 #[tokio::test]
 async fn an_image_never_cached_is_fresh_on_a_manual_run_without_waiting() {
     let repo = GitRepo::new();
-    repo.write("public/images/a.png", "a");
-    repo.commit("only");
+    repo.write(NEXT_PACKAGE.0, NEXT_PACKAGE.1)
+        .write("public/images/a.png", "a");
+    let head = repo.commit("only");
     let site = FakeSite::start(SiteConfig::default()).await;
     site.put("/images/never.png");
     let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
 
+    // The site's config is read at GITHUB_SHA in the checkout.
     let ran = Action::new()
+        .env("GITHUB_SHA", &head)
+        .env("GITHUB_WORKSPACE", &repo.path().display().to_string())
+        .input("diff-source", "git")
         .input("vercel-api-url", &vercel.url())
         .input("vercel-token", VERCEL_TOKEN)
         .input("project", "my-site")
@@ -721,4 +726,127 @@ async fn a_manual_run_reads_the_site_config_to_ask_the_right_optimizer() {
             _ => assert_eq!(github_requests, 0, "{:?}", github.seen()),
         }
     }
+}
+
+/// `images: { unoptimized: true }`: Vercel's optimizer does not serve the
+/// site's images, so there is no optimized variant to verify or warm. The
+/// site is not asked (each probe would be a 404 blamed on the mapping), the
+/// log and summary say why, and nothing is counted unverified, so
+/// fail-on-unverified does not fail the step.
+#[tokio::test]
+async fn a_site_that_does_not_use_the_optimizer_is_not_asked_and_says_why() {
+    let config = SiteConfig {
+        // The site has no optimizer: every optimizer path answers 404.
+        optimizer: "/no-optimizer".to_string(),
+        ..SiteConfig::default()
+    };
+    let next_config = (
+        "next.config.js",
+        "module.exports = { images: { unoptimized: true } }",
+    );
+    let world = world_of(config, history_of(&[NEXT_PACKAGE, next_config])).await;
+    deployed_site(&world.site);
+
+    let ran = world
+        .action()
+        .input("warm", "true")
+        .input("fail-on-unverified", "true")
+        .run();
+    ran.assert_code(0);
+    assert_eq!(
+        world.vercel.images(),
+        ["/images/gone.png", "/images/hero.png", "/images/new.webp"]
+    );
+    assert!(
+        world.site.requests().is_empty(),
+        "{:?}",
+        world.site.requests()
+    );
+    assert_eq!(ran.outputs["verified"], "[]");
+    assert_eq!(ran.outputs["unverified"], "[]");
+    let why = "the live site was not asked (verify and warm): `images.unoptimized: true` in next.config.js means that Vercel's image optimizer is not used, so there is no optimized variant to check";
+    assert!(plain(&ran.summary).contains(why), "{}", ran.summary);
+    assert!(ran.stdout.contains(why), "{}", ran.stdout);
+    assert!(!ran.summary.contains("not verified"), "{}", ran.summary);
+    assert!(!ran.stdout.contains("path not cached"), "{}", ran.stdout);
+    assert!(!ran.stdout.contains("::error"), "{}", ran.stdout);
+}
+
+/// A run with only `images` and no commit named (no `head`, no
+/// GITHUB_SHA) still reads the site's config before asking the live site:
+/// from the checkout's HEAD with diff-source git, so an Astro site is asked
+/// at `/_vercel/image`, not at a guessed `/_next/image`.
+#[tokio::test]
+async fn a_local_run_without_a_commit_reads_the_config_at_the_checkouts_head() {
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies": {"astro": "5.0.0"}}"#)
+        .write("astro.config.mjs", "export default { base: '/blog' }")
+        .write("public/images/a.png", "a");
+    repo.commit("an Astro site");
+    let site = FakeSite::start(SiteConfig {
+        optimizer: "/_vercel/image".to_string(),
+        ..SiteConfig::default()
+    })
+    .await;
+    site.put("/blog/images/a.png");
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+
+    let ran = Action::local()
+        .cwd(repo.path())
+        .env("VERCEL_TOKEN", VERCEL_TOKEN)
+        .args(&[
+            "--vercel-api-url",
+            &vercel.url(),
+            "--project",
+            "my-site",
+            "--images",
+            "/blog/images/a.png",
+            "--site-url",
+            &site.url(),
+            "--diff-source",
+            "git",
+        ])
+        .args(&FAST_LIVE)
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/blog/images/a.png"]);
+    assert!(ran.stdout.contains("Astro"), "{}", ran.stdout);
+    let requests = site.requests();
+    assert!(
+        !requests.is_empty() && requests.iter().all(|r| r.path == "/_vercel/image"),
+        "Astro's images go through /_vercel/image: {requests:?}"
+    );
+}
+
+/// Through the API there is no checkout to read: with no commit known, the
+/// run stops before sending anything and asks for `head`, instead of
+/// guessing the optimizer.
+#[tokio::test]
+async fn a_run_through_the_api_without_a_commit_asks_for_head() {
+    let repo = GitRepo::new();
+    repo.write("public/images/a.png", "a");
+    repo.commit("only");
+    let site = FakeSite::start(SiteConfig::default()).await;
+    site.put("/images/a.png");
+    let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("diff-source", "api")
+        .input("images", "/images/a.png")
+        .input("site-url", &site.url())
+        .args(&FAST_LIVE)
+        .event("workflow_dispatch", json!({"inputs": {}}))
+        .run();
+    ran.assert_code(2);
+    assert!(vercel.received().is_empty(), "nothing is sent");
+    assert!(site.requests().is_empty());
+    let everything = ran.everything();
+    assert!(
+        everything
+            .contains("input `head`: asking the live site (site-url) needs the site's config"),
+        "{everything}"
+    );
+    assert!(everything.contains("pass `head`"), "{everything}");
 }

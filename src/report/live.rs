@@ -11,7 +11,7 @@ use std::io::Write;
 use super::markdown::{code, rich};
 use super::{Outcome, Report};
 use crate::actions::{Level, Log};
-use crate::live::{Live, Unconfirmed, Verification, Verified, Warming};
+use crate::live::{Live, Problem, Unconfirmed, Verification, Verified, Warming};
 
 /// Warnings named one by one; GitHub shows at most 10 a step.
 const NAMED_WARNINGS: usize = 8;
@@ -157,11 +157,19 @@ impl Report {
             .flat_map(|v| v.images.iter())
             .filter(|v| !v.live.is_verified())
             .collect();
+        // Every string sent for an image: its other spelling too.
+        let also: HashMap<&str, &[String]> = self
+            .rows
+            .iter()
+            .filter(|row| row.outcome == Outcome::Invalidated)
+            .filter_map(|row| Some((row.public_path.as_deref()?, row.also.as_slice())))
+            .collect();
         for verified in problems.iter().take(NAMED_WARNINGS) {
+            let also = also.get(verified.path.as_str()).copied().unwrap_or(&[]);
             log.annotate(
                 level,
                 Some("Not verified on the live site"),
-                &warning(verified),
+                &warning(verified, also),
             );
         }
         if problems.len() > NAMED_WARNINGS {
@@ -193,14 +201,19 @@ impl Report {
     }
 }
 
-/// The warning for one image: what happened, the path sent and the
-/// request made, and the setting to check.
-fn warning(verified: &Verified) -> String {
+/// The warning for one image: what happened, every string sent for it
+/// (`also`: its other spellings) and the request made, and the setting to
+/// check.
+fn warning(verified: &Verified, also: &[String]) -> String {
+    let sent: Vec<String> = std::iter::once(&verified.path)
+        .chain(also)
+        .map(|path| format!("`{path}`"))
+        .collect();
     let mut text = format!(
-        "`{}`: {}. Sent to Vercel as `{}`",
+        "`{}`: {}. Sent to Vercel as {}",
         verified.path,
         verified.live.describe(),
-        verified.path
+        sent.join(" and ")
     );
     if let Some(probed) = &verified.probed {
         let _ = write!(text, "; requested {probed}");
@@ -209,6 +222,48 @@ fn warning(verified: &Verified) -> String {
         let _ = write!(text, ". Fix: {}", problem.help());
     }
     text
+}
+
+/// Secrets out of the live site's texts: the messages of its answers (a
+/// 400's body, a redirect's `Location`) may echo what was sent.
+pub(super) fn redact_live(live: &mut LiveReport, clean: &dyn Fn(&mut String)) {
+    clean(&mut live.site);
+    for verified in live
+        .verification
+        .iter_mut()
+        .flat_map(|v| v.images.iter_mut())
+    {
+        redact_verified(verified, clean);
+    }
+    for warmed in live.warming.iter_mut().flat_map(|w| w.images.iter_mut()) {
+        clean(&mut warmed.path);
+        for (_, problem) in &mut warmed.failed {
+            redact_problem(problem, clean);
+        }
+    }
+}
+
+pub(super) fn redact_verified(verified: &mut Verified, clean: &dyn Fn(&mut String)) {
+    clean(&mut verified.path);
+    if let Live::Unverified(problem) = &mut verified.live {
+        redact_problem(problem, clean);
+    }
+}
+
+fn redact_problem(problem: &mut Problem, clean: &dyn Fn(&mut String)) {
+    match problem {
+        Problem::NotAllowed { message }
+        | Problem::Unexpected { message, .. }
+        | Problem::Failed { message } => clean(message),
+        Problem::Redirected { location, .. } => clean(location),
+        Problem::NotFromCache { cache } => cache.iter_mut().for_each(clean),
+        Problem::StillCached
+        | Problem::NotOnSite
+        | Problem::Protected { .. }
+        | Problem::Unchanged
+        | Problem::StillStale { .. }
+        | Problem::NoVariant => {}
+    }
 }
 
 /// The warm-up, in a sentence.
@@ -325,6 +380,31 @@ mod tests {
             )
         );
         assert!(report.text().contains("  done     /b.png  <- public/b.png (added)  [live: path not cached by the site: the site has no image at this path (404)]"), "{}", report.text());
+    }
+
+    #[test]
+    fn a_warning_names_every_spelling_sent() {
+        let mut report = checked();
+        let row = report
+            .rows
+            .iter_mut()
+            .find(|row| row.public_path.as_deref() == Some("/b.png"))
+            .expect("row");
+        row.public_path = Some("/my photo.png".into());
+        row.also = vec!["/my%20photo.png".into()];
+        if let Some(verification) = report.live.as_mut().and_then(|l| l.verification.as_mut()) {
+            verification.images[1].path = "/my photo.png".into();
+        }
+        let mut buffer = Vec::new();
+        let mut log = Log::new(&mut buffer, LogStyle::Actions, false);
+        assert!(report.warn_live(&mut log, false));
+        drop(log);
+        let text = String::from_utf8(buffer).expect("utf-8");
+        // `%` is `%25` in a workflow command.
+        assert!(
+            text.contains("Sent to Vercel as `/my photo.png` and `/my%2520photo.png`; requested"),
+            "{text}"
+        );
     }
 
     #[test]

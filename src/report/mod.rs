@@ -248,6 +248,12 @@ impl Report {
                 clean(path);
             }
             row.also.iter_mut().for_each(clean);
+            if let Some(verified) = &mut row.live {
+                live::redact_verified(verified, &clean);
+            }
+        }
+        if let Some(live) = &mut self.live {
+            live::redact_live(live, &clean);
         }
         for text in self.notes.iter_mut().chain(self.nothing.iter_mut()) {
             clean(text);
@@ -641,15 +647,82 @@ pub(crate) mod tests {
             message: "x tok_secret1".into(),
             help: vec!["tok_secret1".into()],
         });
+        // The live site's answers may echo what was sent: a 400's body, a
+        // redirect's Location, a warm-up failure's message.
+        use crate::live::{self, Live, Verification, Verified, Warmed, Warming};
+        let unverified = |path: &str, problem| Verified {
+            path: path.into(),
+            probed: None,
+            live: Live::Unverified(problem),
+            probes: 1,
+        };
+        let mut live = Verification::default();
+        live.images.push(unverified(
+            "/a.png",
+            live::Problem::NotAllowed {
+                message: "url tok_secret1 not allowed".into(),
+            },
+        ));
+        live.images.push(unverified(
+            "/b.png",
+            live::Problem::Redirected {
+                status: 307,
+                location: "https://login.example.com/?bypass=tok_secret1".into(),
+            },
+        ));
+        let warmed = Warmed {
+            path: "/a.png".into(),
+            failed: vec![(
+                live::Variant {
+                    width: 640,
+                    quality: 75,
+                    format: None,
+                },
+                live::Problem::Unexpected {
+                    status: 418,
+                    message: "tok_secret1".into(),
+                },
+            )],
+            ..Warmed::default()
+        };
+        let mut warming = Warming::default();
+        warming.images.push(warmed);
+        warming.failed = 1;
+        report.rows.push(Row {
+            outcome: Outcome::Invalidated,
+            public_path: Some("/d.png".into()),
+            also: vec![],
+            sources: vec![],
+            live: None,
+        });
+        report.record_live(LiveReport {
+            site: "https://example.com".into(),
+            verification: Some(live),
+            warming: Some(warming),
+        });
+        report.rows[0].live = report
+            .live
+            .as_ref()
+            .and_then(|l| l.verification.as_ref())
+            .map(|v| v.images[0].clone());
         report.redact(&["tok_secret1".to_string()]);
+        let mut annotations = Vec::new();
+        let mut log =
+            crate::actions::Log::new(&mut annotations, crate::actions::LogStyle::Actions, false);
+        assert!(report.warn_live(&mut log, false));
+        drop(log);
         let everything = format!(
-            "{}{}{:?}",
+            "{}{}{:?}{}{}",
             report.markdown(),
             report.text(),
-            report.outputs()
+            report.outputs(),
+            report.whole_json(),
+            String::from_utf8_lossy(&annotations)
         );
-        assert!(!everything.contains("tok_secret1"));
+        assert!(!everything.contains("tok_secret1"), "{everything}");
         assert!(everything.contains("not sent: token *** refused"));
+        assert!(everything.contains("bypass=***"), "{everything}");
+        assert!(everything.contains("url *** not allowed"), "{everything}");
     }
 
     #[test]
