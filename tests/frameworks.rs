@@ -280,6 +280,30 @@ async fn a_computed_base_path_stops_the_run_and_names_the_input() {
 }
 
 #[tokio::test]
+async fn a_base_path_set_under_a_condition_stops_the_run_and_names_the_input() {
+    let (repo, before, after) = site(
+        &[(
+            "next.config.js",
+            "const nextConfig = { images: { formats: ['image/webp'] } };\n\
+             if (process.env.BASE_PATH) {\n  nextConfig.basePath = process.env.BASE_PATH;\n}\n\
+             module.exports = nextConfig;\n",
+        )],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 2).await;
+    for (source, ran) in runs.both() {
+        let all = ran.everything();
+        assert!(
+            all.contains("url-prefix is `auto`, but `basePath` in next.config.js is computed when the site is built (`nextConfig.basePath = process.env.BASE_PATH`)"),
+            "{source}: {all}"
+        );
+        assert!(all.contains("set `url-prefix`"), "{source}: {all}");
+    }
+    let runs = run_both(&repo, &before, &after, &[("url-prefix", "/docs/")], 0).await;
+    runs.assert_sent(&["/docs/hero.png"], json!([]));
+}
+
+#[tokio::test]
 async fn a_config_exported_as_a_function_stops_the_run_under_auto() {
     let (repo, before, after) = site(
         &[(
