@@ -492,6 +492,43 @@ async fn a_monorepo_site_dir_reads_that_app_only_and_skips_the_others() {
 }
 
 #[tokio::test]
+async fn an_explicit_public_dir_leaving_out_the_frameworks_is_not_taken_for_imports() {
+    let (repo, before, after) = site(
+        &[(
+            "apps/web/next.config.js",
+            "module.exports = { reactStrictMode: true };\n",
+        )],
+        &[
+            ("apps/web/public/hero.png", "web"),
+            ("apps/web/components/badge.png", "badge"),
+            ("public/root.png", "root"),
+        ],
+    );
+    let inputs = [("site-dir", "apps/web"), ("public-dir", "public")];
+    let runs = run_both(&repo, &before, &after, &inputs, 0).await;
+    runs.assert_sent(
+        &["/root.png"],
+        json!([
+            {"path": "apps/web/components/badge.png", "reason": IMPORTED},
+            {"path": "apps/web/public/hero.png", "reason": "outside the public dir `public`"},
+        ]),
+    );
+    for (source, ran) in runs.both() {
+        let warning = warning_about(source, ran, "does not include");
+        assert!(
+            warning.contains("public-dir `public` does not include `apps/web/public`"),
+            "{source}: {warning}"
+        );
+        assert!(
+            ran.stdout
+                .contains("::warning::1 changed image(s) are outside the public dir"),
+            "{source}: {}",
+            ran.stdout
+        );
+    }
+}
+
+#[tokio::test]
 async fn no_framework_config_keeps_public_at_the_root() {
     let (repo, before, after) = site(
         &[("public/a.png", "1"), ("assets/b.png", "1")],

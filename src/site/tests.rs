@@ -738,17 +738,17 @@ fn placement_of_changed_paths() {
     ];
     for (path, recognised, expected) in cases {
         assert_eq!(
-            &place(path, "apps/web", &public, *recognised),
+            &place(path, "apps/web", &public, *recognised, None),
             expected,
             "{path}"
         );
     }
     assert_eq!(
-        place("apps/docs/public/a.png", "apps/web", &public, true).reason(),
+        place("apps/docs/public/a.png", "apps/web", &public, true, None).reason(),
         Some("outside the site `apps/web`".to_string())
     );
     assert_eq!(
-        place("apps/web/src/a.png", "apps/web", &public, true).reason(),
+        place("apps/web/src/a.png", "apps/web", &public, true, None).reason(),
         Some(IMPORTED_REASON.to_string())
     );
     // The repository root: nothing is outside the site; nested public dirs
@@ -759,22 +759,42 @@ fn placement_of_changed_paths() {
         "shared".to_string(),
     ];
     assert_eq!(
-        place("public/cdn/a.png", "", &nested, true),
+        place("public/cdn/a.png", "", &nested, true, None),
         Placement::Served {
             public_dir: "public/cdn".into(),
             rest: "a.png"
         }
     );
-    assert_eq!(place("src/a.png", "", &nested, true), Placement::Imported);
     assert_eq!(
-        place("shared/a.png", "web", &nested, true),
+        place("src/a.png", "", &nested, true, None),
+        Placement::Imported
+    );
+    assert_eq!(
+        place("shared/a.png", "web", &nested, true, None),
         Placement::Served {
             public_dir: "shared".into(),
             rest: "a.png"
         }
     );
+    // An explicit public dir that leaves out the framework's own: an image
+    // there is served as is, so misplaced, not imported; elsewhere in the
+    // site it is still imported.
+    let explicit = vec!["public".to_string()];
+    let own = Some("apps/web/public");
     assert_eq!(
-        place("a.png", "", &[String::new()], false),
+        place("apps/web/public/a.png", "apps/web", &explicit, true, own),
+        Placement::OutsidePublicDirs
+    );
+    assert_eq!(
+        place("apps/web/src/a.png", "apps/web", &explicit, true, own),
+        Placement::Imported
+    );
+    assert_eq!(
+        place("apps/web/publicity/a.png", "apps/web", &explicit, true, own),
+        Placement::Imported
+    );
+    assert_eq!(
+        place("a.png", "", &[String::new()], false, None),
         Placement::Served {
             public_dir: String::new(),
             rest: "a.png"
