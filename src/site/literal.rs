@@ -411,8 +411,16 @@ impl<'a> Parser<'a> {
                         && !self.is_dead(at) =>
                 {
                     if let Some(mut mutation) = self.mutation_at(at, word) {
+                        let root = mutation.root.as_str();
+                        // A function's parameter of the same name is
+                        // another object (`webpack(config) { config.x = 1 }`).
+                        let ours = root == "module.exports"
+                            || self.bindings.contains_key(root)
+                                && (depth == 0 || !self.shadowed(at, root));
                         mutation.unknown |= depth > 0 || !self.statement_starts(at);
-                        self.mutations.push(mutation);
+                        if ours {
+                            self.mutations.push(mutation);
+                        }
                     }
                 }
                 _ => {}
@@ -441,6 +449,75 @@ impl<'a> Parser<'a> {
                 self.newline_before(at) && !matches!(word.as_str(), "else" | "do")
             }
             Some(_) => self.newline_before(at),
+        }
+    }
+
+    /// Whether token `at` is inside a function that has a parameter
+    /// `name`: an arrow (`config => ...`, `(config) => { ... }`), or a
+    /// function or method whose body encloses it (`webpack(config) {}`).
+    fn shadowed(&self, at: usize, name: &str) -> bool {
+        if at > 0 && self.is_punct(at - 1, "=>") && self.arrow_binds(at - 1, name) {
+            return true;
+        }
+        let mut depth = 0usize;
+        let mut i = at;
+        while let Some(prev) = i.checked_sub(1) {
+            i = prev;
+            match self.kind(i) {
+                Some(Kind::Punct(")" | "]" | "}")) => depth += 1,
+                Some(Kind::Punct("(" | "[" | "{")) if depth > 0 => depth -= 1,
+                Some(Kind::Punct("(" | "{")) => {
+                    let Some(before) = i.checked_sub(1) else {
+                        return false;
+                    };
+                    if self.is_punct(before, "=>") && self.arrow_binds(before, name) {
+                        return true;
+                    }
+                    // `f(config) {`, `function (config) {`, but not
+                    // `if (config.x) {`.
+                    if self.is_punct(i, "{")
+                        && self.is_punct(before, ")")
+                        && !self.closes_condition(before)
+                        && self.group_has(before, name)
+                    {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether the arrow at `arrow` takes a parameter `name`.
+    fn arrow_binds(&self, arrow: usize, name: &str) -> bool {
+        let Some(before) = arrow.checked_sub(1) else {
+            return false;
+        };
+        self.ident(before) == Some(name)
+            || self.is_punct(before, ")") && self.group_has(before, name)
+    }
+
+    /// Whether the parenthesised group that `close` ends names `name`.
+    fn group_has(&self, close: usize, name: &str) -> bool {
+        let mut depth = 0usize;
+        let mut at = close;
+        loop {
+            match self.kind(at) {
+                Some(Kind::Punct(")")) => depth += 1,
+                Some(Kind::Punct("(")) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                Some(Kind::Ident(word)) if word == name => return true,
+                _ => {}
+            }
+            let Some(before) = at.checked_sub(1) else {
+                return false;
+            };
+            at = before;
         }
     }
 
@@ -1565,6 +1642,26 @@ mod tests {
         assert_eq!(
             value.path(&["basePath"]),
             Found::Value(&Value::Str("/docs".into()))
+        );
+        // A parameter of the same name is another object.
+        for source in [
+            "const config = { basePath: '/docs', webpack(config) { config.basePath = '/x'; return config } };\nexport default config",
+            "const config = { basePath: '/docs', webpack: (config, { dev }) => { config.basePath = '/x'; return config } };\nexport default config",
+            "const config = { basePath: '/docs' };\n[1].forEach(config => config.basePath = '/x');\nexport default config",
+            "const config = { basePath: '/docs' };\nfunction f(config) { if (x) { config.basePath = '/x' } }\nf({});\nexport default config",
+        ] {
+            assert_eq!(
+                config(source).path(&["basePath"]),
+                Found::Value(&Value::Str("/docs".into())),
+                "{source}"
+            );
+        }
+        let value = config(
+            "const config = {};\nif (config.x) { config.basePath = '/x' }\nexport default config",
+        );
+        assert!(
+            matches!(value.path(&["basePath"]), Found::Unknown(_)),
+            "a condition is no parameter"
         );
         // After a call's `)` on a new line, a statement runs; after a
         // condition's, it may not.
