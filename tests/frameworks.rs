@@ -1,5 +1,5 @@
 //! Public paths as the site's framework serves them: fixture sites made as
-//! real git repositories (Next.js, Astro, SvelteKit, Nuxt, a monorepo), each
+//! real git repositories (Next.js, Astro, SvelteKit, Nuxt, Gatsby, a monorepo), each
 //! run through the GitHub API and through git, asserting exactly the
 //! strings Vercel received, the skip reasons, and what GitHub was asked.
 
@@ -524,6 +524,37 @@ async fn an_explicit_public_dir_leaving_out_the_frameworks_is_not_taken_for_impo
                 .contains("::warning::1 changed image(s) are outside the public dir"),
             "{source}: {}",
             ran.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn gatsby_serves_static_under_path_prefix() {
+    let (repo, before, after) = site(
+        &[
+            (
+                "package.json",
+                r#"{"dependencies": {"gatsby": "^5.13.0"}, "scripts": {"build": "gatsby build --prefix-paths"}}"#,
+            ),
+            (
+                "gatsby-config.ts",
+                "import type { GatsbyConfig } from 'gatsby';\n\nconst config: GatsbyConfig = {\n  pathPrefix: '/blog',\n  plugins: ['gatsby-plugin-image'],\n};\n\nexport default config;\n",
+            ),
+        ],
+        &[("static/hero.png", "hero"), ("src/images/icon.png", "icon")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(
+        &["/blog/hero.png"],
+        json!([{"path": "src/images/icon.png", "reason": IMPORTED}]),
+    );
+    assert_no_outside_warning(&runs);
+    for (_, ran) in runs.both() {
+        assert!(
+            shown(ran)
+                .contains("Gatsby in the repository root: public dir static, pathPrefix /blog"),
+            "{}",
+            ran.summary
         );
     }
 }
