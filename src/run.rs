@@ -393,6 +393,11 @@ impl<W: Write> Stages<'_, W> {
 
     fn select(&self, detected: &Detected, images: &[String], sited: &Sited) -> Selection {
         let config = self.config;
+        let framework_public_dir = sited
+            .site
+            .as_ref()
+            .filter(|site| site.recognised())
+            .and_then(|site| site.public_dir_in_repo().ok());
         let rules = Rules {
             include: &config.include,
             exclude: &config.exclude,
@@ -401,6 +406,7 @@ impl<W: Write> Stages<'_, W> {
             url_prefix: &sited.mapping.url_prefix,
             site_dir: &config.site_dir,
             recognised: sited.site.as_ref().is_some_and(Site::recognised),
+            framework_public_dir: framework_public_dir.as_deref(),
         };
         let selection = rules.select(&detected.changes, images);
         let mut log = self.log.borrow_mut();

@@ -639,6 +639,10 @@ pub struct Rules<'a> {
     /// A framework was recognised there: an image under the site dir but
     /// outside the public dirs is imported, not misplaced.
     pub recognised: bool,
+    /// The public dir the recognised framework serves, as a repository
+    /// path, where known: an image there that an explicit `public-dir`
+    /// leaves out is misplaced, not imported.
+    pub framework_public_dir: Option<&'a str>,
 }
 
 impl Rules<'_> {
@@ -729,6 +733,7 @@ impl Rules<'_> {
             self.site_dir,
             self.public_dirs.dirs(),
             self.recognised,
+            self.framework_public_dir,
         );
         let rest = match &placement {
             Placement::Served { rest, .. } => *rest,
@@ -1033,6 +1038,7 @@ mod tests {
             url_prefix: &prefix,
             site_dir: "apps/web",
             recognised: true,
+            framework_public_dir: Some("apps/web/public"),
         };
         let changes = [
             "apps/web/public/my photo.png",
@@ -1108,6 +1114,7 @@ mod tests {
             url_prefix: &prefix,
             site_dir: "",
             recognised: false,
+            framework_public_dir: None,
         };
         let changes = vec![
             change(ChangeKind::Modified, "public/a.png", None, EntryKind::File),
@@ -1185,6 +1192,7 @@ mod tests {
             url_prefix: &prefix,
             site_dir: "",
             recognised: false,
+            framework_public_dir: None,
         };
         let long = format!("public/{}.png", "a".repeat(MAX_PATH_CHARS));
         let changes = vec![

@@ -1,5 +1,5 @@
 //! Public paths as the site's framework serves them: fixture sites made as
-//! real git repositories (Next.js, Astro, SvelteKit, Nuxt, a monorepo), each
+//! real git repositories (Next.js, Astro, SvelteKit, Nuxt, Gatsby, a monorepo), each
 //! run through the GitHub API and through git, asserting exactly the
 //! strings Vercel received, the skip reasons, and what GitHub was asked.
 
@@ -280,6 +280,30 @@ async fn a_computed_base_path_stops_the_run_and_names_the_input() {
 }
 
 #[tokio::test]
+async fn a_base_path_set_under_a_condition_stops_the_run_and_names_the_input() {
+    let (repo, before, after) = site(
+        &[(
+            "next.config.js",
+            "const nextConfig = { images: { formats: ['image/webp'] } };\n\
+             if (process.env.BASE_PATH) {\n  nextConfig.basePath = process.env.BASE_PATH;\n}\n\
+             module.exports = nextConfig;\n",
+        )],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 2).await;
+    for (source, ran) in runs.both() {
+        let all = ran.everything();
+        assert!(
+            all.contains("url-prefix is `auto`, but `basePath` in next.config.js is computed when the site is built (`nextConfig.basePath = process.env.BASE_PATH`)"),
+            "{source}: {all}"
+        );
+        assert!(all.contains("set `url-prefix`"), "{source}: {all}");
+    }
+    let runs = run_both(&repo, &before, &after, &[("url-prefix", "/docs/")], 0).await;
+    runs.assert_sent(&["/docs/hero.png"], json!([]));
+}
+
+#[tokio::test]
 async fn a_config_exported_as_a_function_stops_the_run_under_auto() {
     let (repo, before, after) = site(
         &[(
@@ -465,6 +489,74 @@ async fn a_monorepo_site_dir_reads_that_app_only_and_skips_the_others() {
         ["apps/web/next.config.js", "apps/web/package.json"]
     );
     assert_eq!(runs.api_requests, 4);
+}
+
+#[tokio::test]
+async fn an_explicit_public_dir_leaving_out_the_frameworks_is_not_taken_for_imports() {
+    let (repo, before, after) = site(
+        &[(
+            "apps/web/next.config.js",
+            "module.exports = { reactStrictMode: true };\n",
+        )],
+        &[
+            ("apps/web/public/hero.png", "web"),
+            ("apps/web/components/badge.png", "badge"),
+            ("public/root.png", "root"),
+        ],
+    );
+    let inputs = [("site-dir", "apps/web"), ("public-dir", "public")];
+    let runs = run_both(&repo, &before, &after, &inputs, 0).await;
+    runs.assert_sent(
+        &["/root.png"],
+        json!([
+            {"path": "apps/web/components/badge.png", "reason": IMPORTED},
+            {"path": "apps/web/public/hero.png", "reason": "outside the public dir `public`"},
+        ]),
+    );
+    for (source, ran) in runs.both() {
+        let warning = warning_about(source, ran, "does not include");
+        assert!(
+            warning.contains("public-dir `public` does not include `apps/web/public`"),
+            "{source}: {warning}"
+        );
+        assert!(
+            ran.stdout
+                .contains("::warning::1 changed image(s) are outside the public dir"),
+            "{source}: {}",
+            ran.stdout
+        );
+    }
+}
+
+#[tokio::test]
+async fn gatsby_serves_static_under_path_prefix() {
+    let (repo, before, after) = site(
+        &[
+            (
+                "package.json",
+                r#"{"dependencies": {"gatsby": "^5.13.0"}, "scripts": {"build": "gatsby build --prefix-paths"}}"#,
+            ),
+            (
+                "gatsby-config.ts",
+                "import type { GatsbyConfig } from 'gatsby';\n\nconst config: GatsbyConfig = {\n  pathPrefix: '/blog',\n  plugins: ['gatsby-plugin-image'],\n};\n\nexport default config;\n",
+            ),
+        ],
+        &[("static/hero.png", "hero"), ("src/images/icon.png", "icon")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(
+        &["/blog/hero.png"],
+        json!([{"path": "src/images/icon.png", "reason": IMPORTED}]),
+    );
+    assert_no_outside_warning(&runs);
+    for (_, ran) in runs.both() {
+        assert!(
+            shown(ran)
+                .contains("Gatsby in the repository root: public dir static, pathPrefix /blog"),
+            "{}",
+            ran.summary
+        );
+    }
 }
 
 #[tokio::test]

@@ -131,7 +131,7 @@ proptest! {
         let types: BTreeSet<ChangeKind> = ChangeKind::ALL.into_iter().collect();
         let dirs = PublicDirs::default();
         let prefix = UrlPrefix::default();
-        let rules = Rules { include: &include, exclude: &exclude, change_types: &types, public_dirs: &dirs, url_prefix: &prefix, site_dir: "", recognised: false };
+        let rules = Rules { include: &include, exclude: &exclude, change_types: &types, public_dirs: &dirs, url_prefix: &prefix, site_dir: "", recognised: false, framework_public_dir: None };
         let selection = rules.select(&changes_named(&names), &[]);
         let mut report = Report { dry_run: true, ..Report::default() };
         report.record(&selection, None, None);
@@ -204,7 +204,7 @@ proptest! {
         let types: BTreeSet<ChangeKind> = ChangeKind::ALL.into_iter().collect();
         let dirs = PublicDirs::default();
         let prefix = UrlPrefix::parse("https://cdn.example.com/").expect("prefix");
-        let rules = Rules { include: &include, exclude: &exclude, change_types: &types, public_dirs: &dirs, url_prefix: &prefix, site_dir: "", recognised: false };
+        let rules = Rules { include: &include, exclude: &exclude, change_types: &types, public_dirs: &dirs, url_prefix: &prefix, site_dir: "", recognised: false, framework_public_dir: None };
         let changes = changes_named(&paths);
         let selection = rules.select(&changes, &[]);
         let placed: usize = selection.targets.iter().map(|t| t.sources.len()).sum::<usize>() + selection.skipped.len();

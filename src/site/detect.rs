@@ -3,8 +3,8 @@
 
 use super::literal::{self, ExportError, Exported, Found, Value};
 use super::{
-    ASTRO_CONFIGS, Framework, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages, SVELTE_CONFIGS,
-    Setting, Site, SiteFile, Unknown, VercelImages,
+    ASTRO_CONFIGS, Framework, GATSBY_CONFIGS, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages,
+    SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages,
 };
 
 /// Recognises the framework of the site in `site_dir` (normalised) from
@@ -25,6 +25,9 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
         nuxt: find(NUXT_CONFIGS),
         svelte: find(SVELTE_CONFIGS),
         astro: find(ASTRO_CONFIGS),
+        gatsby: find(GATSBY_CONFIGS),
+        vite: find(VITE_CONFIGS),
+        remix: package.as_ref().is_some_and(|p| p.has_scope("@remix-run/")),
     };
     let chosen = choose_family(site_dir, &found, package.is_some(), &depends, &mut warnings);
     let mut site = Site {
@@ -43,6 +46,10 @@ pub fn detect(site_dir: &str, files: &[SiteFile]) -> Site {
     };
     if let Some((family, file)) = chosen {
         read_framework(&mut site, family, file, &depends);
+    }
+    if site.framework == Framework::Gatsby {
+        let prefix_paths = package.as_ref().is_some_and(Package::prefixes_paths);
+        gatsby_prefix_applies(&mut site, prefix_paths);
     }
     if site.public_dir == Setting::Absent {
         site.public_dir = Setting::Known(site.framework.default_public_dir().to_string());
@@ -84,11 +91,16 @@ struct Configs<'a> {
     nuxt: Option<&'a SiteFile>,
     svelte: Option<&'a SiteFile>,
     astro: Option<&'a SiteFile>,
+    gatsby: Option<&'a SiteFile>,
+    vite: Option<&'a SiteFile>,
+    /// A `@remix-run/*` package in package.json.
+    remix: bool,
 }
 
 /// A config file or a dependency names the framework. With several, the
 /// first with a config file is taken, in the order of FAMILIES, and a
-/// warning names them all.
+/// warning names them all. Vite counts only where nothing else does: most
+/// frameworks build with it.
 fn choose_family<'a>(
     site_dir: &str,
     found: &Configs<'a>,
@@ -111,11 +123,22 @@ fn choose_family<'a>(
             svelte_kit,
         ),
         (Family::Astro, found.astro, depends("astro").is_some()),
+        (Family::Gatsby, found.gatsby, depends("gatsby").is_some()),
+        (
+            Family::Remix,
+            found.vite.filter(|_| found.remix),
+            found.remix,
+        ),
     ]
     .into_iter()
     .filter(|(_, file, depended)| file.is_some() || *depended)
     .map(|(family, file, _)| (family, file))
     .collect();
+    let mut candidates = candidates;
+    let vite = depends("vite").is_some() || (!has_package && found.vite.is_some());
+    if candidates.is_empty() && vite {
+        candidates.push((Family::Vite, found.vite));
+    }
     let chosen = candidates
         .iter()
         .find(|(_, file)| file.is_some())
@@ -158,6 +181,9 @@ fn read_framework(
         }
         Family::SvelteKit => svelte_kit_site(site, config),
         Family::Astro => astro_site(site, config),
+        Family::Gatsby => gatsby_site(site, config),
+        Family::Remix => vite_site(site, config, Framework::Remix),
+        Family::Vite => vite_site(site, config, Framework::Vite),
     }
 }
 
@@ -168,6 +194,9 @@ enum Family {
     Nuxt,
     SvelteKit,
     Astro,
+    Gatsby,
+    Remix,
+    Vite,
 }
 
 impl Family {
@@ -177,6 +206,9 @@ impl Family {
             Family::Nuxt => "Nuxt",
             Family::SvelteKit => "SvelteKit",
             Family::Astro => "Astro",
+            Family::Gatsby => "Gatsby",
+            Family::Remix => "Remix",
+            Family::Vite => "Vite",
         }
     }
 }
@@ -193,6 +225,20 @@ impl Package {
                 Found::Value(Value::Str(range)) => Some(range.clone()),
                 _ => None,
             })
+    }
+
+    /// Whether a dependency or dev dependency is in `scope` (`@remix-run/`).
+    fn has_scope(&self, scope: &str) -> bool {
+        ["dependencies", "devDependencies"].iter().any(|field| {
+            matches!(self.0.path(&[field]), Found::Value(Value::Object(entries))
+                if entries.iter().any(|e| matches!(e, literal::Entry::Prop(name, _) if name.starts_with(scope))))
+        })
+    }
+
+    /// Whether the build script applies Gatsby's `pathPrefix`
+    /// (`gatsby build --prefix-paths`).
+    fn prefixes_paths(&self) -> bool {
+        matches!(self.0.path(&["scripts", "build"]), Found::Value(Value::Str(script)) if script.contains("--prefix-paths"))
     }
 }
 
@@ -509,6 +555,51 @@ fn astro_site(site: &mut Site, config: Option<&Config>) {
     site.framework = Framework::Astro;
     let Some(config) = config else { return };
     site.base_path = config.setting("base", Some("url-prefix"), base_path);
+    site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
+    unknown_base_warning(site, config);
+}
+
+fn gatsby_site(site: &mut Site, config: Option<&Config>) {
+    site.framework = Framework::Gatsby;
+    let Some(config) = config else { return };
+    site.base_path = config.setting("pathPrefix", Some("url-prefix"), base_path);
+    unknown_base_warning(site, config);
+}
+
+/// Gatsby applies `pathPrefix` only to a build run with `--prefix-paths`
+/// (or `PREFIX_PATHS=true` in the environment, which the repository does
+/// not show): without the flag in the build script, whether the prefix is
+/// used is not known.
+fn gatsby_prefix_applies(site: &mut Site, prefix_paths: bool) {
+    let (Setting::Known(prefix), false) = (&site.base_path, prefix_paths) else {
+        return;
+    };
+    if prefix.is_empty() {
+        return;
+    }
+    let unknown = Unknown {
+        file: site.config_file.clone().unwrap_or_default(),
+        key: "pathPrefix".to_string(),
+        why: format!(
+            "`{prefix}`, applied only to a build with `--prefix-paths` or `PREFIX_PATHS=true`, which the build script in package.json does not show"
+        ),
+        input: Some("url-prefix"),
+    };
+    site.warnings.push(unknown.to_string());
+    site.base_path = Setting::Unknown(unknown);
+}
+
+/// A Vite app, or Remix built with Vite: `public/`, under Vite's `base`.
+fn vite_site(site: &mut Site, config: Option<&Config>, framework: Framework) {
+    site.framework = framework;
+    let Some(config) = config else { return };
+    site.base_path = config.setting("base", Some("url-prefix"), |value| {
+        // `./` and `` make asset URLs relative; public files stay at `/`.
+        match value {
+            Value::Str(s) if s.trim() == "./" || s.trim() == "." => Ok(String::new()),
+            value => base_path(value),
+        }
+    });
     site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
     unknown_base_warning(site, config);
 }

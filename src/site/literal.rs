@@ -138,11 +138,23 @@ pub enum ExportError {
 /// (`const nextConfig: NextConfig = {...}; export default nextConfig`), a
 /// wrapper call (`withX(nextConfig)`, read through its argument), and
 /// TypeScript's `satisfies T` / `as T`. The last export wins; top-level
-/// assignments after it (`nextConfig.basePath = '/docs'`) change it.
+/// assignments after it (`nextConfig.basePath = '/docs'`) change it. An
+/// assignment that may or may not run (in a block, a callback, after a
+/// condition) makes what it sets unknown, and so does a conditional export
+/// for the whole config: the file alone cannot say what the build sees.
 pub fn exported(source: &str) -> Result<Exported, ExportError> {
     let tokens = tokenize(source).map_err(ExportError::Lex)?;
     let mut parser = Parser::new(source, &tokens);
-    let start = parser.find_export().ok_or(ExportError::NoExport)?;
+    let (start, conditional) = parser.find_export().ok_or(ExportError::NoExport)?;
+    if let Some(statement) = conditional {
+        parser.pos = start;
+        parser.skip_expression(true);
+        let value = Value::Unknown(parser.text(statement, parser.pos));
+        return Ok(Exported {
+            value,
+            wrappers: Vec::new(),
+        });
+    }
     let mut wrappers = Vec::new();
     let mut value = parser.resolve(start, &mut wrappers, 0);
     parser.mutate("module.exports", start, &mut value);
@@ -182,8 +194,9 @@ const STATEMENT_STARTS: &[&str] = &[
 
 const LONGEST_SOURCE: usize = 80;
 
-/// `NAME.a.b = value` at the top level; `keys` is `None` where they cannot
-/// be read (`NAME[k] = v`, `Object.assign(NAME, ...)`).
+/// `NAME.a.b = value`, or `NAME = value`; `keys` is `None` where they
+/// cannot be read (`NAME[k] = v`, `Object.assign(NAME, ...)`), and empty
+/// for a reassignment of the name itself.
 #[derive(Clone, Debug)]
 struct Mutation {
     root: String,
@@ -192,7 +205,18 @@ struct Mutation {
     keys: Option<Vec<String>>,
     /// Where the assigned value starts (for `Object.assign`, the call).
     value: usize,
+    /// Whether the new value cannot be known from the file: the assignment
+    /// is not a plain top-level statement (it sits in a block, a callback
+    /// or after a condition, so it may or may not run), or it computes
+    /// from the old value (`+=`).
+    unknown: bool,
 }
+
+/// Assignment operators that compute from the old value.
+const COMPOUND_ASSIGNMENTS: &[&str] = &[
+    "+=", "-=", "*=", "/=", "%=", "**=", "<<=", ">>=", ">>>=", "&=", "|=", "^=", "&&=", "||=",
+    "??=",
+];
 
 /// Sets `keys` in an object to `new`, as a later member that wins.
 fn assign(value: &mut Value, keys: &[String], new: Value) {
@@ -225,8 +249,11 @@ struct Parser<'a> {
     pos: usize,
     /// Top-level `const`/`let`/`var` names and where their value starts.
     bindings: HashMap<String, usize>,
-    /// Top-level assignments to members of a name, in source order.
+    /// Assignments to a name or its members, in source order.
     mutations: Vec<Mutation>,
+    /// Token ranges of top-level function declarations that nothing calls
+    /// or names: what they assign never runs.
+    dead: Vec<(usize, usize)>,
     depth: usize,
     /// How many object and array literals are open.
     nesting: usize,
@@ -240,9 +267,11 @@ impl<'a> Parser<'a> {
             pos: 0,
             bindings: HashMap::new(),
             mutations: Vec::new(),
+            dead: Vec::new(),
             depth: 0,
             nesting: 0,
         };
+        parser.dead = parser.uncalled_functions();
         parser.collect_bindings();
         parser
     }
@@ -377,9 +406,21 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                Kind::Ident(word) if depth == 0 && (at == 0 || !self.is_punct(at - 1, ".")) => {
-                    if let Some(mutation) = self.mutation_at(at, word) {
-                        self.mutations.push(mutation);
+                Kind::Ident(word)
+                    if (at == 0 || !self.is_punct(at - 1, ".") && !self.is_punct(at - 1, "?."))
+                        && !self.is_dead(at) =>
+                {
+                    if let Some(mut mutation) = self.mutation_at(at, word) {
+                        let root = mutation.root.as_str();
+                        // A function's parameter of the same name is
+                        // another object (`webpack(config) { config.x = 1 }`).
+                        let ours = root == "module.exports"
+                            || self.bindings.contains_key(root)
+                                && (depth == 0 || !self.shadowed(at, root));
+                        mutation.unknown |= depth > 0 || !self.statement_starts(at);
+                        if ours {
+                            self.mutations.push(mutation);
+                        }
                     }
                 }
                 _ => {}
@@ -389,25 +430,208 @@ impl<'a> Parser<'a> {
         self.pos = 0;
     }
 
+    /// Whether token `at` begins a statement that runs whenever the file
+    /// does: at the start, after `;` or a block's `}`, or on a new line
+    /// after a token that cannot go on (not after `)`, `else`, `&&`, `?`,
+    /// `=>` and other operators, where it may be a condition's branch).
+    fn statement_starts(&self, at: usize) -> bool {
+        let Some(prev) = at.checked_sub(1) else {
+            return true;
+        };
+        match self.kind(prev) {
+            None => true,
+            Some(Kind::Punct(";" | "}")) => true,
+            Some(Kind::Punct("]")) => self.newline_before(at),
+            // `call()` then a new statement, unlike `if (x) ...`.
+            Some(Kind::Punct(")")) => !self.closes_condition(prev),
+            Some(Kind::Punct(_)) => false,
+            Some(Kind::Ident(word)) => {
+                self.newline_before(at) && !matches!(word.as_str(), "else" | "do")
+            }
+            Some(_) => self.newline_before(at),
+        }
+    }
+
+    /// Whether token `at` is inside a function that has a parameter
+    /// `name`: an arrow (`config => ...`, `(config) => { ... }`), or a
+    /// function or method whose body encloses it (`webpack(config) {}`).
+    fn shadowed(&self, at: usize, name: &str) -> bool {
+        if at > 0 && self.is_punct(at - 1, "=>") && self.arrow_binds(at - 1, name) {
+            return true;
+        }
+        let mut depth = 0usize;
+        let mut i = at;
+        while let Some(prev) = i.checked_sub(1) {
+            i = prev;
+            match self.kind(i) {
+                Some(Kind::Punct(")" | "]" | "}")) => depth += 1,
+                Some(Kind::Punct("(" | "[" | "{")) if depth > 0 => depth -= 1,
+                Some(Kind::Punct("(" | "{")) => {
+                    let Some(before) = i.checked_sub(1) else {
+                        return false;
+                    };
+                    if self.is_punct(before, "=>") && self.arrow_binds(before, name) {
+                        return true;
+                    }
+                    // `f(config) {`, `function (config) {`, but not
+                    // `if (config.x) {`.
+                    if self.is_punct(i, "{")
+                        && self.is_punct(before, ")")
+                        && !self.closes_condition(before)
+                        && self.group_has(before, name)
+                    {
+                        return true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        false
+    }
+
+    /// Whether the arrow at `arrow` takes a parameter `name`.
+    fn arrow_binds(&self, arrow: usize, name: &str) -> bool {
+        let Some(before) = arrow.checked_sub(1) else {
+            return false;
+        };
+        self.ident(before) == Some(name)
+            || self.is_punct(before, ")") && self.group_has(before, name)
+    }
+
+    /// Whether the parenthesised group that `close` ends names `name`.
+    fn group_has(&self, close: usize, name: &str) -> bool {
+        let mut depth = 0usize;
+        let mut at = close;
+        loop {
+            match self.kind(at) {
+                Some(Kind::Punct(")")) => depth += 1,
+                Some(Kind::Punct("(")) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return false;
+                    }
+                }
+                Some(Kind::Ident(word)) if word == name => return true,
+                _ => {}
+            }
+            let Some(before) = at.checked_sub(1) else {
+                return false;
+            };
+            at = before;
+        }
+    }
+
+    /// Whether the `)` at `close` ends the head of `if`, `while`, `for` or
+    /// `with`, whose body may not run.
+    fn closes_condition(&self, close: usize) -> bool {
+        let mut depth = 0usize;
+        let mut at = close;
+        loop {
+            match self.kind(at) {
+                Some(Kind::Punct(")" | "]" | "}") | Kind::TemplateTail) => depth += 1,
+                Some(Kind::Punct("(" | "[" | "{") | Kind::TemplateHead) => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return at
+                            .checked_sub(1)
+                            .and_then(|i| self.ident(i))
+                            .is_some_and(|word| matches!(word, "if" | "while" | "for" | "with"));
+                    }
+                }
+                _ => {}
+            }
+            let Some(before) = at.checked_sub(1) else {
+                return true;
+            };
+            at = before;
+        }
+    }
+
+    /// Top-level `function NAME(...) {...}` declarations whose name no
+    /// other token uses, as token ranges.
+    fn uncalled_functions(&self) -> Vec<(usize, usize)> {
+        let mut ranges = Vec::new();
+        let mut depth = 0usize;
+        for at in 0..self.tokens.len() {
+            match self.kind(at) {
+                Some(Kind::Punct("{" | "(" | "[") | Kind::TemplateHead) => depth += 1,
+                Some(Kind::Punct("}" | ")" | "]") | Kind::TemplateTail) => {
+                    depth = depth.saturating_sub(1)
+                }
+                Some(Kind::Ident(word)) if depth == 0 && word == "function" => {
+                    let declared = at == 0
+                        || self.statement_starts(at)
+                        || matches!(self.ident(at - 1), Some("async" | "export"));
+                    if let (true, Some(name)) = (declared, self.ident(at + 1)) {
+                        let used = (0..self.tokens.len())
+                            .any(|i| i != at + 1 && self.ident(i) == Some(name));
+                        if !used {
+                            ranges.push((at, self.body_end(at + 2)));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        ranges
+    }
+
+    /// From a function's parameters: the token after its body's `}`.
+    fn body_end(&self, from: usize) -> usize {
+        let mut depth = 0usize;
+        let mut at = from;
+        let mut in_body = false;
+        while let Some(kind) = self.kind(at) {
+            match kind {
+                Kind::Punct("{") if depth == 0 => {
+                    in_body = true;
+                    depth += 1;
+                }
+                Kind::Punct("{" | "(" | "[") | Kind::TemplateHead => depth += 1,
+                Kind::Punct("}" | ")" | "]") | Kind::TemplateTail => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 && in_body {
+                        return at + 1;
+                    }
+                }
+                _ => {}
+            }
+            at += 1;
+        }
+        at
+    }
+
+    fn is_dead(&self, at: usize) -> bool {
+        self.dead.iter().any(|&(from, to)| from <= at && at < to)
+    }
+
+    /// `Object.assign(NAME, ...)` at token `at`.
+    fn object_assign_at(&self, at: usize) -> Option<Mutation> {
+        if !(self.is_punct(at + 1, ".")
+            && self.is_ident(at + 2, "assign")
+            && self.is_punct(at + 3, "("))
+        {
+            return None;
+        }
+        let target = self.ident(at + 4)?;
+        let root = if target == "module" && self.is_ident(at + 6, "exports") {
+            "module.exports".to_string()
+        } else {
+            target.to_string()
+        };
+        Some(Mutation {
+            root,
+            at,
+            keys: None,
+            value: at,
+            unknown: false,
+        })
+    }
+
     /// A mutation starting at the name `word`, token `at`.
     fn mutation_at(&self, at: usize, word: &str) -> Option<Mutation> {
-        if word == "Object"
-            && self.is_punct(at + 1, ".")
-            && self.is_ident(at + 2, "assign")
-            && self.is_punct(at + 3, "(")
-        {
-            let target = self.ident(at + 4)?;
-            let root = if target == "module" && self.is_ident(at + 6, "exports") {
-                "module.exports".to_string()
-            } else {
-                target.to_string()
-            };
-            return Some(Mutation {
-                root,
-                at,
-                keys: None,
-                value: at,
-            });
+        if word == "Object" {
+            return self.object_assign_at(at);
         }
         let (root, mut next) =
             if word == "module" && self.is_punct(at + 1, ".") && self.is_ident(at + 2, "exports") {
@@ -455,10 +679,14 @@ impl<'a> Parser<'a> {
             }
         }
         let is_member = next > at + 1 + usize::from(root == "module.exports") * 2;
-        if !is_member || !self.is_punct(next, "=") {
+        let compound =
+            matches!(self.kind(next), Some(Kind::Punct(p)) if COMPOUND_ASSIGNMENTS.contains(p));
+        if !self.is_punct(next, "=") && !compound {
             return None;
         }
-        if keys.as_ref().is_some_and(Vec::is_empty) {
+        // `module.exports = v` is an export; `const NAME = v` a binding.
+        let declared = at > 0 && matches!(self.ident(at - 1), Some("const" | "let" | "var"));
+        if !is_member && (root == "module.exports" || declared) {
             return None;
         }
         Some(Mutation {
@@ -466,6 +694,7 @@ impl<'a> Parser<'a> {
             at,
             keys,
             value: next + 1,
+            unknown: compound,
         })
     }
 
@@ -480,15 +709,19 @@ impl<'a> Parser<'a> {
             .cloned()
             .collect();
         for mutation in mutations {
+            self.pos = mutation.value;
+            self.skip_expression(true);
+            let source = self.text(mutation.at, self.pos);
             match &mutation.keys {
+                // A reassignment: the object bound before may not be the
+                // one exported.
+                Some(keys) if keys.is_empty() => *value = Value::Unknown(source),
+                Some(keys) if mutation.unknown => assign(value, keys, Value::Unknown(source)),
                 Some(keys) => {
                     let new = self.value_at(mutation.value, true);
                     assign(value, keys, new);
                 }
                 None => {
-                    self.pos = mutation.value;
-                    self.skip_expression(true);
-                    let source = self.text(mutation.at, self.pos);
                     if let Value::Object(entries) = value {
                         entries.push(Entry::Opaque(source));
                     }
@@ -498,8 +731,10 @@ impl<'a> Parser<'a> {
         self.pos = saved;
     }
 
-    /// Where the value of the last top-level export starts.
-    fn find_export(&self) -> Option<usize> {
+    /// Where the value of the last export starts, and where its statement
+    /// starts when it may not run (`if (x) module.exports = ...`, or one
+    /// inside a block or a callback).
+    fn find_export(&self) -> Option<(usize, Option<usize>)> {
         let mut depth = 0usize;
         let mut found = None;
         let mut at = 0;
@@ -509,31 +744,34 @@ impl<'a> Parser<'a> {
                 Kind::Punct("}" | ")" | "]") | Kind::TemplateTail => {
                     depth = depth.saturating_sub(1)
                 }
-                Kind::Ident(word) if depth == 0 => {
+                Kind::Ident(word) if !self.is_dead(at) => {
                     let member_is = |object: &str, property: &str| {
                         word == object
                             && self.is_punct(at + 1, ".")
                             && self.is_ident(at + 2, property)
                             && self.is_punct(at + 3, "=")
                     };
-                    if word == "export"
+                    if depth > 0 && word == "export" {
+                        // Not a statement: a property or a name.
+                    } else if word == "export"
                         && (self.is_ident(at + 1, "default") || self.is_punct(at + 1, "="))
                     {
-                        found = Some(at + 2);
+                        found = Some((at + 2, None));
                     } else if word == "export" && self.is_punct(at + 1, "{") {
                         // `export { nextConfig as default }`: the name, whose
                         // `as default` reads as a type and is skipped.
                         let mut i = at + 2;
                         while self.kind(i).is_some() && !self.is_punct(i, "}") {
                             if self.is_ident(i + 1, "as") && self.is_ident(i + 2, "default") {
-                                found = Some(i);
+                                found = Some((i, None));
                             }
                             i += 1;
                         }
                     } else if (member_is("module", "exports") || member_is("exports", "default"))
                         && (at == 0 || !self.is_punct(at - 1, "."))
                     {
-                        found = Some(at + 4);
+                        let runs = depth == 0 && self.statement_starts(at);
+                        found = Some((at + 4, (!runs).then_some(at)));
                     }
                 }
                 _ => {}
@@ -1280,6 +1518,169 @@ mod tests {
         assert_eq!(
             nested.path(&["output", "mode"]),
             Found::Value(&Value::Str("x".to_string()))
+        );
+    }
+
+    #[test]
+    fn assignments_that_may_not_run_make_what_they_set_unknown() {
+        // (source, key, the unknown source expected)
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "const c={}; if (process.env.BASE_PATH) { c.basePath = process.env.BASE_PATH } module.exports=c",
+                "basePath",
+                "c.basePath = process.env.BASE_PATH",
+            ),
+            (
+                "const c = {};\nif (process.env.STATIC) c.output='export';\nmodule.exports = c",
+                "output",
+                "c.output='export'",
+            ),
+            (
+                "const c = { output: 'standalone' };\nif (x)\n  c.output = 'export'\nmodule.exports = c",
+                "output",
+                "c.output = 'export'",
+            ),
+            (
+                "const c = {};\nif (x) {} else c.basePath = '/b';\nexport default c",
+                "basePath",
+                "c.basePath = '/b'",
+            ),
+            (
+                "const c = {};\n(() => { c.basePath = '/x' })();\nexport default c",
+                "basePath",
+                "c.basePath = '/x'",
+            ),
+            (
+                "const c = {};\nX && (c.basePath='/x');\nexport default c",
+                "basePath",
+                "c.basePath='/x'",
+            ),
+            (
+                "const c = {};\nX || (c.basePath = '/x');\nexport default c",
+                "basePath",
+                "c.basePath = '/x'",
+            ),
+            (
+                "const c = {};\nX ? c.basePath = '/x' : null;\nexport default c",
+                "basePath",
+                "c.basePath = '/x' : null",
+            ),
+            (
+                "const c = {};\nX ? null : c.basePath = '/x';\nexport default c",
+                "basePath",
+                "c.basePath = '/x'",
+            ),
+            (
+                "const c = {};\n[1].forEach(() => c.basePath = '/x');\nexport default c",
+                "basePath",
+                "c.basePath = '/x'",
+            ),
+            (
+                "const c = { basePath: '/a' };\nc.basePath += '/b';\nexport default c",
+                "basePath",
+                "c.basePath += '/b'",
+            ),
+            (
+                "module.exports = {};\nif (x) { module.exports.basePath = '/x' }",
+                "basePath",
+                "module.exports.basePath = '/x'",
+            ),
+            (
+                "const c = {};\nfunction f() { c.basePath = '/x' }\nf();\nexport default c",
+                "basePath",
+                "c.basePath = '/x'",
+            ),
+            (
+                "let c = { basePath: '/a' }; c = { basePath: '/b' }; export default c",
+                "basePath",
+                "c = { basePath: '/b' }",
+            ),
+            (
+                "let c = { basePath: '/a' };\nif (x) { c = { basePath: '/b' } }\nexport default c",
+                "basePath",
+                "c = { basePath: '/b' }",
+            ),
+            (
+                "if (X) module.exports = {basePath:'/b'}",
+                "basePath",
+                "module.exports = {basePath:'/b'}",
+            ),
+            (
+                "module.exports = { basePath: '/a' };\nif (X) { module.exports = { basePath: '/b' } }",
+                "basePath",
+                "module.exports = { basePath: '/b' }",
+            ),
+            (
+                "const c = {};\nif (x) { c[key] = '/x' }\nexport default c",
+                "basePath",
+                "c[key] = '/x'",
+            ),
+        ];
+        for (source, key, expected) in cases {
+            assert_eq!(
+                config(source).path(&[key]),
+                Found::Unknown(expected.to_string()),
+                "{source}"
+            );
+        }
+        // Other keys keep their literal values where only one is touched.
+        let value = config(
+            "const c = { basePath: '/docs' };\nif (x) { c.images = { unoptimized: true } }\nexport default c",
+        );
+        assert_eq!(
+            value.path(&["basePath"]),
+            Found::Value(&Value::Str("/docs".into()))
+        );
+        assert!(matches!(
+            value.path(&["images", "unoptimized"]),
+            Found::Unknown(_)
+        ));
+        // A plain statement after a conditional one still runs.
+        let value = config(
+            "const c = {};\nif (x) { c.basePath = '/x' }\nc.basePath = '/docs';\nexport default c",
+        );
+        assert_eq!(
+            value.path(&["basePath"]),
+            Found::Value(&Value::Str("/docs".into()))
+        );
+        // A parameter of the same name is another object.
+        for source in [
+            "const config = { basePath: '/docs', webpack(config) { config.basePath = '/x'; return config } };\nexport default config",
+            "const config = { basePath: '/docs', webpack: (config, { dev }) => { config.basePath = '/x'; return config } };\nexport default config",
+            "const config = { basePath: '/docs' };\n[1].forEach(config => config.basePath = '/x');\nexport default config",
+            "const config = { basePath: '/docs' };\nfunction f(config) { if (x) { config.basePath = '/x' } }\nf({});\nexport default config",
+        ] {
+            assert_eq!(
+                config(source).path(&["basePath"]),
+                Found::Value(&Value::Str("/docs".into())),
+                "{source}"
+            );
+        }
+        let value = config(
+            "const config = {};\nif (config.x) { config.basePath = '/x' }\nexport default config",
+        );
+        assert!(
+            matches!(value.path(&["basePath"]), Found::Unknown(_)),
+            "a condition is no parameter"
+        );
+        // After a call's `)` on a new line, a statement runs; after a
+        // condition's, it may not.
+        let value = config("const c = {};\nsetup()\nc.basePath = '/docs'\nexport default c");
+        assert_eq!(
+            value.path(&["basePath"]),
+            Found::Value(&Value::Str("/docs".into()))
+        );
+        let value = config("const c = {};\nwhile (f(x))\n  c.basePath = '/x'\nexport default c");
+        assert!(matches!(value.path(&["basePath"]), Found::Unknown(_)));
+        let value = config("if (f(x))\n  module.exports = { basePath: '/x' }");
+        assert!(matches!(value, Value::Unknown(_)));
+        // A conditional export before the last, unconditional one.
+        let value = config(
+            "if (x) module.exports = { basePath: '/x' };\nmodule.exports = { basePath: '/docs' };",
+        );
+        assert_eq!(
+            value.path(&["basePath"]),
+            Found::Value(&Value::Str("/docs".into()))
         );
     }
 

@@ -28,6 +28,12 @@ pub enum Framework {
     Nuxt3,
     /// Nuxt 2, with or without Bridge (`static/`, `router.base`).
     Nuxt2,
+    /// Gatsby (`static/`, `pathPrefix`).
+    Gatsby,
+    /// Remix (`public/`, Vite's `base` when built with Vite).
+    Remix,
+    /// A Vite app with no other framework (`public/`, `base`).
+    Vite,
     /// Nothing recognised: `public/` at `/`, as without a config.
     None,
 }
@@ -40,6 +46,9 @@ impl Framework {
             Framework::SvelteKit => "SvelteKit",
             Framework::Nuxt3 => "Nuxt 3",
             Framework::Nuxt2 => "Nuxt 2",
+            Framework::Gatsby => "Gatsby",
+            Framework::Remix => "Remix",
+            Framework::Vite => "Vite",
             Framework::None => "no framework",
         }
     }
@@ -47,7 +56,7 @@ impl Framework {
     /// The folder served at the site root when the config does not move it.
     pub fn default_public_dir(self) -> &'static str {
         match self {
-            Framework::SvelteKit | Framework::Nuxt2 => "static",
+            Framework::SvelteKit | Framework::Nuxt2 | Framework::Gatsby => "static",
             _ => "public",
         }
     }
@@ -60,6 +69,8 @@ impl Framework {
             Framework::SvelteKit => "kit.paths.base",
             Framework::Nuxt3 => "app.baseURL",
             Framework::Nuxt2 => "router.base",
+            Framework::Gatsby => "pathPrefix",
+            Framework::Remix | Framework::Vite => "base",
             Framework::None => "url prefix",
         }
     }
@@ -352,7 +363,29 @@ const NUXT_CONFIGS: &[&str] = &[
     "nuxt.config.cjs",
     "nuxt.config.cts",
 ];
-const FAMILIES: &[&[&str]] = &[NEXT_CONFIGS, NUXT_CONFIGS, SVELTE_CONFIGS, ASTRO_CONFIGS];
+const GATSBY_CONFIGS: &[&str] = &[
+    "gatsby-config.js",
+    "gatsby-config.mjs",
+    "gatsby-config.ts",
+    "gatsby-config.cjs",
+];
+/// Vite's own config, read for a Vite app and for Remix built with Vite.
+const VITE_CONFIGS: &[&str] = &[
+    "vite.config.js",
+    "vite.config.mjs",
+    "vite.config.ts",
+    "vite.config.cjs",
+    "vite.config.mts",
+    "vite.config.cts",
+];
+const FAMILIES: &[&[&str]] = &[
+    NEXT_CONFIGS,
+    NUXT_CONFIGS,
+    SVELTE_CONFIGS,
+    ASTRO_CONFIGS,
+    GATSBY_CONFIGS,
+    VITE_CONFIGS,
+];
 
 /// `vercel.json` configures the optimizer for any framework; `package.json`
 /// tells Nuxt 2 from Nuxt 3 (same file names, often the same shape), a

@@ -20,8 +20,10 @@ pub enum Placement<'p> {
     /// it with [`Placement::reason`].
     OutsideSite { site_dir: String },
     /// Under the site dir, outside every public dir, and no framework
-    /// recognised: skipped and reported as "outside the public dir", with
-    /// a warning, as without a site.
+    /// recognised, or under the framework's own public dir where an
+    /// explicit `public-dir` leaves it out (served as is, so not imported):
+    /// skipped and reported as "outside the public dir", with a warning,
+    /// as without a site.
     OutsidePublicDirs,
 }
 
@@ -39,15 +41,17 @@ impl Placement<'_> {
 }
 
 /// Places `repo_path` given the site dir (normalised, empty for the root),
-/// the public dirs as repository paths (empty for the root), and whether a
-/// framework was recognised. A public dir wins over the site dir, so that
-/// an explicit `public-dir` outside the site still serves; nested public
-/// dirs map by the longest.
+/// the public dirs as repository paths (empty for the root), whether a
+/// framework was recognised, and the public dir that framework serves (a
+/// repository path, where known). A public dir wins over the site dir, so
+/// that an explicit `public-dir` outside the site still serves; nested
+/// public dirs map by the longest.
 pub fn place<'p>(
     repo_path: &'p str,
     site_dir: &str,
     public_dirs: &[String],
     recognised: bool,
+    framework_public_dir: Option<&str>,
 ) -> Placement<'p> {
     let below = |dir: &str| -> Option<&'p str> {
         if dir.is_empty() {
@@ -71,7 +75,10 @@ pub fn place<'p>(
             site_dir: site_dir.to_string(),
         };
     }
-    if recognised {
+    // The framework serves this folder as is, even where an explicit
+    // `public-dir` leaves it out: not bundled, so not "imported".
+    let in_framework_public = framework_public_dir.is_some_and(|dir| below(dir).is_some());
+    if recognised && !in_framework_public {
         Placement::Imported
     } else {
         Placement::OutsidePublicDirs

@@ -49,6 +49,8 @@ fn config_files_lists_only_what_exists_first_of_each_family() {
             "nuxt.config.ts",
             "svelte.config.js",
             "astro.config.mjs",
+            "gatsby-config.js",
+            "vite.config.js",
             "vercel.json",
             "package.json"
         ]
@@ -367,8 +369,8 @@ fn sveltekit_static_and_paths_base() {
     );
     assert_eq!(
         plain_svelte.framework,
-        Framework::None,
-        "Svelte without Kit"
+        Framework::Vite,
+        "Svelte without Kit: a Vite app"
     );
     assert_eq!(plain_svelte.public_dir_in_repo(), Ok("public".to_string()));
 }
@@ -485,7 +487,7 @@ fn vercel_json_images_for_any_framework() {
 fn nothing_recognised_is_public_at_the_root() {
     for files in [
         &[][..],
-        &[("package.json", r#"{"dependencies": {"vite": "^6"}}"#)][..],
+        &[("package.json", r#"{"dependencies": {"react": "^19"}}"#)][..],
         &[("package.json", "not json")][..],
     ] {
         let site = site("", files);
@@ -738,17 +740,17 @@ fn placement_of_changed_paths() {
     ];
     for (path, recognised, expected) in cases {
         assert_eq!(
-            &place(path, "apps/web", &public, *recognised),
+            &place(path, "apps/web", &public, *recognised, None),
             expected,
             "{path}"
         );
     }
     assert_eq!(
-        place("apps/docs/public/a.png", "apps/web", &public, true).reason(),
+        place("apps/docs/public/a.png", "apps/web", &public, true, None).reason(),
         Some("outside the site `apps/web`".to_string())
     );
     assert_eq!(
-        place("apps/web/src/a.png", "apps/web", &public, true).reason(),
+        place("apps/web/src/a.png", "apps/web", &public, true, None).reason(),
         Some(IMPORTED_REASON.to_string())
     );
     // The repository root: nothing is outside the site; nested public dirs
@@ -759,22 +761,49 @@ fn placement_of_changed_paths() {
         "shared".to_string(),
     ];
     assert_eq!(
-        place("public/cdn/a.png", "", &nested, true),
+        place("public/cdn/a.png", "", &nested, true, None),
         Placement::Served {
             public_dir: "public/cdn".into(),
             rest: "a.png"
         }
     );
-    assert_eq!(place("src/a.png", "", &nested, true), Placement::Imported);
     assert_eq!(
-        place("shared/a.png", "web", &nested, true),
+        place("src/a.png", "", &nested, true, None),
+        Placement::Imported
+    );
+    assert_eq!(
+        place("shared/a.png", "web", &nested, true, None),
         Placement::Served {
             public_dir: "shared".into(),
             rest: "a.png"
         }
     );
+}
+
+#[test]
+fn an_explicit_public_dir_leaving_out_the_frameworks_own_is_no_import() {
+    // An image in the framework's public dir is served as is, so
+    // misplaced, not imported; elsewhere in the site it is still imported.
+    let explicit = vec!["public".to_string()];
+    let own = Some("apps/web/public");
     assert_eq!(
-        place("a.png", "", &[String::new()], false),
+        place("apps/web/public/a.png", "apps/web", &explicit, true, own),
+        Placement::OutsidePublicDirs
+    );
+    assert_eq!(
+        place("apps/web/src/a.png", "apps/web", &explicit, true, own),
+        Placement::Imported
+    );
+    assert_eq!(
+        place("apps/web/publicity/a.png", "apps/web", &explicit, true, own),
+        Placement::Imported
+    );
+}
+
+#[test]
+fn a_root_public_dir_serves_everything() {
+    assert_eq!(
+        place("a.png", "", &[String::new()], false, None),
         Placement::Served {
             public_dir: String::new(),
             rest: "a.png"
@@ -801,4 +830,135 @@ fn site_dir_input_normalises_and_refuses_paths_outside() {
         assert!(error.problem.contains(bad), "{error}");
         assert!(error.help.contains("apps/web"), "{error}");
     }
+}
+
+#[test]
+fn gatsby_serves_static_under_path_prefix_when_the_build_applies_it() {
+    let config = "module.exports = {\n  siteMetadata: { title: 'Blog' },\n  pathPrefix: '/blog',\n  plugins: ['gatsby-plugin-image'],\n}\n";
+    let prefixed = r#"{"dependencies": {"gatsby": "^5.13.0"}, "scripts": {"build": "gatsby build --prefix-paths"}}"#;
+    let gatsby = site(
+        "",
+        &[("gatsby-config.js", config), ("package.json", prefixed)],
+    );
+    assert_eq!(gatsby.framework, Framework::Gatsby);
+    assert_eq!(gatsby.public_dir_in_repo(), Ok("static".to_string()));
+    assert_eq!(gatsby.base_path, known("/blog".to_string()));
+    assert_eq!(gatsby.url_prefix(), Ok("/blog/".to_string()));
+    assert!(gatsby.warnings.is_empty(), "{:?}", gatsby.warnings);
+    // Without `--prefix-paths` Gatsby ignores pathPrefix, unless the build
+    // environment says otherwise: not known.
+    let plain = r#"{"dependencies": {"gatsby": "^5.13.0"}, "scripts": {"build": "gatsby build"}}"#;
+    let gatsby = site("", &[("gatsby-config.js", config), ("package.json", plain)]);
+    let unknown = gatsby.url_prefix().expect_err("not known");
+    assert_eq!(unknown.input, Some("url-prefix"));
+    assert!(unknown.why.contains("--prefix-paths"), "{unknown}");
+    // Recognised by the package alone, or by the config file alone.
+    let by_package = site("", &[("package.json", plain)]);
+    assert_eq!(by_package.framework, Framework::Gatsby);
+    assert_eq!(by_package.public_dir_in_repo(), Ok("static".to_string()));
+    assert_eq!(by_package.url_prefix(), Ok("/".to_string()));
+    let by_file = site(
+        "web",
+        &[(
+            "web/gatsby-config.ts",
+            "export default { pathPrefix: process.env.PREFIX }",
+        )],
+    );
+    assert_eq!(by_file.framework, Framework::Gatsby);
+    assert_eq!(by_file.public_dir_in_repo(), Ok("web/static".to_string()));
+    assert!(matches!(by_file.base_path, Setting::Unknown(_)));
+}
+
+#[test]
+fn remix_serves_public_under_vites_base() {
+    let package = r#"{"dependencies": {"@remix-run/node": "^2.15.0", "@remix-run/react": "^2.15.0", "react": "^18"}, "devDependencies": {"@remix-run/dev": "^2.15.0", "vite": "^5.4.0"}}"#;
+    let remix = site(
+        "",
+        &[
+            (
+                "vite.config.ts",
+                "import { vitePlugin as remix } from '@remix-run/dev';\nimport { defineConfig } from 'vite';\n\nexport default defineConfig({\n  base: '/shop/',\n  plugins: [remix()],\n});\n",
+            ),
+            ("package.json", package),
+        ],
+    );
+    assert_eq!(remix.framework, Framework::Remix);
+    assert_eq!(remix.public_dir_in_repo(), Ok("public".to_string()));
+    assert_eq!(remix.url_prefix(), Ok("/shop/".to_string()));
+    assert!(remix.warnings.is_empty(), "{:?}", remix.warnings);
+    // Classic Remix, no Vite config.
+    let classic = site(
+        "",
+        &[(
+            "package.json",
+            r#"{"dependencies": {"@remix-run/node": "^1.19.0"}}"#,
+        )],
+    );
+    assert_eq!(classic.framework, Framework::Remix);
+    assert_eq!(classic.public_dir_in_repo(), Ok("public".to_string()));
+    assert_eq!(classic.url_prefix(), Ok("/".to_string()));
+}
+
+#[test]
+fn vite_counts_only_where_no_other_framework_does() {
+    let package = r#"{"devDependencies": {"vite": "^6.0.0", "@vitejs/plugin-react": "^4"}}"#;
+    let vite = site(
+        "",
+        &[
+            (
+                "vite.config.js",
+                "export default defineConfig({ base: '/app/' })",
+            ),
+            ("package.json", package),
+        ],
+    );
+    assert_eq!(vite.framework, Framework::Vite);
+    assert_eq!(vite.public_dir_in_repo(), Ok("public".to_string()));
+    assert_eq!(vite.url_prefix(), Ok("/app/".to_string()));
+    assert!(vite.warnings.is_empty(), "{:?}", vite.warnings);
+    let relative = site(
+        "",
+        &[
+            (
+                "vite.config.js",
+                "export default { base: './', publicDir: 'assets' }",
+            ),
+            ("package.json", package),
+        ],
+    );
+    assert_eq!(relative.url_prefix(), Ok("/".to_string()));
+    assert_eq!(relative.public_dir_in_repo(), Ok("assets".to_string()));
+    let computed = site(
+        "",
+        &[
+            (
+                "vite.config.js",
+                "export default { base: process.env.BASE }",
+            ),
+            ("package.json", package),
+        ],
+    );
+    assert_eq!(
+        computed.url_prefix().map_err(|u| u.input),
+        Err(Some("url-prefix"))
+    );
+    // SvelteKit builds with Vite too: SvelteKit, without a warning about
+    // several frameworks.
+    let kit = site(
+        "",
+        &[
+            ("svelte.config.js", "export default { kit: {} }"),
+            (
+                "vite.config.ts",
+                "export default defineConfig({ base: '/wrong/' })",
+            ),
+            (
+                "package.json",
+                r#"{"devDependencies": {"@sveltejs/kit": "^2", "vite": "^6"}}"#,
+            ),
+        ],
+    );
+    assert_eq!(kit.framework, Framework::SvelteKit);
+    assert_eq!(kit.url_prefix(), Ok("/".to_string()));
+    assert!(kit.warnings.is_empty(), "{:?}", kit.warnings);
 }
