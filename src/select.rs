@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
+use percent_encoding::utf8_percent_encode;
 
 use crate::changes::{Change, ChangeKind, EntryKind};
 use crate::site::{self, Placement, Site, Unknown};
@@ -356,25 +356,6 @@ impl PublicDirs {
     }
 }
 
-/// Characters a URL path cannot hold as they are: those `encodeURI` escapes,
-/// plus `?` and `#`, which would end the path.
-const URL_PATH: &AsciiSet = &CONTROLS
-    .add(b' ')
-    .add(b'"')
-    .add(b'#')
-    .add(b'%')
-    .add(b'<')
-    .add(b'>')
-    .add(b'?')
-    .add(b'[')
-    .add(b'\\')
-    .add(b']')
-    .add(b'^')
-    .add(b'`')
-    .add(b'{')
-    .add(b'|')
-    .add(b'}');
-
 /// What replaces the public dir: a path (`/`, `/docs/`) or an origin with
 /// an optional path (`https://assets.example.com/`). Always ends with `/`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -438,7 +419,7 @@ impl UrlPrefix {
         match self {
             UrlPrefix::Path(prefix) => format!("{prefix}{rest}"),
             UrlPrefix::Absolute(origin) => {
-                format!("{origin}{}", utf8_percent_encode(rest, URL_PATH))
+                format!("{origin}{}", utf8_percent_encode(rest, site::PAGE_ENCODED))
             }
         }
     }

@@ -16,7 +16,7 @@ mod paths;
 use std::fmt;
 
 pub use detect::detect;
-pub use paths::{IMPORTED_REASON, Placement, place, spellings};
+pub use paths::{IMPORTED_REASON, PAGE_ENCODED, Placement, place, spellings};
 
 /// A framework whose config says where images are served.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

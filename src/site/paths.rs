@@ -87,8 +87,8 @@ pub fn place<'p>(
 
 /// What `encodeURI` escapes, plus `?` and `#`, which would end the path: the
 /// percent-encoded spelling a page gets from `encodeURI`, from a CMS, or from
-/// copying a browser's address bar.
-const PAGE_ENCODED: &AsciiSet = &CONTROLS
+/// copying a browser's address bar, and what a URL's path cannot hold as is.
+pub const PAGE_ENCODED: &AsciiSet = &CONTROLS
     .add(b' ')
     .add(b'"')
     .add(b'#')
