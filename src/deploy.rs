@@ -38,6 +38,10 @@ impl Polling {
     }
 }
 
+/// Polls after the awaited deployment failed, in case a newer deployment
+/// that contains it is about to be listed.
+const FAILED_GRACE_POLLS: u32 = 2;
+
 /// How many earlier deployments to look through for the previous success.
 const LOOKBACK: usize = 30;
 
@@ -530,6 +534,11 @@ impl Deployments<'_> {
         let mut intervals = polling.intervals();
         let mut last = "not created yet".to_string();
         let mut watch = Watch::default();
+        // A failed deployment may be one Vercel cancelled for a newer push
+        // whose deployment GitHub does not list yet: look a few more times
+        // before calling it failed.
+        let mut grace = FAILED_GRACE_POLLS;
+        let mut failed = None;
         on_state(&last);
         let timed_out = |last: String| DeployError::TimedOut {
             sha: sha.to_string(),
@@ -561,13 +570,17 @@ impl Deployments<'_> {
                 }
                 match concluded {
                     Ok(Some(live)) => return Ok(live),
-                    Err(error) => return Err(error),
+                    Err(error) if grace == 0 => return Err(error),
+                    Err(error) => {
+                        grace -= 1;
+                        failed = Some(error);
+                    }
                     Ok(None) => {}
                 }
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(timed_out(last));
+                return Err(failed.unwrap_or_else(|| timed_out(last)));
             }
             let interval = intervals.next().unwrap_or(polling.max);
             tokio::time::sleep(interval.min(deadline - now)).await;

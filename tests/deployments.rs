@@ -301,8 +301,11 @@ async fn a_failed_deployment_sends_nothing_and_exits_1() {
         ran.assert_code(1);
 
         assert!(vercel.received().is_empty(), "{state}: something was sent");
+        // Two polls to see it fail, then two more listings in case a newer
+        // deployment that contains it shows up; its status is not asked
+        // again.
         let seen = github.seen();
-        assert_eq!(listings(&seen).len(), 2, "{state}: {seen:#?}");
+        assert_eq!(listings(&seen).len(), 4, "{state}: {seen:#?}");
         assert_eq!(status_checks(&seen).len(), 2, "{state}: {seen:#?}");
         assert_eq!(
             states_logged(&ran.stdout),
@@ -977,19 +980,20 @@ async fn a_failed_deployment_is_covered_by_the_next_one_that_goes_live() {
     ran.assert_code(1);
     assert!(sent.is_empty());
     assert_eq!(ran.strings("failed"), ["/images/a.png"]);
-    // Two polls (listing + status); no newer deployment to compare; the
-    // push's own diff for the report.
+    // Two polls (listing + status), two more listings in case a newer
+    // deployment shows up; no newer deployment to compare; the push's own
+    // diff for the report.
     assert_eq!(
         counts(&seen),
         Counts {
-            listings: 2,
+            listings: 4,
             statuses: 2,
             compares: 0,
             trees: 2
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 6);
+    assert_eq!(seen.len(), 8);
     let summary = plain(&ran.summary);
     assert!(summary.contains("deployment failed"), "{summary}");
     assert!(
@@ -1052,6 +1056,8 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
         compared: Vec<usize>,
         /// Push 2's run: statuses.
         statuses_2: usize,
+        /// Listings of push 1's run before push 2's deployment (102) shows.
+        newer_after: usize,
     }
     let cases = [
         // Poll 1: 101 in_progress. Poll 2: 101 error, 102 appears (compare:
@@ -1063,6 +1069,18 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             requests: (3, 4 + 2, 1),
             compared: vec![2],
             statuses_2: 3,
+            newer_after: 1,
+        },
+        // GitHub lists 102 only after 101 was seen to fail: the run looks
+        // again before calling it failed. Poll 2: 101 error, nothing newer.
+        // Poll 3: 102 appears (compare), in_progress. Poll 4: 102 success.
+        Case {
+            label: "error, the newer one listed late",
+            own: Some(vec!["in_progress", "error"]),
+            requests: (4, 4 + 2, 1),
+            compared: vec![2],
+            statuses_2: 3,
+            newer_after: 2,
         },
         // The same with `failure`, the other way a build ends badly.
         Case {
@@ -1071,6 +1089,7 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             requests: (3, 4 + 2, 1),
             compared: vec![2],
             statuses_2: 3,
+            newer_after: 1,
         },
         // Cancelled: `inactive` without ever having succeeded costs one
         // more status request (its whole history) at poll 2.
@@ -1080,6 +1099,7 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             requests: (3, 5 + 2, 1),
             compared: vec![2],
             statuses_2: 3,
+            newer_after: 1,
         },
         // Poll 1: 101. Poll 2: 101, 102 appears (compare), in_progress.
         // Poll 3: 101 still in_progress, 102 success. Then 101 and 100.
@@ -1089,6 +1109,7 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             requests: (3, 5 + 2, 1),
             compared: vec![2],
             statuses_2: 3,
+            newer_after: 1,
         },
         // Poll 1: only 100, whose c0 is older (compare: behind). Poll 2:
         // 102 appears (compare), in_progress. Poll 3: 102 success. Then 100.
@@ -1098,6 +1119,7 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             requests: (3, 2 + 1, 2),
             compared: vec![0, 2],
             statuses_2: 2,
+            newer_after: 1,
         },
     ];
     for case in cases {
@@ -1110,7 +1132,7 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             github.add_deployment(deployment(101, &c1, own));
         }
         github.add_deployment(FakeDeployment {
-            listed_after: 1,
+            listed_after: case.newer_after,
             ..deployment(102, &c2, vec!["in_progress", "success"])
         });
 
