@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Renders the example job summary of tests/docs.rs (an_example_summary_renders)
 # to HTML and photographs it with headless Chromium: docs/summary.png, the
-# picture in the README. Needs Debian's `chromium` package.
+# picture in the README. Needs Debian's `chromium` and `fonts-noto-color-emoji`
+# packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo test --quiet --test docs an_example_summary_renders
