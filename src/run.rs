@@ -58,6 +58,7 @@ pub(crate) async fn execute<W: Write>(
         compare,
         images,
         from_deployment,
+        live_to_live,
     }) = plan(config, log, report)?
     else {
         return Ok(());
@@ -73,11 +74,7 @@ pub(crate) async fn execute<W: Write>(
         on_retry: &on_retry,
     };
 
-    // With wait-for-deployment, the diff is what went live: wait first,
-    // then compare what was live before with what is live now. A wait
-    // that fails still lists the push's own images, as not sent. An
-    // explicit `base` is the diff asked for and is kept.
-    let live_to_live = config.wait_for_deployment && !from_deployment && config.base.is_none();
+    // A wait that fails still lists the push's own images, as not sent.
     let mut waited = None;
     let detected = match compare {
         None => Detected::default(),
@@ -128,6 +125,8 @@ struct Planned {
     images: Vec<String>,
     /// Triggered by `deployment_status`: the deployment is live already.
     from_deployment: bool,
+    /// Wait for the deployment, then diff what was live before it.
+    live_to_live: bool,
 }
 
 /// Reads the event and decides what to compare; `None` when there is
@@ -154,9 +153,12 @@ fn plan<W: Write>(
         } => (compare, images, deployment_url),
     };
     let from_deployment = matches!(trigger, Trigger::DeploymentStatus { .. });
-    // Waiting compares what was live before instead of the old tip.
-    let waits = config.wait_for_deployment && config.base.is_none();
-    if matches!(trigger, Trigger::Push { forced: true, .. }) && !waits {
+    // With wait-for-deployment, the diff is what went live: wait first,
+    // then compare what was live before with what is live now, not the old
+    // tip with the new one. An explicit `base` is the diff asked for and is
+    // kept.
+    let live_to_live = config.wait_for_deployment && !from_deployment && config.base.is_none();
+    if matches!(trigger, Trigger::Push { forced: true, .. }) && !live_to_live {
         report
             .notes
             .push("a force push: the old tip was compared with the new one".to_string());
@@ -171,6 +173,7 @@ fn plan<W: Write>(
         compare,
         images,
         from_deployment,
+        live_to_live,
     }))
 }
 

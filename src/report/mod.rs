@@ -344,18 +344,6 @@ impl Report {
     pub fn outputs_within(&self, budget: usize) -> (Vec<(&'static str, String)>, Vec<Cut>) {
         let count = self.invalidated_count().to_string();
         let requests = self.requests.to_string();
-        // The names count too: "images", "failed"... (ASCII).
-        let names = [
-            "images",
-            "failed",
-            "skipped",
-            "count",
-            "requests",
-            "verified",
-            "unverified",
-        ];
-        let names: usize = names.iter().map(|n| n.len()).sum();
-        let mut left = budget.saturating_sub(names + count.len() + requests.len());
         let lists: [(&'static str, Vec<String>); 5] = [
             ("failed", items(&self.failed())),
             ("unverified", items(&self.unverified())),
@@ -363,6 +351,13 @@ impl Report {
             ("images", items(&self.invalidated())),
             ("verified", items(&self.verified())),
         ];
+        // The names count too (ASCII).
+        let names: usize = ["count", "requests"]
+            .iter()
+            .chain(lists.iter().map(|(name, _)| name))
+            .map(|name| name.len())
+            .sum();
+        let mut left = budget.saturating_sub(names + count.len() + requests.len());
         let mut cuts = Vec::new();
         let mut values: [String; 5] = Default::default();
         for (index, (name, items)) in lists.iter().enumerate() {
