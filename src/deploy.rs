@@ -15,7 +15,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::github::{CONTENTS, GitHub, GitHubError, RetryNote};
-use crate::untrusted::plain_url;
+use crate::untrusted::{plain_url, short_sha};
 
 const DEPLOYMENTS: &str = "deployments: read";
 
@@ -264,10 +264,6 @@ fn conclude(
     }
 }
 
-fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
-}
-
 impl Deployments<'_> {
     /// The environment's newest deployments (one page of 100), newest first.
     async fn list(&self, environment: &str) -> Result<Vec<Deployment>, GitHubError> {
@@ -390,7 +386,7 @@ impl Deployments<'_> {
                     id,
                     state: format!(
                         "superseded: the deployment of {} (which contains it) is live",
-                        short(&newer)
+                        short_sha(&newer)
                     ),
                     sha: newer,
                     superseded: true,
@@ -405,14 +401,14 @@ impl Deployments<'_> {
             (Some(Polled { state, .. }), Some(newer)) => Look::Waiting {
                 state: format!(
                     "{state}; superseded by {}, waiting for its deployment",
-                    short(&newer)
+                    short_sha(&newer)
                 ),
             },
             (None, Some(newer)) => Look::Waiting {
                 state: format!(
                     "{}; {} (which contains it) is deploying too",
                     own.state,
-                    short(&newer)
+                    short_sha(&newer)
                 ),
             },
             (None, None) => Look::Waiting { state: own.state },

@@ -60,6 +60,11 @@ pub fn is_full_sha(text: &str) -> bool {
     matches!(text.len(), 40 | 64) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// The first 7 digits of a commit sha, as GitHub shows them.
+pub fn short_sha(sha: &str) -> String {
+    sha.chars().take(7).collect()
+}
+
 /// Whether `url` can be written as a Markdown autolink as it is: http(s),
 /// and nothing that could end the link, open a tag or split a table cell.
 pub fn plain_url(url: &str) -> bool {

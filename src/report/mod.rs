@@ -21,10 +21,7 @@ use crate::live::{Unconfirmed, Verified};
 use crate::select::{Selection, Skip, SkipKind, Source};
 use crate::vercel::{Mode, Sent, Stop};
 
-/// The first 7 digits of a commit sha, as GitHub shows them.
-pub fn short_sha(sha: &str) -> String {
-    sha.chars().take(7).collect()
-}
+pub use crate::untrusted::short_sha;
 
 /// The result of one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
