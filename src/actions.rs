@@ -25,6 +25,8 @@ pub use crate::untrusted::one_line;
 
 use crate::random;
 use crate::secret::Secret;
+use crate::secret::remember;
+pub use crate::secret::{redact, secret_list};
 
 /// Escapes the data part of a workflow command (after the second `::`).
 pub fn escape_data(text: &str) -> String {
@@ -189,7 +191,8 @@ impl<W: Write> Log<W> {
         if self.style == LogStyle::Terminal && self.in_group && !self.debug {
             return;
         }
-        self.line(&one_line(text));
+        let text = redact(text, &self.secrets);
+        self.line(&one_line(&text));
     }
 
     /// The one place that writes a line: secrets are redacted here.
@@ -215,6 +218,7 @@ impl<W: Write> Log<W> {
     }
 
     pub fn group(&mut self, title: &str) {
+        let title = &*redact(title, &self.secrets);
         match self.style {
             LogStyle::Actions => {
                 self.emit(&format!("::group::{}", escape_data(&one_line(title))));
@@ -236,6 +240,11 @@ impl<W: Write> Log<W> {
     /// terminal. In Actions the tenth of a level and those after it wait for
     /// [`Log::flush`], which folds them into one.
     pub fn annotate(&mut self, level: Level, title: Option<&str>, message: &str) {
+        // Before anything shortens or escapes it: a cut or an escape would
+        // leave a part of a secret that no longer matches.
+        let message = &*redact(message, &self.secrets);
+        let title = title.map(|t| redact(t, &self.secrets));
+        let title = title.as_deref();
         match self.style {
             LogStyle::Actions => {
                 let index = level.index();
@@ -316,6 +325,7 @@ impl<W: Write> Log<W> {
     /// `::debug::` lines only with step debug logging on; on a terminal they
     /// need `--verbose`.
     pub fn debug(&mut self, message: &str) {
+        let message = &*redact(message, &self.secrets);
         match self.style {
             LogStyle::Actions => {
                 self.emit(&format!("::debug::{}", escape_data(message)));
@@ -335,38 +345,6 @@ impl<W: Write> Log<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
-}
-
-fn remember(secrets: &mut Vec<String>, secret: &Secret) {
-    for part in std::iter::once(secret.expose()).chain(secret.expose().lines()) {
-        let part = part.trim();
-        if part.len() >= 4 && !secrets.iter().any(|s| s == part) {
-            secrets.push(part.to_string());
-        }
-    }
-    // Longest first, so that a secret containing another is replaced whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-}
-
-/// The secrets found in `text` replaced by `***`. Applied to everything the
-/// action writes, in case an API echoes a token back in an error message.
-pub fn redact<'a>(text: &'a str, secrets: &[String]) -> Cow<'a, str> {
-    let mut text = Cow::Borrowed(text);
-    for secret in secrets {
-        if text.contains(secret.as_str()) {
-            text = Cow::Owned(text.replace(secret.as_str(), "***"));
-        }
-    }
-    text
-}
-
-/// The list [`redact`] takes, built from the run's secrets.
-pub fn secret_list<'a>(secrets: impl IntoIterator<Item = &'a Secret>) -> Vec<String> {
-    let mut list = Vec::new();
-    for secret in secrets {
-        remember(&mut list, secret);
-    }
-    list
 }
 
 /// The most a job's outputs may hold, in UTF-16 code units. GitHub documents

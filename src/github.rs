@@ -16,7 +16,7 @@ use url::Url;
 
 use crate::retry::{Attempt, Gate, Http, retry, server_hint};
 use crate::secret::Secret;
-use crate::untrusted::{error_chain, excerpt};
+use crate::untrusted::{error_chain, excerpt_hiding};
 
 /// The permission reading commits and trees needs.
 pub const CONTENTS: &str = "contents: read";
@@ -81,15 +81,15 @@ impl GitHubError {
 
 /// Reads the `message` of a GitHub error body, or a short, single-line
 /// excerpt of whatever came back.
-fn error_message(body: &str) -> String {
+fn error_message(body: &str, hidden: &[String]) -> String {
     #[derive(serde::Deserialize)]
     struct Body {
         message: String,
     }
     match serde_json::from_str::<Body>(body) {
-        Ok(parsed) => parsed.message,
+        Ok(parsed) => crate::secret::redact(&parsed.message, hidden).into_owned(),
         Err(_) if body.trim().is_empty() => "(empty answer)".to_string(),
-        Err(_) => excerpt(body),
+        Err(_) => excerpt_hiding(body, hidden),
     }
 }
 
@@ -106,6 +106,8 @@ pub struct GitHub {
     http: Http,
     gate: Gate,
     requests: AtomicU32,
+    /// The token, taken out of an answer before it is shortened.
+    hidden: Vec<String>,
 }
 
 /// What the log is told when a request is retried.
@@ -137,6 +139,7 @@ impl GitHub {
             http: http.clone(),
             gate: Gate::default(),
             requests: AtomicU32::new(0),
+            hidden: crate::secret::secret_list([token]),
         })
     }
 
@@ -252,7 +255,7 @@ impl GitHub {
         let error = GitHubError::Status {
             status,
             path: path.to_string(),
-            message: error_message(&body),
+            message: error_message(&body, &self.hidden),
             permission,
             transient,
         };
@@ -274,9 +277,12 @@ mod tests {
 
     #[test]
     fn error_messages_come_from_json_or_an_excerpt() {
-        assert_eq!(error_message(r#"{"message":"Not Found"}"#), "Not Found");
-        assert_eq!(error_message(""), "(empty answer)");
-        assert_eq!(error_message("<html>\nboom"), "<html>\\nboom");
+        assert_eq!(
+            error_message(r#"{"message":"Not Found"}"#, &[]),
+            "Not Found"
+        );
+        assert_eq!(error_message("", &[]), "(empty answer)");
+        assert_eq!(error_message("<html>\nboom", &[]), "<html>\\nboom");
     }
 
     #[test]

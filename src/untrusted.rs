@@ -40,6 +40,12 @@ pub fn excerpt(text: &str) -> String {
     format!("{}{more}", one_line(&short))
 }
 
+/// [`excerpt`] of `text` with `secrets` taken out first: a secret that
+/// straddles the cut is replaced whole, never left in part.
+pub fn excerpt_hiding(text: &str, secrets: &[String]) -> String {
+    excerpt(&crate::secret::redact(text, secrets))
+}
+
 /// An error and its causes, most specific last, each said once: hyper's
 /// "client error (Connect)" alone does not say that the DNS lookup failed.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {

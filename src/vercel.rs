@@ -19,7 +19,7 @@ use url::Url;
 
 use crate::retry::{Attempt, Gate, Http, USER_AGENT, retry, server_hint};
 use crate::secret::Secret;
-use crate::untrusted::{error_chain, excerpt};
+use crate::untrusted::{error_chain, excerpt_hiding};
 
 pub const BATCH_SIZE: usize = 8;
 
@@ -151,6 +151,8 @@ pub struct Vercel {
     stop: Mutex<Option<Stop>>,
     project: String,
     team: Option<String>,
+    /// The token, taken out of an answer before it is shortened.
+    hidden: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,6 +196,7 @@ impl Vercel {
             stop: Mutex::new(None),
             project: project.to_string(),
             team,
+            hidden: crate::secret::secret_list([token]),
         })
     }
 
@@ -366,7 +369,7 @@ impl Vercel {
         let code = parsed.as_ref().and_then(|b| b.error.code.clone());
         let message = parsed
             .and_then(|b| b.error.message)
-            .map(|m| excerpt(&m))
+            .map(|m| excerpt_hiding(&m, &self.hidden))
             .unwrap_or_else(|| {
                 if (300..400).contains(&status) {
                     let location = headers
@@ -375,12 +378,16 @@ impl Vercel {
                         .unwrap_or("(no location)");
                     format!(
                         "redirected to {}; not followed, the token is sent only to vercel-api-url",
-                        excerpt(location)
+                        excerpt_hiding(location, &self.hidden)
                     )
                 } else if text.trim().is_empty() {
                     reason_phrase(status).to_string()
                 } else {
-                    format!("{} ({})", reason_phrase(status), excerpt(text))
+                    format!(
+                        "{} ({})",
+                        reason_phrase(status),
+                        excerpt_hiding(text, &self.hidden)
+                    )
                 }
             });
         Failure {
