@@ -476,6 +476,32 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_across_an_annotations_cut_is_taken_out_whole() {
+        let secret = Secret::new("Zq7Kp2Wm9Xv4Lr8T");
+        let room = MAX_ANNOTATION_CHARS - CUT.len() - 1;
+        for start in room - 20..=room + 2 {
+            for style in [LogStyle::Actions, LogStyle::Terminal] {
+                let mut log = Log::new(Vec::new(), style, true);
+                log.mask(&secret);
+                let message = format!("{}{} tail", ".".repeat(start), secret.expose());
+                log.warning(&message);
+                log.text(&message);
+                log.debug(&message);
+                log.group(&message);
+                let out = printed(log);
+                let shown: Vec<&str> = out
+                    .lines()
+                    .filter(|l| !l.starts_with("::add-mask::"))
+                    .collect();
+                assert!(!shown.is_empty());
+                for line in shown {
+                    assert!(!line.contains("Zq"), "at {start}: {line}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn long_annotations_are_cut_at_a_line_within_the_runner_limit() {
         let line = "é".repeat(1000);
         let message = [line.as_str(); 6].join("\n");

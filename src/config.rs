@@ -104,6 +104,8 @@ pub struct LiveInputs {
     pub bypass: Option<Secret>,
     pub fail_on_unverified: bool,
     pub timing: live::Timing,
+    /// `live-timeout`.
+    pub time_limit: std::time::Duration,
 }
 
 impl LiveInputs {
@@ -423,6 +425,14 @@ impl Config {
         settings.bypass = inputs.bypass.clone();
         settings.timing = inputs.timing.clone();
         settings.warm_limit = inputs.warm_limit;
+        settings.mode = self.mode;
+        settings.time_limit = inputs.time_limit;
+        settings.hidden = self
+            .vercel_token
+            .iter()
+            .chain(&self.github_token)
+            .cloned()
+            .collect();
         Some(settings)
     }
 
@@ -512,6 +522,7 @@ fn live_inputs(r: &mut Reader<'_>, bypass: Option<Secret>) -> LiveInputs {
             max_interval: r.seconds("verify-max-interval").max(first_interval),
             bound: r.seconds("verify-timeout"),
         },
+        time_limit: r.seconds("live-timeout"),
     }
 }
 

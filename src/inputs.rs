@@ -196,6 +196,8 @@ pub const INPUTS: &[Input] = &[
         "With site-url: request every variant the site allows (widths x qualities x formats) so no visitor is served a stale one. Each is one billed image transformation."),
     Input::action("warm-limit", integer(0, 1_000_000), "2000", "N",
         "The most warm-up requests one run makes, retries included."),
+    Input::action("live-timeout", seconds(1.0, 3600.0), "300", "SECONDS",
+        "With site-url: the most time the live stage (baseline, verify and warm) takes, in seconds, whatever the site answers; images not confirmed by then are listed in unverified."),
     Input::action("vercel-protection-bypass", Kind::Secret, "", "SECRET",
         "Protection Bypass for Automation secret, for a site behind Deployment Protection; sent as x-vercel-protection-bypass. Never printed; masked at start."),
     Input::action("fail-on-unverified", Kind::Bool, "false", "BOOL",
@@ -532,7 +534,7 @@ mod tests {
     #[test]
     fn the_action_inputs_come_first_and_are_named() {
         assert_eq!(INPUT_NAMES[0], "vercel-token");
-        assert_eq!(INPUT_NAMES.len(), 30);
+        assert_eq!(INPUT_NAMES.len(), 31);
         assert!(
             INPUT_NAMES
                 .iter()

@@ -102,15 +102,16 @@ pub(crate) async fn execute<W: Write>(
         _ if selection.targets.is_empty() => Ok(None),
         _ => {
             let live = from_deployment || waited.is_some();
-            stages.deliver(&detected, &selection, live, report).await
+            let site = sited.site.as_ref();
+            stages
+                .deliver(&detected, &selection, site, live, report)
+                .await
         }
     };
     match sent {
         Ok(sent) => {
-            report.record(&selection, sent.as_ref(), None);
-            stages
-                .ask_live(&selection, sent.as_ref(), sited.site.as_ref(), report)
-                .await
+            report.record(&selection, sent.as_ref().map(|(sent, _)| sent), None);
+            stages.ask_live(&selection, sent, report).await
         }
         Err(Undelivered { reason, error }) => {
             report.record(&selection, None, Some(&reason));
@@ -434,15 +435,17 @@ impl<W: Write> Stages<'_, W> {
         selection
     }
 
-    /// Waits for the deployment when asked to and not `live` yet, then
-    /// sends (or, in a dry run, does not). `Ok(None)`: a dry run.
+    /// Waits for the deployment when asked to and not `live` yet, takes the
+    /// live site's baseline, then sends (or, in a dry run, does not).
+    /// `Ok(None)`: a dry run.
     async fn deliver(
         &self,
         detected: &Detected,
         selection: &Selection,
+        site: Option<&Site>,
         live: bool,
         report: &mut Report,
-    ) -> Result<Option<Sent>, Undelivered> {
+    ) -> Result<Option<(Sent, Option<LiveCheck>)>, Undelivered> {
         let config = self.config;
         if config.wait_for_deployment && !live {
             let head = (!detected.head.is_empty()).then(|| detected.head.clone());
@@ -462,7 +465,10 @@ impl<W: Write> Stages<'_, W> {
             ));
             return Ok(None);
         }
-        self.send(selection).await.map(Some)
+        // The deployment is live and nothing is sent yet: the baseline.
+        let check = self.live_before(selection, site, report).await?;
+        let sent = self.send(selection).await?;
+        Ok(Some((sent, check)))
     }
 
     /// Waits until the deployment of `head` (or, for a run with only
@@ -613,35 +619,38 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
+/// The live site, asked once the deployment is live and before anything is
+/// sent (the baseline), then verified and warmed after the invalidation.
+struct LiveCheck {
+    site: live::Site,
+    origin: String,
+    images: Vec<Image>,
+    baseline: Option<live::Baseline>,
+    /// Time the baseline took, out of `live-timeout`.
+    spent: std::time::Duration,
+}
+
 impl<W: Write> Stages<'_, W> {
-    /// Once the invalidation is done (and the deployment live), asks the
-    /// live site about the images Vercel accepted: verify, then warm. The
-    /// optimizer and the variants it allows come from the site's config.
-    async fn ask_live(
+    /// Once the deployment is live, before anything is sent: which images
+    /// the live site is asked about, and (with `verify`) what it serves for
+    /// each now. `None` when it is not asked. The optimizer and the variants
+    /// it allows come from the site's config.
+    async fn live_before(
         &self,
         selection: &Selection,
-        sent: Option<&Sent>,
         site: Option<&Site>,
         report: &mut Report,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<LiveCheck>, Undelivered> {
         let config = self.config;
-        if !config.live.asked() {
-            return Ok(());
-        }
-        let (Some(sent), Some(settings)) = (sent, config.live_settings(site)) else {
-            if config.dry_run {
-                let note = "a dry run invalidates nothing, so the live site was not asked (verify and warm run after a real invalidation)";
-                self.log.borrow_mut().text(&format!("Live site: {note}"));
-                report.notes.push(note.to_string());
-            }
-            return Ok(());
+        let Some(settings) = config.live_settings(site) else {
+            return Ok(None);
         };
         if let Some(note) = site.and_then(optimizer_unused) {
             self.log.borrow_mut().text(&format!("Live site: {note}"));
             report.notes.push(note);
-            return Ok(());
+            return Ok(None);
         }
-        let (svgs, images): (Vec<Image>, Vec<Image>) = invalidated_images(selection, sent)
+        let (svgs, images): (Vec<Image>, Vec<Image>) = live_images(selection)
             .into_iter()
             .partition(|image| is_svg(&image.path));
         if let Some(first) = svgs.first() {
@@ -653,22 +662,94 @@ impl<W: Write> Stages<'_, W> {
             ));
         }
         if images.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let origin = settings.site.origin().ascii_serialization();
-        let site = live::Site::new(settings)?;
+        let site = live::Site::new(settings).map_err(|e| {
+            Undelivered::new(
+                "the live site's client could not be set up, so no image was invalidated",
+                e,
+            )
+        })?;
+        let started = std::time::Instant::now();
+        let baseline = if config.live.verify {
+            Some(self.baseline(&site, &origin, &images).await)
+        } else {
+            None
+        };
+        Ok(Some(LiveCheck {
+            site,
+            origin,
+            images,
+            baseline,
+            spent: started.elapsed(),
+        }))
+    }
+
+    async fn baseline(&self, site: &live::Site, origin: &str, images: &[Image]) -> live::Baseline {
+        self.log.borrow_mut().group(&format!(
+            "Before invalidating: what {origin} serves for {} image(s)",
+            images.len()
+        ));
+        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let deadline = site.deadline_after(std::time::Duration::ZERO);
+        let baseline = site.baseline(images, deadline, &progress).await;
+        let mut log = self.log.borrow_mut();
+        log.text(&format!(
+            "{} image(s) asked, {} not served at the path sent ({} requests)",
+            baseline.images.len(),
+            baseline.not_served(),
+            baseline.requests
+        ));
+        log.end_group();
+        baseline
+    }
+
+    /// Once the invalidation is done, asks the live site about the images
+    /// Vercel accepted: verify against the baseline, then warm, both within
+    /// what is left of `live-timeout`.
+    async fn ask_live(
+        &self,
+        selection: &Selection,
+        sent: Option<(Sent, Option<LiveCheck>)>,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let config = self.config;
+        if !config.live.asked() {
+            return Ok(());
+        }
+        let Some((sent, Some(check))) = sent else {
+            if config.dry_run {
+                let note = "a dry run invalidates nothing, so the live site was not asked (verify and warm run after a real invalidation)";
+                self.log.borrow_mut().text(&format!("Live site: {note}"));
+                report.notes.push(note.to_string());
+            }
+            return Ok(());
+        };
+        let done = accepted(selection, &sent);
+        let images: Vec<Image> = check
+            .images
+            .into_iter()
+            .filter(|image| done.contains(image.path.as_str()))
+            .collect();
+        if images.is_empty() {
+            return Ok(());
+        }
+        let (site, origin) = (&check.site, check.origin.as_str());
+        let deadline = site.deadline_after(check.spent);
         let verification = if config.live.verify {
-            Some(self.verify(&site, &origin, &images).await)
+            let baseline = check.baseline.as_ref();
+            Some(self.verify(site, origin, &images, baseline, deadline).await)
         } else {
             None
         };
         let warming = if config.live.warm {
-            Some(self.warm(&site, &origin, &images).await)
+            Some(self.warm(site, origin, &images, deadline).await)
         } else {
             None
         };
         report.record_live(LiveReport {
-            site: origin,
+            site: check.origin,
             verification,
             warming,
         });
@@ -680,12 +761,14 @@ impl<W: Write> Stages<'_, W> {
         site: &live::Site,
         origin: &str,
         images: &[Image],
+        baseline: Option<&live::Baseline>,
+        deadline: tokio::time::Instant,
     ) -> live::Verification {
         self.log
             .borrow_mut()
             .group(&format!("Verifying {} image(s) on {origin}", images.len()));
         let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
-        let verification = site.verify(images, &progress).await;
+        let verification = site.verify(images, baseline, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
             "{} verified, {} not verified ({} requests)",
@@ -697,21 +780,27 @@ impl<W: Write> Stages<'_, W> {
         verification
     }
 
-    async fn warm(&self, site: &live::Site, origin: &str, images: &[Image]) -> live::Warming {
+    async fn warm(
+        &self,
+        site: &live::Site,
+        origin: &str,
+        images: &[Image],
+        deadline: tokio::time::Instant,
+    ) -> live::Warming {
         let settings = site.settings();
         self.log.borrow_mut().group(&format!(
             "Warming {} image(s) on {origin}: {} width(s) x {} quality(ies) x {} format(s), at most {} requests",
-            images.iter().filter(|i| !i.removed).count(),
+            images.iter().filter(|i| !i.removed && live::is_transformed(&i.path)).count(),
             settings.widths.len(),
             settings.qualities.len(),
             settings.formats.len(),
             settings.warm_limit
         ));
         let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
-        let warming = site.warm(images, &progress).await;
+        let warming = site.warm(images, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} variant(s) warmed, {} failed, {} left by warm-limit ({} requests)",
+            "{} variant(s) warmed, {} failed, {} not requested ({} requests)",
             warming.warmed, warming.failed, warming.left, warming.requests
         ));
         log.end_group();
@@ -719,24 +808,34 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
-/// The images Vercel accepted every spelling of, in the selection's order
-/// (one whose other spelling failed is reported failed, so it is not asked);
-/// one whose every source is gone (removed, or the old name of a rename)
-/// should answer 404.
-fn invalidated_images(selection: &Selection, sent: &Sent) -> Vec<Image> {
+/// Every selected image, in the selection's order; one whose every source
+/// is gone (removed, or the old name of a rename) should answer 404.
+fn live_images(selection: &Selection) -> Vec<Image> {
+    let all = |target: &select::Target, role: fn(&Role) -> bool| {
+        !target.sources.is_empty() && target.sources.iter().all(|s| role(&s.role))
+    };
+    selection
+        .targets
+        .iter()
+        .map(|target| Image {
+            path: target.public_path.clone(),
+            removed: all(target, |r| {
+                matches!(r, Role::Removed | Role::RenamedFrom(_))
+            }),
+            added: all(target, |r| matches!(r, Role::Added | Role::RenamedTo(_))),
+        })
+        .collect()
+}
+
+/// The images Vercel accepted every spelling of (one whose other spelling
+/// failed is reported failed, so it is not asked).
+fn accepted<'a>(selection: &'a Selection, sent: &Sent) -> std::collections::HashSet<&'a str> {
     let done: std::collections::HashSet<&str> = sent.done.iter().map(String::as_str).collect();
     selection
         .targets
         .iter()
         .filter(|target| target.spellings().all(|s| done.contains(s.as_str())))
-        .map(|target| Image {
-            path: target.public_path.clone(),
-            removed: !target.sources.is_empty()
-                && target
-                    .sources
-                    .iter()
-                    .all(|s| matches!(s.role, Role::Removed | Role::RenamedFrom(_))),
-        })
+        .map(|target| target.public_path.as_str())
         .collect()
 }
 
@@ -775,6 +874,10 @@ fn log_live<W: Write>(log: &mut Log<W>, event: live::Progress<'_>) {
         } => log.text(&format!(
             "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
             wait.as_secs_f64()
+        )),
+        live::Progress::Before { path, before } => log.text(&format!(
+            "{path}: before invalidating: {}",
+            before.describe()
         )),
         live::Progress::Probed {
             path,
@@ -1147,9 +1250,11 @@ mod tests {
             )],
             ..Sent::default()
         };
-        let asked: Vec<String> = invalidated_images(&selection, &sent)
+        let done = accepted(&selection, &sent);
+        let asked: Vec<String> = live_images(&selection)
             .into_iter()
             .map(|image| image.path)
+            .filter(|path| done.contains(path.as_str()))
             .collect();
         assert_eq!(asked, ["/both ok.png", "/plain.png"]);
     }

@@ -120,6 +120,23 @@ mod tests {
     }
 
     #[test]
+    fn a_secret_across_the_cut_is_taken_out_whole() {
+        let secret = "Zq7Kp2Wm9Xv4Lr8T";
+        let list = vec![secret.to_string()];
+        // The secret starting before, across and after the 200th character.
+        for start in 180..=205 {
+            let text = format!("{}{secret} and more", ".".repeat(start));
+            let shown = excerpt_hiding(&text, &list);
+            assert!(!shown.contains(&secret[..2]), "at {start}: {shown}");
+            // Plain cutting is what would leak.
+            if (185..199).contains(&start) {
+                assert!(excerpt(&text).contains(&secret[..2]), "at {start}");
+            }
+        }
+        assert_eq!(excerpt_hiding(&format!("a {secret} b"), &list), "a *** b");
+    }
+
+    #[test]
     fn error_chains_say_each_cause_once() {
         let inner =
             std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");

@@ -1,6 +1,7 @@
-//! The live-site verifier and warmer against a fake site whose image cache
-//! shares its state with the fake edge-cache API: what each image is found
-//! to be, and exactly which variants were requested.
+//! The live-site baseline, verifier and warmer against a fake site whose
+//! image cache shares its state with the fake edge-cache API: what each
+//! image is found to be against what it was before the invalidation, exactly
+//! which variants were requested, and how many requests a hostile site gets.
 
 mod common;
 
@@ -9,13 +10,16 @@ use std::time::Duration;
 
 use common::VERCEL_TOKEN;
 use common::site::{Entry, FakeSite, Key, SiteConfig};
-use common::vercel::FakeVercel;
+use common::vercel::{DELETE, FakeVercel, INVALIDATE};
+use tokio::time::Instant;
 use url::Url;
 use vercel_image_invalidate::live::{
-    BROWSER_ACCEPT, Image, Live, Optimizer, Problem, Progress, Settings, Site, Timing,
+    BROWSER_ACCEPT, Baseline, Image, Live, Optimizer, Problem, Progress, REFUSALS_IN_A_ROW,
+    Settings, Site, Timing, Verification,
 };
 use vercel_image_invalidate::retry::RetryPolicy;
 use vercel_image_invalidate::secret::Secret;
+use vercel_image_invalidate::vercel::Mode;
 
 const BYPASS: &str = "bypass_sec_7c6d5e4f3a2b1c0d";
 
@@ -45,37 +49,60 @@ fn next() -> Optimizer {
 }
 
 fn image(path: &str) -> Image {
-    Image {
-        path: path.to_string(),
-        removed: false,
-    }
+    Image::changed(path)
 }
 
 fn removed(path: &str) -> Image {
     Image {
-        path: path.to_string(),
         removed: true,
+        ..Image::changed(path)
     }
+}
+
+fn added(path: &str) -> Image {
+    Image {
+        added: true,
+        ..Image::changed(path)
+    }
+}
+
+/// A remote image host the site's optimizer fetches from.
+const CDN: &str = "https://cdn.example.com";
+
+fn remote(path: &str) -> String {
+    format!("{CDN}{path}")
+}
+
+/// A deadline no test reaches.
+fn later() -> Instant {
+    Instant::now() + Duration::from_secs(60)
 }
 
 /// Sends an invalidation the way the action does, to the fake edge-cache
 /// API, which hands it on to the site.
 async fn invalidate(vercel: &FakeVercel, paths: &[&str]) {
+    send(vercel, common::vercel::INVALIDATE, paths).await;
+}
+
+/// In batches of 8, as the endpoint takes them.
+async fn send(vercel: &FakeVercel, endpoint: &str, paths: &[&str]) {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}{}?projectIdOrName=my-site",
-            vercel.url(),
-            common::vercel::INVALIDATE
-        ))
-        .bearer_auth(VERCEL_TOKEN)
-        .header("content-type", "application/json")
-        .body(serde_json::json!({ "srcImages": paths }).to_string())
-        .send()
-        .await
-        .expect("the fake answers");
-    assert_eq!(response.status(), 200);
-    assert_eq!(vercel.valid().len(), 1);
+    let before = vercel.valid().len();
+    for batch in paths.chunks(8) {
+        let response = reqwest::Client::new()
+            .post(format!(
+                "{}{endpoint}?projectIdOrName=my-site",
+                vercel.url()
+            ))
+            .bearer_auth(VERCEL_TOKEN)
+            .header("content-type", "application/json")
+            .body(serde_json::json!({ "srcImages": batch }).to_string())
+            .send()
+            .await
+            .expect("the fake answers");
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(vercel.valid().len(), before + paths.len().div_ceil(8));
 }
 
 /// A site and the edge-cache API in front of it.
@@ -87,7 +114,7 @@ async fn site_and_vercel(config: SiteConfig) -> (FakeSite, FakeVercel) {
 
 fn quiet(_: Progress<'_>) {}
 
-fn lives(verification: &vercel_image_invalidate::live::Verification) -> Vec<(&str, &Live)> {
+fn lives(verification: &Verification) -> Vec<(&str, &Live)> {
     verification
         .images
         .iter()
@@ -95,22 +122,59 @@ fn lives(verification: &vercel_image_invalidate::live::Verification) -> Vec<(&st
         .collect()
 }
 
+/// The baseline, the invalidation (or deletion) of `paths`, and the
+/// verification against the baseline: what the action does.
+async fn check(
+    client: &Site,
+    vercel: &FakeVercel,
+    endpoint: &str,
+    images: &[Image],
+) -> (Baseline, Verification) {
+    let baseline = client.baseline(images, later(), &quiet).await;
+    let paths: Vec<&str> = images.iter().map(|i| i.path.as_str()).collect();
+    send(vercel, endpoint, &paths).await;
+    // The rest of the stage within `live-timeout`.
+    let deadline = client.deadline_after(Duration::ZERO);
+    let verification = client
+        .verify(images, Some(&baseline), deadline, &quiet)
+        .await;
+    (baseline, verification)
+}
+
+fn remote_config() -> SiteConfig {
+    SiteConfig {
+        remote: vec![CDN.to_string()],
+        ..SiteConfig::default()
+    }
+}
+
+fn caches_of(site: &FakeSite, path: &str) -> Vec<String> {
+    site.requests()
+        .into_iter()
+        .filter(|r| r.key.as_ref().is_some_and(|k| k.url == path))
+        .filter_map(|r| r.cache)
+        .collect()
+}
+
 #[tokio::test]
-async fn a_correct_mapping_is_verified_once_the_new_versions_are_served() {
+async fn local_images_are_keyed_by_content_so_the_baseline_tells() {
     let config = SiteConfig {
         optimizer: "/docs/_next/image".into(),
-        revalidate_after: 2,
         ..SiteConfig::default()
     };
     let (site, vercel) = site_and_vercel(config).await;
-    let paths = ["/docs/hero.png", "/docs/my photo.jpg", "/docs/café.png"];
-    let mut old = Vec::new();
-    for path in paths {
+    let changed = ["/docs/hero.png", "/docs/my photo.jpg", "/docs/café.png"];
+    for path in changed {
         site.put(path);
-        old.push(site.visit(path, 640, 75, "image/webp"));
+        site.visit(path, 640, 75, "image/webp");
+        // The deployment with new bytes is live.
         site.change(path);
     }
-    invalidate(&vercel, &paths).await;
+    // A visitor already asked for the new bytes.
+    site.put("/docs/seen.png");
+    site.change("/docs/seen.png");
+    site.visit("/docs/seen.png", 640, 75, "image/webp");
+    site.put("/docs/new.png");
 
     let client = Site::new(settings(
         &site,
@@ -119,40 +183,38 @@ async fn a_correct_mapping_is_verified_once_the_new_versions_are_served() {
         },
     ))
     .expect("client");
-    let images: Vec<Image> = paths.iter().map(|p| image(p)).collect();
-    let verification = client.verify(&images, &quiet).await;
+    let mut images: Vec<Image> = changed.iter().map(|p| image(p)).collect();
+    images.push(image("/docs/seen.png"));
+    images.push(added("/docs/new.png"));
+    let (baseline, verification) = check(&client, &vercel, INVALIDATE, &images).await;
 
+    let mut expected: Vec<(&str, &Live)> =
+        changed.iter().map(|p| (*p, &Live::NewContentKey)).collect();
+    expected.push(("/docs/seen.png", &Live::ContentKey));
+    expected.push(("/docs/new.png", &Live::NotCached));
+    assert_eq!(lives(&verification), expected);
+    assert_eq!(verification.verified().len(), 5);
     assert_eq!(
-        lives(&verification),
-        paths
-            .iter()
-            .map(|p| (*p, &Live::NewVersion))
-            .collect::<Vec<_>>()
+        (baseline.requests, verification.requests),
+        (5, 0),
+        "one probe each before; the baseline told"
     );
-    assert_eq!(verification.verified(), paths.to_vec());
-    assert!(verification.unverified().is_empty());
-    // Each: the STALE that started the revalidation, two more while it ran,
-    // then the new version.
-    for (path, old) in paths.iter().zip(&old) {
-        let probes: Vec<_> = site
-            .requests()
-            .into_iter()
-            .filter(|r| r.key.as_ref().is_some_and(|k| k.url == *path))
-            .collect();
-        let caches: Vec<&str> = probes.iter().filter_map(|r| r.cache.as_deref()).collect();
-        assert_eq!(caches, vec!["STALE", "STALE", "STALE", "HIT"], "{path}");
-        assert!(probes[..3].iter().all(|r| r.etag.as_ref() == Some(old)));
-        assert_ne!(probes[3].etag.as_ref(), Some(old));
-        for probe in &probes {
-            assert_eq!(probe.path, "/docs/_next/image");
-            assert_eq!(probe.accept.as_deref(), Some(BROWSER_ACCEPT));
-            assert_eq!(
-                probe.key,
-                Some(Key::new(path, 640, 75, "image/webp")),
-                "one variant, as a browser asks for it"
-            );
-        }
+    let labels: Vec<&str> = verification.images.iter().map(|v| v.live.label()).collect();
+    assert_eq!(
+        labels[..],
+        [
+            "fresh under a new content key (MISS)",
+            "fresh under a new content key (MISS)",
+            "fresh under a new content key (MISS)",
+            "fresh under its content key (HIT)",
+            "fresh, not cached before",
+        ]
+    );
+    for request in site.requests() {
+        assert_eq!(request.path, "/docs/_next/image");
+        assert_eq!(request.accept.as_deref(), Some(BROWSER_ACCEPT));
     }
+    assert_eq!(caches_of(&site, "/docs/hero.png"), ["MISS"]);
     let sent: Vec<&str> = verification.images[1]
         .probed
         .as_ref()
@@ -160,34 +222,155 @@ async fn a_correct_mapping_is_verified_once_the_new_versions_are_served() {
         .into_iter()
         .collect();
     assert_eq!(sent, vec!["url=%2Fdocs%2Fmy%20photo.jpg&w=640&q=75"]);
-    assert_eq!(verification.requests, 12);
 }
 
 #[tokio::test]
-async fn a_wrong_url_prefix_is_unverified_with_the_setting_to_check() {
+async fn a_remote_image_keyed_by_url_is_fresh_after_revalidation() {
+    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let path = remote("/hero.png");
+    site.put(&path);
+    let old = site.visit(&path, 640, 75, "image/webp");
+    // The remote host serves new bytes; the cache still has the old ones.
+    site.change(&path);
+
+    let client = Site::new(settings(&site, next())).expect("client");
+    let (baseline, verification) = check(&client, &vercel, INVALIDATE, &[image(&path)]).await;
+
+    assert_eq!(
+        lives(&verification),
+        vec![(path.as_str(), &Live::NewVersion)]
+    );
+    assert_eq!(
+        verification.images[0].live.label(),
+        "fresh after revalidation"
+    );
+    assert_eq!(baseline.requests, 1);
+    // The HIT before; the STALE that started the revalidation and two more
+    // while it ran; then the new version.
+    assert_eq!(
+        caches_of(&site, &path),
+        ["HIT", "STALE", "STALE", "STALE", "HIT"]
+    );
+    let requests = site.requests();
+    assert!(requests[..4].iter().all(|r| r.etag.as_ref() == Some(&old)));
+    assert_ne!(requests[4].etag.as_ref(), Some(&old));
+    assert_eq!(verification.images[0].probes, 4);
+    assert_eq!(
+        requests[0].query.as_deref(),
+        Some("url=https%3A%2F%2Fcdn.example.com%2Fhero.png&w=640&q=75")
+    );
+}
+
+#[tokio::test]
+async fn a_remote_host_still_serving_the_old_bytes_keeps_the_old_etag() {
+    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let path = remote("/hero.png");
+    site.put(&path);
+    site.visit(&path, 640, 75, "image/webp");
+
+    let client = Site::new(settings(&site, next())).expect("client");
+    let (_, verification) = check(&client, &vercel, INVALIDATE, &[image(&path)]).await;
+
+    assert_eq!(
+        lives(&verification),
+        vec![(path.as_str(), &Live::Unverified(Problem::Unchanged))]
+    );
+    assert_eq!(verification.images[0].live.label(), "still the old ETag");
+    assert_eq!(
+        verification.unverified()[0].reason,
+        "still the old ETag: revalidated, but the same image came back"
+    );
+}
+
+#[tokio::test]
+async fn a_variant_stale_from_expiry_is_not_credited_to_the_run() {
     let (site, vercel) = site_and_vercel(SiteConfig::default()).await;
     site.put("/hero.png");
     site.visit("/hero.png", 640, 75, "image/webp");
-    // The mapping put a prefix in front that the site does not use.
-    invalidate(&vercel, &["/static/hero.png"]).await;
+    site.expire(&Key::new("/hero.png", 640, 75, "image/webp"), 471857, 1);
 
     let client = Site::new(settings(&site, next())).expect("client");
-    let verification = client.verify(&[image("/static/hero.png")], &quiet).await;
+    let (baseline, verification) = check(&client, &vercel, INVALIDATE, &[image("/hero.png")]).await;
+
+    assert_eq!(
+        baseline.get("/hero.png").map(|b| b.describe()).as_deref(),
+        Some(
+            format!(
+                "STALE, ETag {}, Age 471857",
+                site.requests()[0].etag.clone().expect("etag")
+            )
+            .as_str()
+        )
+    );
+    assert_eq!(
+        lives(&verification),
+        vec![("/hero.png", &Live::Expired { age: Some(471857) })]
+    );
+    assert_eq!(
+        verification.images[0].live.describe(),
+        "fresh, was already STALE from expiry before the invalidation (STALE, Age 471857), not credited to this run"
+    );
+    assert_eq!(verification.verified(), vec!["/hero.png"]);
+}
+
+#[tokio::test]
+async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
+    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let path = remote("/a.png");
+    site.put(&path);
+    site.visit(&path, 640, 75, "image/webp");
+    site.change(&path);
+
+    let mut settings = settings(&site, next());
+    settings.mode = Mode::Delete;
+    let client = Site::new(settings).expect("client");
+    let (_, verification) = check(&client, &vercel, DELETE, &[image(&path)]).await;
+
+    assert_eq!(
+        lives(&verification),
+        vec![(path.as_str(), &Live::Revalidated)]
+    );
+    assert_eq!(
+        verification.images[0].live.label(),
+        "REVALIDATED after mode: delete"
+    );
+    assert_eq!(caches_of(&site, &path), ["HIT", "REVALIDATED"]);
+}
+
+#[tokio::test]
+async fn a_wrong_url_prefix_is_known_before_anything_is_sent() {
+    let (site, vercel) = site_and_vercel(SiteConfig::default()).await;
+    site.put("/hero.png");
+    site.visit("/hero.png", 640, 75, "image/webp");
+
+    // The mapping put a prefix in front that the site does not use.
+    let client = Site::new(settings(&site, next())).expect("client");
+    let baseline = client
+        .baseline(&[image("/static/hero.png")], later(), &quiet)
+        .await;
+    assert_eq!(baseline.not_served(), 1, "known before the invalidation");
+    assert!(vercel.valid().is_empty());
+    invalidate(&vercel, &["/static/hero.png"]).await;
+    let verification = client
+        .verify(
+            &[image("/static/hero.png")],
+            Some(&baseline),
+            later(),
+            &quiet,
+        )
+        .await;
 
     assert_eq!(
         lives(&verification),
         vec![("/static/hero.png", &Live::Unverified(Problem::NotOnSite))]
     );
-    assert_eq!(
-        verification.images[0].live.label(),
-        "path not cached by the site"
-    );
+    assert_eq!(verification.images[0].live.label(), "not served (404)");
     let unverified = serde_json::to_value(verification.unverified()).expect("json");
     assert_eq!(
         unverified,
-        serde_json::json!([{"path": "/static/hero.png", "reason": "the site has no image at this path (404)"}])
+        serde_json::json!([{"path": "/static/hero.png", "reason": "the site has no image at this path (404); check public-dir, url-prefix and site-dir"}])
     );
-    assert!(Problem::NotOnSite.help().contains("url-prefix"));
+    assert_eq!(verification.requests, 0);
     assert!(verification.verified().is_empty());
     assert!(
         matches!(
@@ -200,21 +383,26 @@ async fn a_wrong_url_prefix_is_unverified_with_the_setting_to_check() {
 
 #[tokio::test]
 async fn an_invalidation_that_matched_nothing_leaves_a_hit_with_the_old_etag() {
-    let (site, vercel) = site_and_vercel(SiteConfig::default()).await;
-    site.put("/hero.png");
-    site.visit("/hero.png", 640, 75, "image/webp");
-    site.change("/hero.png");
-    invalidate(&vercel, &["/HERO.png"]).await;
+    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let path = remote("/hero.png");
+    site.put(&path);
+    site.visit(&path, 640, 75, "image/webp");
+    site.change(&path);
 
     let settings = settings(&site, next());
     let grace = settings.timing.grace;
     let client = Site::new(settings).expect("client");
+    let images = [image(&path)];
+    let baseline = client.baseline(&images, later(), &quiet).await;
+    invalidate(&vercel, &[&remote("/HERO.png")]).await;
     let started = std::time::Instant::now();
-    let verification = client.verify(&[image("/hero.png")], &quiet).await;
+    let verification = client
+        .verify(&images, Some(&baseline), later(), &quiet)
+        .await;
 
     assert_eq!(
         lives(&verification),
-        vec![("/hero.png", &Live::Unverified(Problem::StillCached))]
+        vec![(path.as_str(), &Live::Unverified(Problem::StillCached))]
     );
     assert!(
         started.elapsed() >= grace,
@@ -229,76 +417,54 @@ async fn an_invalidation_that_matched_nothing_leaves_a_hit_with_the_old_etag() {
             .all(|r| r.cache.as_deref() == Some("HIT") && r.etag == first),
         "{requests:?}"
     );
-    assert_eq!(verification.images[0].probes as usize, requests.len());
-}
-
-#[tokio::test]
-async fn a_never_cached_image_is_fresh_at_once() {
-    let config = SiteConfig {
-        optimizer: "/_vercel/image".into(),
-        ..SiteConfig::default()
-    };
-    let (site, vercel) = site_and_vercel(config).await;
-    site.put("/img/new.png");
-    invalidate(&vercel, &["/img/new.png"]).await;
-
-    let client = Site::new(settings(&site, Optimizer::Vercel)).expect("client");
-    let verification = client.verify(&[image("/img/new.png")], &quiet).await;
-
-    assert_eq!(
-        lives(&verification),
-        vec![("/img/new.png", &Live::NotCached)]
-    );
-    let requests = site.requests();
-    assert_eq!(requests.len(), 1);
-    assert_eq!(requests[0].path, "/_vercel/image");
-    assert_eq!(requests[0].cache.as_deref(), Some("MISS"));
-    assert_eq!(verification.verified(), vec!["/img/new.png"]);
+    assert_eq!(verification.images[0].probes as usize, requests.len() - 1);
 }
 
 #[tokio::test]
 async fn a_removed_image_answering_404_is_as_expected() {
     let (site, vercel) = site_and_vercel(SiteConfig {
         revalidate_after: 1,
-        ..SiteConfig::default()
+        ..remote_config()
     })
     .await;
-    // Cached, then removed by the deployment: stale until revalidated, then
-    // gone.
+    // Local: no content, no key: 404 at once.
     site.put("/old.png");
     site.visit("/old.png", 640, 75, "image/webp");
     site.remove("/old.png");
-    // Never cached, and gone.
-    invalidate(&vercel, &["/old.png", "/gone.png"]).await;
+    // Remote, cached, then gone from its host: stale until revalidated,
+    // then gone.
+    let gone = remote("/gone.png");
+    site.put(&gone);
+    site.visit(&gone, 640, 75, "image/webp");
+    site.remove(&gone);
 
     let client = Site::new(settings(&site, next())).expect("client");
-    let verification = client
-        .verify(&[removed("/old.png"), removed("/gone.png")], &quiet)
-        .await;
+    let images = [removed("/old.png"), removed(&gone)];
+    let (_, verification) = check(&client, &vercel, INVALIDATE, &images).await;
 
     assert_eq!(
         lives(&verification),
-        vec![("/old.png", &Live::Removed), ("/gone.png", &Live::Removed)]
+        vec![
+            ("/old.png", &Live::Removed),
+            (gone.as_str(), &Live::Removed)
+        ]
     );
     let statuses: Vec<(u16, Option<String>)> = site
         .requests()
         .into_iter()
-        .filter(|r| r.key.as_ref().is_some_and(|k| k.url == "/old.png"))
+        .filter(|r| r.key.as_ref().is_some_and(|k| k.url == gone))
         .map(|r| (r.status, r.cache))
         .collect();
     assert_eq!(
         statuses,
         vec![
+            (200, Some("HIT".to_string())),
             (200, Some("STALE".to_string())),
             (200, Some("STALE".to_string())),
             (404, None)
         ]
     );
-    assert_eq!(
-        verification.verified(),
-        vec!["/old.png", "/gone.png"],
-        "nothing stale is served"
-    );
+    assert_eq!(verification.verified().len(), 2, "nothing stale is served");
 }
 
 #[tokio::test]
@@ -307,13 +473,12 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
         bypass: Some(BYPASS.to_string()),
         ..SiteConfig::default()
     };
-    let (site, vercel) = site_and_vercel(config).await;
+    let (site, _vercel) = site_and_vercel(config).await;
     for path in ["/a.png", "/b.png", "/c.png"] {
         site.put(path);
         site.visit(path, 640, 75, "image/webp");
         site.change(path);
     }
-    invalidate(&vercel, &["/a.png", "/b.png", "/c.png"]).await;
     let images = [image("/a.png"), image("/b.png"), image("/c.png")];
     let log = RefCell::new(Vec::new());
     let record = |event: Progress<'_>| {
@@ -324,6 +489,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
                 status,
                 cache,
             } => format!("{path}: {status} {cache:?}"),
+            Progress::Before { path, before } => format!("{path}: {}", before.describe()),
             Progress::Verified(verified) => format!("{verified:?} {}", verified.live.describe()),
             Progress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
         };
@@ -334,7 +500,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     let mut without = settings(&site, next());
     without.concurrency = 1;
     let client = Site::new(without).expect("client");
-    let refused = client.verify(&images, &record).await;
+    let refused = client.verify(&images, None, later(), &record).await;
     let protected = Live::Unverified(Problem::Protected { status: 401 });
     assert_eq!(
         lives(&refused),
@@ -357,7 +523,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     wrong.bypass = Some(Secret::new("not_the_bypass"));
     let wrong = Site::new(wrong)
         .expect("client")
-        .verify(&images[..1], &record)
+        .verify(&images[..1], None, later(), &record)
         .await;
     assert_eq!(lives(&wrong), vec![("/a.png", &protected)]);
 
@@ -366,7 +532,10 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     let mut with = settings(&site, next());
     with.bypass = Some(Secret::new(BYPASS));
     let client = Site::new(with.clone()).expect("client");
-    let verified = client.verify(&images, &record).await;
+    let baseline = client.baseline(&images, later(), &record).await;
+    let verified = client
+        .verify(&images, Some(&baseline), later(), &record)
+        .await;
     assert_eq!(verified.verified(), vec!["/a.png", "/b.png", "/c.png"]);
     let sent = &site.requests()[before..];
     assert!(sent.iter().all(|r| r.bypass.as_deref() == Some(BYPASS)));
@@ -385,6 +554,42 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
 }
 
 #[tokio::test]
+async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
+    const SECRET: &str = "Zq7Kp2Wm9Xv4Lr8T";
+    // Before, across and after the 200 characters shown, and the 1024
+    // bytes of a body read.
+    let fillers = (185..=201).chain(1015..=1030).chain([5000]);
+    for filler in fillers {
+        let (site, _vercel) = site_and_vercel(SiteConfig {
+            echo_after: Some(filler),
+            ..SiteConfig::default()
+        })
+        .await;
+        site.put("/a.png");
+        let mut settings = settings(&site, next());
+        settings.bypass = Some(Secret::new(SECRET));
+        let client = Site::new(settings).expect("client");
+        let verification = client
+            .verify(&[image("/a.png")], None, later(), &quiet)
+            .await;
+        let Live::Unverified(problem @ Problem::NotAllowed { .. }) = &verification.images[0].live
+        else {
+            panic!("{filler}: {:?}", verification.images[0].live);
+        };
+        assert_eq!(
+            site.requests()[0].bypass.as_deref(),
+            Some(SECRET),
+            "the site got it, and echoed it"
+        );
+        let shown = format!("{} {:?}", problem.reason(), verification.unverified());
+        assert!(!shown.contains("Zq"), "{filler}: {shown}");
+        if filler < 198 {
+            assert!(shown.contains("***"), "{filler}: {shown}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn a_url_the_optimizer_does_not_allow_says_why() {
     let (site, _vercel) = site_and_vercel(SiteConfig {
         widths: vec![256, 1080],
@@ -394,7 +599,9 @@ async fn a_url_the_optimizer_does_not_allow_says_why() {
     site.put("/a.png");
     // The action believes the defaults; the site allows other widths.
     let client = Site::new(settings(&site, next())).expect("client");
-    let verification = client.verify(&[image("/a.png")], &quiet).await;
+    let verification = client
+        .verify(&[image("/a.png")], None, later(), &quiet)
+        .await;
     let [verified] = verification.images.as_slice() else {
         panic!("one image");
     };
@@ -403,28 +610,29 @@ async fn a_url_the_optimizer_does_not_allow_says_why() {
     };
     assert_eq!(
         problem.reason(),
-        "the image optimizer refused the request (400: \"w\" parameter (width) of 640 is not allowed)"
+        "the image optimizer refused the request (400: \"w\" parameter (width) of 640 is not allowed); check public-dir, url-prefix, site-dir and the site's images config"
     );
-    assert_eq!(verified.live.label(), "path not cached by the site");
+    assert_eq!(verified.live.label(), "not served (400)");
 }
 
 #[tokio::test]
 async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
-    let (site, vercel) = site_and_vercel(SiteConfig::default()).await;
+    let (site, _vercel) = site_and_vercel(SiteConfig::default()).await;
     site.put("/a.png");
-    site.visit("/a.png", 640, 75, "image/webp");
-    site.change("/a.png");
-    invalidate(&vercel, &["/a.png"]).await;
     let client = Site::new(settings(&site, next())).expect("client");
 
     site.fail_next(2);
-    let recovered = client.verify(&[image("/a.png")], &quiet).await;
-    assert_eq!(lives(&recovered), vec![("/a.png", &Live::NewVersion)]);
+    let recovered = client
+        .verify(&[image("/a.png")], None, later(), &quiet)
+        .await;
+    assert_eq!(lives(&recovered), vec![("/a.png", &Live::NotCached)]);
     let statuses: Vec<u16> = site.requests().iter().map(|r| r.status).collect();
-    assert_eq!(statuses, vec![503, 503, 200, 200, 200, 200]);
+    assert_eq!(statuses, vec![503, 503, 200]);
 
     site.fail_next(10);
-    let failed = client.verify(&[image("/a.png")], &quiet).await;
+    let failed = client
+        .verify(&[image("/a.png")], None, later(), &quiet)
+        .await;
     assert_eq!(
         lives(&failed),
         vec![(
@@ -434,7 +642,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
             })
         )]
     );
-    assert_eq!(site.requests().len(), 6 + 3, "max_attempts, no more");
+    assert_eq!(site.requests().len(), 3 + 3, "max_attempts, no more");
 
     // Nobody listening.
     let closed = {
@@ -447,7 +655,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
     nowhere.site = Url::parse(&format!("http://{closed}")).expect("url");
     let unreachable = Site::new(nowhere)
         .expect("client")
-        .verify(&[image("/a.png")], &quiet)
+        .verify(&[image("/a.png")], None, later(), &quiet)
         .await;
     let Live::Unverified(Problem::Failed { message }) = &unreachable.images[0].live else {
         panic!("{:?}", unreachable.images[0].live);
@@ -456,12 +664,116 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
     assert!(message.ends_with("(after 3 attempts)"), "{message}");
 }
 
+/// 100 images a site answers `STALE` forever: the verification ends by
+/// `live-timeout`, every image said as still stale, with a number of
+/// requests the probe schedule bounds whatever the machine's speed.
+#[tokio::test]
+async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
+    let (site, vercel) = site_and_vercel(SiteConfig::default()).await;
+    let paths: Vec<String> = (0..100).map(|n| format!("/img/{n}.png")).collect();
+    for path in &paths {
+        site.put(path);
+        site.visit(path, 640, 75, "image/webp");
+        site.expire(&Key::new(path, 640, 75, "image/webp"), 471857, usize::MAX);
+    }
+    let interval = Duration::from_millis(250);
+    let mut settings = settings(&site, next());
+    settings.time_limit = Duration::from_secs(3);
+    settings.timing = Timing {
+        grace: Duration::ZERO,
+        first_interval: interval,
+        growth: 1.0,
+        max_interval: interval,
+        bound: Duration::from_secs(3600),
+    };
+    let client = Site::new(settings.clone()).expect("client");
+    let images: Vec<Image> = paths.iter().map(|p| image(p)).collect();
+    let (baseline, verification) = check(&client, &vercel, INVALIDATE, &images).await;
+
+    assert_eq!(baseline.requests, 100);
+    let stale = Live::Unverified(Problem::OutOfTime {
+        stale: true,
+        limit: settings.time_limit,
+    });
+    // Each image starts from its STALE baseline, so whether or not it was
+    // probed again before the time was up, it ends still stale.
+    assert!(
+        verification.images.iter().all(|v| v.live == stale),
+        "{verification:?}"
+    );
+    assert_eq!(
+        verification.unverified()[0].reason,
+        "still stale when the time was up (live-timeout: 3 s)"
+    );
+    assert_eq!(
+        verification.images[0].live.label(),
+        "still stale when the time was up"
+    );
+    // A probe, then one after each full interval within the time limit.
+    let most = 1 + (settings.time_limit.as_millis() / interval.as_millis()) as u32;
+    assert!(verification.images.iter().all(|v| v.probes <= most));
+    assert!(
+        verification.requests <= 100 * most,
+        "{}",
+        verification.requests
+    );
+    // Counted when sent; one cut short by the deadline may not have arrived.
+    assert!(site.requests().len() as u32 <= 100 + verification.requests);
+    // Waiting images hold no slot: far more than `concurrency` images were
+    // probed again, where a probe loop holding its slot would have let 4.
+    let again = verification.images.iter().filter(|v| v.probes >= 2).count();
+    assert!(again > settings.concurrency, "{again}");
+}
+
+/// A site that answers 429 (`Retry-After: 1`) to everything: a few refusals
+/// in a row, and nothing more is asked, whatever is left to ask.
+#[tokio::test]
+async fn a_site_refusing_everything_is_asked_nothing_more_after_a_few_refusals() {
+    let (site, _vercel) = site_and_vercel(SiteConfig {
+        refuse: Some(429),
+        ..warm_config()
+    })
+    .await;
+    let paths: Vec<String> = (0..50).map(|n| format!("/img/{n}.png")).collect();
+    let images: Vec<Image> = paths.iter().map(|p| image(p)).collect();
+    let mut settings = warm_settings(&site);
+    settings.retry.max_wait = Duration::from_secs(5);
+    let concurrency = settings.concurrency as u32;
+    let client = Site::new(settings).expect("client");
+
+    let baseline = client.baseline(&images, later(), &quiet).await;
+    let verification = client
+        .verify(&images, Some(&baseline), later(), &quiet)
+        .await;
+    let warming = client.warm(&images, later(), &quiet).await;
+
+    let asked = site.requests().len() as u32;
+    assert!(asked >= REFUSALS_IN_A_ROW, "{asked}");
+    assert!(
+        asked < REFUSALS_IN_A_ROW + concurrency,
+        "none sent once the refusals were counted: {asked}"
+    );
+    assert!(site.requests().iter().all(|r| r.status == 429));
+    let slow = Live::Unverified(Problem::SlowDown);
+    assert!(
+        verification.images.iter().all(|v| v.live == slow),
+        "{verification:?}"
+    );
+    assert_eq!(
+        verification.unverified()[0].reason,
+        "the site asked to slow down (429 or 503 again and again), so nothing more was asked"
+    );
+    assert_eq!((verification.requests, warming.requests), (0, 0));
+    assert_eq!(warming.stopped, Some(Problem::SlowDown));
+    assert_eq!(warming.left, 50 * 12);
+}
+
 fn warm_config() -> SiteConfig {
     SiteConfig {
         widths: vec![64, 640, 1080],
         qualities: vec![75, 90],
         formats: vec!["image/avif".into(), "image/webp".into()],
-        ..SiteConfig::default()
+        ..remote_config()
     }
 }
 
@@ -474,21 +786,28 @@ fn warm_settings(site: &FakeSite) -> Settings {
 }
 
 #[tokio::test]
-async fn warm_requests_every_variant_exactly_once() {
+async fn warm_requests_every_variant_of_what_vercel_transforms_exactly_once() {
     let (site, vercel) = site_and_vercel(warm_config()).await;
-    for path in ["/a.png", "/b c.png"] {
+    let (a, b) = (remote("/a.png"), remote("/b c.png"));
+    for path in [&a, &b] {
         site.put(path);
         site.visit(path, 640, 75, "image/webp");
         site.change(path);
     }
-    invalidate(&vercel, &["/a.png", "/b c.png", "/gone.png"]).await;
+    site.put("/anim.gif");
+    invalidate(&vercel, &[&a, &b, "/gone.png", "/anim.gif"]).await;
 
     let client = Site::new(warm_settings(&site)).expect("client");
-    let images = [image("/a.png"), removed("/gone.png"), image("/b c.png")];
-    let warming = client.warm(&images, &quiet).await;
+    let images = [
+        image(&a),
+        removed("/gone.png"),
+        image(&b),
+        image("/anim.gif"),
+    ];
+    let warming = client.warm(&images, later(), &quiet).await;
 
     let mut expected = std::collections::BTreeMap::new();
-    for path in ["/a.png", "/b c.png"] {
+    for path in [&a, &b] {
         for width in [64, 640, 1080] {
             for quality in [75, 90] {
                 for format in ["image/avif", "image/webp"] {
@@ -497,7 +816,11 @@ async fn warm_requests_every_variant_exactly_once() {
             }
         }
     }
-    assert_eq!(site.variants_requested(), expected);
+    assert_eq!(
+        site.variants_requested(),
+        expected,
+        "no GIF, nothing removed"
+    );
     assert_eq!(site.requests().len(), 24, "nothing else, and no 4xx");
     for request in site.requests() {
         let key = request.key.expect("a valid optimizer request");
@@ -512,17 +835,26 @@ async fn warm_requests_every_variant_exactly_once() {
         ),
         (24, 24, 0, 0)
     );
-    let per_image: Vec<(&str, u32, u32, u32)> = warming
+    let per_image: Vec<(&str, u64, u32, u64, bool)> = warming
         .images
         .iter()
-        .map(|w| (w.path.as_str(), w.variants, w.warmed, w.left))
+        .map(|w| {
+            (
+                w.path.as_str(),
+                w.variants,
+                w.warmed,
+                w.left,
+                w.untransformed,
+            )
+        })
         .collect();
     assert_eq!(
         per_image,
         vec![
-            ("/a.png", 12, 12, 0),
-            ("/gone.png", 0, 0, 0),
-            ("/b c.png", 12, 12, 0)
+            (a.as_str(), 12, 12, 0, false),
+            ("/gone.png", 0, 0, 0, false),
+            (b.as_str(), 12, 12, 0, false),
+            ("/anim.gif", 0, 0, 0, true),
         ]
     );
     // The stale variant's revalidation was started by the warm-up.
@@ -532,6 +864,7 @@ async fn warm_requests_every_variant_exactly_once() {
         .filter(|r| r.cache.as_deref() == Some("STALE"))
         .count();
     assert_eq!(stale, 2);
+    assert_eq!(client.variants_built(), 24);
 }
 
 #[tokio::test]
@@ -543,7 +876,7 @@ async fn warm_stops_at_the_limit_and_says_how_many_were_left() {
     settings.warm_limit = 10;
     let client = Site::new(settings).expect("client");
     let warming = client
-        .warm(&[image("/a.png"), image("/b.png")], &quiet)
+        .warm(&[image("/a.png"), image("/b.png")], later(), &quiet)
         .await;
 
     assert_eq!(site.requests().len(), 10);
@@ -557,13 +890,43 @@ async fn warm_stops_at_the_limit_and_says_how_many_were_left() {
         ),
         (10, 10, 0, 14, 10)
     );
-    let per_image: Vec<(u32, u32)> = warming.images.iter().map(|w| (w.warmed, w.left)).collect();
+    assert_eq!(warming.stopped, None);
+    let per_image: Vec<(u32, u64)> = warming.images.iter().map(|w| (w.warmed, w.left)).collect();
     assert_eq!(
         per_image,
         vec![(10, 2), (0, 12)],
         "images in the order given"
     );
     assert!(site.sources_requested().iter().all(|s| s == "/a.png"));
+}
+
+/// `warm-limit: 10` with ten million variants allowed by the config: ten
+/// are built, ten requested, the rest counted.
+#[tokio::test]
+async fn warm_limit_bounds_the_variants_built_as_it_bounds_requests() {
+    let widths: Vec<u32> = (1..=10_000).collect();
+    let qualities: Vec<u32> = (1..=1_000).collect();
+    let (site, _vercel) = site_and_vercel(SiteConfig {
+        widths: widths.clone(),
+        qualities: qualities.clone(),
+        ..SiteConfig::default()
+    })
+    .await;
+    site.put("/a.png");
+    site.put("/b.png");
+    let mut settings = settings(&site, next());
+    settings.widths = widths;
+    settings.qualities = qualities;
+    settings.warm_limit = 10;
+    let client = Site::new(settings).expect("client");
+    let warming = client
+        .warm(&[image("/a.png"), image("/b.png")], later(), &quiet)
+        .await;
+
+    assert_eq!(client.variants_built(), 10);
+    assert_eq!(site.requests().len(), 10);
+    assert_eq!((warming.warmed, warming.left), (10, 2 * 10_000_000 - 10));
+    assert_eq!(warming.images[1].variants, 10_000_000);
 }
 
 #[tokio::test]
@@ -575,7 +938,7 @@ async fn retries_count_against_the_warm_limit() {
     settings.concurrency = 1;
     let client = Site::new(settings).expect("client");
     site.fail_next(2);
-    let warming = client.warm(&[image("/a.png")], &quiet).await;
+    let warming = client.warm(&[image("/a.png")], later(), &quiet).await;
 
     assert_eq!(site.requests().len(), 4, "never more than warm-limit");
     // 503, 503, 200 for the first variant; the second gets the last request.
@@ -591,39 +954,22 @@ async fn warm_on_a_protected_site_stops_at_the_first_refusal() {
     let mut settings = warm_settings(&site);
     settings.concurrency = 1;
     let client = Site::new(settings).expect("client");
-    let warming = client.warm(&[image("/a.png")], &quiet).await;
+    let warming = client.warm(&[image("/a.png")], later(), &quiet).await;
     assert_eq!(site.requests().len(), 1);
-    assert_eq!((warming.warmed, warming.failed), (0, 12));
-    assert!(
-        warming.images[0]
-            .failed
-            .iter()
-            .all(|(_, problem)| *problem == Problem::Protected { status: 401 })
-    );
+    assert_eq!((warming.warmed, warming.failed, warming.left), (0, 1, 11));
+    assert_eq!(warming.stopped, Some(Problem::Protected { status: 401 }));
+    assert_eq!(client.variants_built(), 1, "none built after the stop");
 }
 
 #[tokio::test]
-async fn after_a_dangerous_delete_the_variant_is_fetched_afresh() {
-    let (site, vercel) = site_and_vercel(SiteConfig::default()).await;
+async fn warm_ends_at_the_deadline_and_counts_the_rest() {
+    let (site, _vercel) = site_and_vercel(warm_config()).await;
     site.put("/a.png");
-    site.visit("/a.png", 640, 75, "image/webp");
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let response = reqwest::Client::new()
-        .post(format!(
-            "{}{}?projectIdOrName=my-site",
-            vercel.url(),
-            common::vercel::DELETE
-        ))
-        .bearer_auth(VERCEL_TOKEN)
-        .header("content-type", "application/json")
-        .body(r#"{"srcImages":["/a.png"]}"#)
-        .send()
-        .await
-        .expect("the fake answers");
-    assert_eq!(response.status(), 200);
-    assert_eq!(site.entry(&Key::new("/a.png", 640, 75, "image/webp")), None);
-
-    let client = Site::new(settings(&site, next())).expect("client");
-    let verification = client.verify(&[image("/a.png")], &quiet).await;
-    assert_eq!(lives(&verification), vec![("/a.png", &Live::NotCached)]);
+    let client = Site::new(warm_settings(&site)).expect("client");
+    let warming = client
+        .warm(&[image("/a.png")], Instant::now(), &quiet)
+        .await;
+    assert_eq!(site.requests().len(), 0);
+    assert_eq!((warming.warmed, warming.left), (0, 12));
+    assert!(matches!(warming.stopped, Some(Problem::OutOfTime { .. })));
 }

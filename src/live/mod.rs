@@ -1,37 +1,57 @@
-//! The live site, asked after invalidating: [`Site::verify`] requests one
-//! optimized variant of each image as a browser would and reads Vercel's
-//! `x-vercel-cache` and `ETag` to tell whether visitors now get the new
-//! picture; [`Site::warm`] requests every variant the site allows, so that no
-//! visitor is the one served the stale copy while it revalidates.
+//! The live site: [`Site::baseline`] asks for one optimized variant of each
+//! image once the deployment is live and before the invalidation, as a
+//! browser would, and keeps what Vercel's cache said (`x-vercel-cache`,
+//! `ETag`, `Age`); [`Site::verify`] asks again after the invalidation and
+//! judges against that baseline whether visitors now get the new picture;
+//! [`Site::warm`] requests every variant the site allows of the images
+//! Vercel transforms, so that no visitor is the one served the stale copy
+//! while it revalidates.
 //!
-//! Requests go through the same client, retry policy and concurrency limit
-//! as the Vercel API client; no redirect is followed, so the Deployment
-//! Protection bypass secret goes to `site` only. An answer every request
-//! would get too (401/403 from Deployment Protection) stops the requests not
-//! sent yet, which end with that same reason.
+//! Requests go through the same client and retry policy as the Vercel API
+//! client, at most `concurrency` in flight; no redirect is followed, so the
+//! Deployment Protection bypass secret goes to `site` only. An answer every
+//! request would get too (401/403 from Deployment Protection, or a site
+//! that refuses with 429/503 a few times in a row) stops the requests not
+//! sent yet, which end with that same reason. Everything ends by one
+//! deadline (`live-timeout`), whatever the site answers. Outside text of an
+//! answer has every secret of the run taken out before it is shortened.
 
+mod baseline;
 pub mod variant;
 mod verify;
 mod warm;
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
 use reqwest::header::{ACCEPT, HeaderValue};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 use url::Url;
 
 use crate::retry::{Attempt, Gate, RetryPolicy, retry, server_hint};
-use crate::secret::Secret;
-use crate::untrusted::excerpt;
-use crate::vercel::{SetupError, describe_transport, http_client, reason_phrase};
+use crate::secret::{Secret, longest, secret_list};
+use crate::untrusted::excerpt_hiding;
+use crate::vercel::{Mode, SetupError, describe_transport, http_client, reason_phrase};
 
+pub use baseline::{Baseline, Before, Observed};
 pub use variant::{
     BROWSER_ACCEPT, DEFAULT_FORMAT, DEFAULT_QUALITY, NEXT_DEVICE_SIZES, NEXT_IMAGE_SIZES,
-    Optimizer, Variant,
+    Optimizer, Variant, is_transformed,
 };
 pub use verify::{Live, Problem, Unconfirmed, Verification, Verified};
 pub use warm::{Warmed, Warming};
+
+/// Refusals (429, 503) in a row, from any requests, after which the site is
+/// asked nothing more.
+pub const REFUSALS_IN_A_ROW: u32 = 4;
+
+/// Default `live-timeout`: the most time the live stage takes.
+pub const DEFAULT_LIVE_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How much of an answer's body other than 2xx is read for its reason.
+const MESSAGE_BYTES: usize = 1024;
 
 /// The header Vercel's Deployment Protection lets through.
 pub const BYPASS_HEADER: &str = "x-vercel-protection-bypass";
@@ -64,6 +84,14 @@ pub struct Settings {
     pub timing: Timing,
     /// Most requests [`Site::warm`] makes in one run, retries included.
     pub warm_limit: usize,
+    /// How the images were sent: after `delete`, `REVALIDATED` is the
+    /// expected answer.
+    pub mode: Mode,
+    /// `live-timeout`: the most time the live stage takes.
+    pub time_limit: Duration,
+    /// The run's other secrets (tokens), taken out of the site's answers
+    /// like the bypass before anything of them is shown.
+    pub hidden: Vec<Secret>,
 }
 
 impl Settings {
@@ -82,6 +110,9 @@ impl Settings {
             bypass: None,
             timing: Timing::default(),
             warm_limit: DEFAULT_WARM_LIMIT,
+            mode: Mode::Invalidate,
+            time_limit: DEFAULT_LIVE_TIMEOUT,
+            hidden: Vec::new(),
         }
     }
 }
@@ -127,10 +158,36 @@ impl Timing {
 /// One image to ask the live site about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Image {
-    /// Its public path, as a page writes it (`/docs/hero.png`).
+    /// Its public path, as a page writes it (`/docs/hero.png`), or its URL
+    /// on a remote image host (an absolute `url-prefix`).
     pub path: String,
     /// Deleted by the change: a 404 is what the site should answer.
     pub removed: bool,
+    /// Added by the change: nothing of it can have been cached before.
+    pub added: bool,
+}
+
+impl Image {
+    /// A changed image (neither added nor removed).
+    pub fn changed(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            removed: false,
+            added: false,
+        }
+    }
+
+    /// Whether Vercel keys its variants by URL: a remote image (an
+    /// absolute URL). A local image, served from the site's own files, is
+    /// keyed by the content hash of the file.
+    pub fn keyed_by_url(&self) -> bool {
+        let lower = self
+            .path
+            .get(..8)
+            .unwrap_or(&self.path)
+            .to_ascii_lowercase();
+        lower.starts_with("https://") || lower.starts_with("http://")
+    }
 }
 
 /// A live event, for the log.
@@ -146,6 +203,11 @@ pub enum Progress<'a> {
         path: &'a str,
         status: u16,
         cache: Option<&'a str>,
+    },
+    /// What the site served before the invalidation.
+    Before {
+        path: &'a str,
+        before: &'a Before,
     },
     Verified(&'a Verified),
     Warmed {
@@ -164,6 +226,8 @@ pub(crate) struct Answer {
     pub(crate) etag: Option<String>,
     /// `Location`, of a redirect.
     pub(crate) location: Option<String>,
+    /// `Age`: seconds the cached copy has been in the cache.
+    pub(crate) age: Option<u64>,
     /// The start of the body of an answer other than 2xx, for the reason.
     pub(crate) message: String,
 }
@@ -177,6 +241,14 @@ pub struct Site {
     gate: Gate,
     requests: AtomicU32,
     stop: Mutex<Option<Problem>>,
+    /// Every secret of the run, as [`crate::secret::redact`] takes them.
+    secrets: Vec<String>,
+    /// Refusals (429, 503) since the last other answer.
+    refusals: AtomicU32,
+    /// One per request in flight: a probe holds one only while it asks.
+    slots: Semaphore,
+    /// Variants built for warming so far.
+    built: AtomicU64,
 }
 
 impl Site {
@@ -193,15 +265,33 @@ impl Site {
             }
             None => None,
         };
+        let secrets = secret_list(settings.bypass.iter().chain(&settings.hidden));
         Ok(Self {
             client: http_client(settings.timeout)?,
             endpoint: settings.optimizer.endpoint(&settings.site),
             bypass,
+            slots: Semaphore::new(settings.concurrency.max(1)),
             settings,
             gate: Gate::default(),
             requests: AtomicU32::new(0),
             stop: Mutex::new(None),
+            secrets,
+            refusals: AtomicU32::new(0),
+            built: AtomicU64::new(0),
         })
+    }
+
+    /// The deadline of a stage that starts now and may take what is left of
+    /// `live-timeout` after `spent`.
+    pub fn deadline_after(&self, spent: Duration) -> Instant {
+        Instant::now() + self.settings.time_limit.saturating_sub(spent)
+    }
+
+    /// Variants built by [`Site::warm`] so far: each is one request taken
+    /// from `warm-limit`, so their number (and the memory they take) never
+    /// passes it.
+    pub fn variants_built(&self) -> u64 {
+        self.built.load(Ordering::Relaxed)
     }
 
     /// HTTP requests made so far, retries included.
@@ -223,22 +313,55 @@ impl Site {
         guard.get_or_insert(problem);
     }
 
-    /// One variant of `path`, retried as the policy says. `Err` when no
-    /// answer came (or the site stopped the run). With a `budget`, each
-    /// retry takes one request from it (the first was taken by the caller)
-    /// and none is made once it is spent.
+    /// One variant of `path`, retried as the policy says, holding a slot
+    /// while it is asked. `Err` when no answer came (or the site stopped
+    /// the run, or the deadline came first). With a `budget`, each retry
+    /// takes one request from it (the first was taken by the caller) and
+    /// none is made once it is spent.
     async fn fetch(
         &self,
         path: &str,
         variant: &Variant,
         budget: Option<&AtomicUsize>,
+        deadline: Instant,
         progress: &dyn Fn(Progress<'_>),
     ) -> Result<Answer, Problem> {
+        let out_of_time = || Problem::OutOfTime {
+            stale: false,
+            limit: self.settings.time_limit,
+        };
+        let asked = async {
+            let _slot = self.slots.acquire().await;
+            self.fetch_in_slot(path, variant, budget, deadline, progress)
+                .await
+        };
+        tokio::time::timeout_at(deadline, asked)
+            .await
+            .unwrap_or_else(|_| Err(out_of_time()))
+    }
+
+    async fn fetch_in_slot(
+        &self,
+        path: &str,
+        variant: &Variant,
+        budget: Option<&AtomicUsize>,
+        deadline: Instant,
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Result<Answer, Problem> {
+        if let Some(problem) = self.stopped() {
+            return Err(problem);
+        }
         let url = variant.url(&self.endpoint, path);
         let accept = variant.accept();
         let (url, accept) = (&url, accept.as_str());
+        // A wait the site asks for past the deadline is not waited.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let policy = RetryPolicy {
+            max_wait: self.settings.retry.max_wait.min(left),
+            ..self.settings.retry.clone()
+        };
         let outcome = retry(
-            &self.settings.retry,
+            &policy,
             &self.gate,
             move |attempt| async move {
                 if let Some(problem) = self.stopped() {
@@ -262,18 +385,23 @@ impl Site {
         )
         .await;
         let answer = outcome.map_err(|gave_up| match gave_up.error {
-            Problem::Failed { message } => Problem::Failed {
-                message: match gave_up.refused_wait {
-                    Some(wait) => format!(
+            Problem::Failed { message } => match gave_up.refused_wait {
+                Some(wait) if wait > left => {
+                    // Past the deadline: every other request would wait too.
+                    self.stop_all(Problem::SlowDown);
+                    Problem::SlowDown
+                }
+                Some(wait) => Problem::Failed {
+                    message: format!(
                         "{message}; the site asked to wait {} s, longer than the {} s this action waits",
                         wait.as_secs(),
                         self.settings.retry.max_wait.as_secs()
                     ),
-                    None if gave_up.attempts > 1 => {
-                        format!("{message} (after {} attempts)", gave_up.attempts)
-                    }
-                    None => message,
                 },
+                None if gave_up.attempts > 1 => Problem::Failed {
+                    message: format!("{message} (after {} attempts)", gave_up.attempts),
+                },
+                None => Problem::Failed { message },
             },
             other => other,
         })?;
@@ -283,6 +411,21 @@ impl Site {
             });
         }
         Ok(answer)
+    }
+
+    /// A 429 or 503 counts towards [`REFUSALS_IN_A_ROW`]; any other answer
+    /// starts the count again. `Some` once the site is asked nothing more.
+    fn refused(&self, status: u16) -> Option<Problem> {
+        if !matches!(status, 429 | 503) {
+            self.refusals.store(0, Ordering::Relaxed);
+            return None;
+        }
+        let refusals = self.refusals.fetch_add(1, Ordering::Relaxed) + 1;
+        if refusals >= REFUSALS_IN_A_ROW {
+            self.stop_all(Problem::SlowDown);
+            return Some(Problem::SlowDown);
+        }
+        None
     }
 
     async fn attempt(&self, url: &Url, accept: &str) -> Attempt<Answer, Problem> {
@@ -304,7 +447,15 @@ impl Site {
         };
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(excerpt);
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| excerpt_hiding(v, &self.secrets))
+        };
+        if let Some(stop) = self.refused(status) {
+            return Attempt::Fatal(stop);
+        }
         let retryable = status == 408 || status == 429 || status >= 500;
         if retryable {
             return Attempt::Retry {
@@ -315,12 +466,16 @@ impl Site {
             };
         }
         // An image is read to its end (and dropped) so that the connection
-        // can serve the next request; the answer is in the headers.
+        // can serve the next request; the answer is in the headers. Of
+        // another answer, enough is kept that a secret starting within the
+        // part shown ends within the part read, and is taken out whole.
+        let keep = MESSAGE_BYTES + longest(&self.secrets);
         let mut message = Vec::new();
         loop {
             match response.chunk().await {
-                Ok(Some(chunk)) if !(200..300).contains(&status) && message.len() < 1024 => {
-                    message.extend_from_slice(&chunk)
+                Ok(Some(chunk)) if !(200..300).contains(&status) && message.len() < keep => {
+                    let room = keep - message.len();
+                    message.extend_from_slice(&chunk[..chunk.len().min(room)]);
                 }
                 Ok(Some(_)) => {}
                 // The headers arrived: they are the answer.
@@ -332,7 +487,8 @@ impl Site {
             cache: header("x-vercel-cache").map(|v| v.trim().to_ascii_uppercase()),
             etag: header("etag"),
             location: header("location"),
-            message: excerpt(&String::from_utf8_lossy(&message)),
+            age: header("age").and_then(|v| v.trim().parse().ok()),
+            message: excerpt_hiding(&String::from_utf8_lossy(&message), &self.secrets),
         })
     }
 }

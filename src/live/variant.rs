@@ -120,25 +120,68 @@ pub fn encode_component(text: &str) -> String {
 
 /// Every variant the site allows: widths x qualities x formats, each once,
 /// in that order (widths and qualities ascending, formats as the site lists
-/// them).
-pub fn variants(widths: &[u32], qualities: &[u32], formats: &[String]) -> Vec<Variant> {
-    let widths = sorted(widths);
-    let qualities = sorted(qualities);
-    let mut seen = std::collections::HashSet::new();
-    let formats: Vec<&String> = formats.iter().filter(|f| seen.insert(*f)).collect();
-    let mut all = Vec::with_capacity(widths.len() * qualities.len() * formats.len());
-    for &width in &widths {
-        for &quality in &qualities {
-            for format in &formats {
-                all.push(Variant {
-                    width,
-                    quality,
-                    format: Some((*format).clone()),
-                });
-            }
+/// them). Built one at a time as they are asked for: only the three lists
+/// are held, so a config that allows millions of variants costs nothing
+/// until they are requested.
+#[derive(Clone, Debug)]
+pub struct Variants {
+    widths: Vec<u32>,
+    qualities: Vec<u32>,
+    formats: Vec<String>,
+    next: u64,
+}
+
+impl Variants {
+    pub fn new(widths: &[u32], qualities: &[u32], formats: &[String]) -> Self {
+        let mut seen = std::collections::HashSet::new();
+        let formats = formats
+            .iter()
+            .filter(|f| seen.insert(*f))
+            .cloned()
+            .collect();
+        Self {
+            widths: sorted(widths),
+            qualities: sorted(qualities),
+            formats,
+            next: 0,
         }
     }
-    all
+
+    /// How many there are in all.
+    pub fn total(&self) -> u64 {
+        self.widths.len() as u64 * self.qualities.len() as u64 * self.formats.len() as u64
+    }
+
+    /// The `index`th variant (`index < total()`).
+    pub fn get(&self, index: u64) -> Variant {
+        let formats = self.formats.len() as u64;
+        let qualities = self.qualities.len() as u64;
+        let format = (index % formats) as usize;
+        let quality = ((index / formats) % qualities) as usize;
+        let width = (index / formats / qualities) as usize;
+        Variant {
+            width: self.widths[width],
+            quality: self.qualities[quality],
+            format: Some(self.formats[format].clone()),
+        }
+    }
+}
+
+impl Iterator for Variants {
+    type Item = Variant;
+
+    fn next(&mut self) -> Option<Variant> {
+        if self.next >= self.total() {
+            return None;
+        }
+        self.next += 1;
+        Some(self.get(self.next - 1))
+    }
+}
+
+/// [`Variants::new`].
+pub fn variants(widths: &[u32], qualities: &[u32], formats: &[String]) -> Variants {
+    Variants::new(widths, qualities, formats)
 }
 
 /// The one variant a verifying request asks for, as a browser would: the
@@ -160,6 +203,19 @@ pub fn probe_variant(widths: &[u32], qualities: &[u32]) -> Option<Variant> {
         quality,
         format: None,
     })
+}
+
+/// The extensions of the formats Vercel's optimizer transforms: JPEG, PNG,
+/// WebP and AVIF. Any other image is served as it is.
+const TRANSFORMED: [&str; 5] = ["jpg", "jpeg", "png", "webp", "avif"];
+
+/// Whether the optimizer transforms the image at `path` (by its extension;
+/// a query or fragment is not part of it).
+pub fn is_transformed(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| TRANSFORMED.iter().any(|t| ext.eq_ignore_ascii_case(t)))
 }
 
 fn sorted(values: &[u32]) -> Vec<u32> {
@@ -257,7 +313,7 @@ mod tests {
             "image/webp".to_string(),
             "image/avif".to_string(),
         ];
-        let all = variants(&[1080, 640, 640], &[90, 75], &formats);
+        let all: Vec<Variant> = variants(&[1080, 640, 640], &[90, 75], &formats).collect();
         let described: Vec<String> = all.iter().map(Variant::describe).collect();
         assert_eq!(
             described,
@@ -277,8 +333,47 @@ mod tests {
             &[DEFAULT_QUALITY],
             &[DEFAULT_FORMAT.to_string()],
         );
-        assert_eq!(defaults.len(), 15);
-        assert!(variants(&[640], &[], &formats).is_empty());
+        assert_eq!(defaults.total(), 15);
+        assert_eq!(defaults.count(), 15);
+        assert_eq!(variants(&[640], &[], &formats).next(), None);
+    }
+
+    #[test]
+    fn only_jpeg_png_webp_and_avif_are_transformed() {
+        for path in [
+            "/a.jpg",
+            "/a.JPEG",
+            "/b/c.png",
+            "/d.webp",
+            "/e.AVIF",
+            "https://cdn.example.com/x.png?v=2",
+        ] {
+            assert!(is_transformed(path), "{path}");
+        }
+        for path in [
+            "/a.gif",
+            "/a.svg",
+            "/a.ico",
+            "/a.bmp",
+            "/a.tiff",
+            "/png",
+            "/a.png/readme",
+            "/a.png.txt",
+        ] {
+            assert!(!is_transformed(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn millions_of_allowed_variants_cost_only_the_lists() {
+        let widths: Vec<u32> = (1..=10_000).collect();
+        let qualities: Vec<u32> = (1..=1_000).collect();
+        let mut all = variants(&widths, &qualities, &["image/webp".to_string()]);
+        assert_eq!(all.total(), 10_000_000);
+        assert_eq!(all.get(9_999_999).describe(), "w=10000 q=1000 image/webp");
+        assert_eq!(all.get(1_000).describe(), "w=2 q=1 image/webp");
+        let first: Vec<String> = all.by_ref().take(2).map(|v| v.describe()).collect();
+        assert_eq!(first, vec!["w=1 q=1 image/webp", "w=1 q=2 image/webp"]);
     }
 
     #[test]

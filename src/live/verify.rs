@@ -1,9 +1,23 @@
-//! Whether visitors get the new picture: one variant of each image probed
-//! until its `x-vercel-cache` and `ETag` tell. `STALE` means the invalidation
-//! matched and this request started the revalidation, so it is probed again
-//! until served fresh with a new ETag; `MISS` means nothing was cached; `HIT`
-//! with the same ETag past the grace period, a 400 or a 404 mean the path
-//! sent is not one the site caches.
+//! Whether visitors get the new picture, judged against the baseline taken
+//! before the invalidation. Vercel keys a local image's variants by the
+//! content hash of the file and a remote image's by its URL, and `STALE`
+//! also comes from expiry, so:
+//!
+//! - a local image that was a `MISS` before the invalidation was served
+//!   under a new content key, and one that was a `HIT` under its current
+//!   content's key: both are fresh, nothing more is asked;
+//! - a variant cached by URL is probed until the invalidation shows:
+//!   `STALE` means it matched and this request started the revalidation,
+//!   so it is probed again until served fresh with a new ETag; the same
+//!   ETag after revalidating means the source still has the old bytes;
+//! - a variant already `STALE` before the invalidation was revalidating
+//!   because it expired: once fresh, it is said so, not credited to the run;
+//! - after `mode: delete`, `REVALIDATED` is the documented answer;
+//! - `HIT` with the same ETag past the grace period, a 400 or a 404 mean the
+//!   path sent is not one the site caches, and say which setting to check.
+//!
+//! Probes of different images interleave: an image waiting for its next
+//! probe holds no slot. Everything ends by the deadline.
 
 use std::time::Duration;
 
@@ -12,8 +26,8 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Answer, Image, Progress, Site, variant};
-use crate::vercel::reason_phrase;
+use super::{Answer, Baseline, Before, Image, Progress, Site, variant};
+use crate::vercel::{Mode, reason_phrase};
 
 /// The settings a wrong path comes from.
 const MAPPING_HELP: &str = "check public-dir, url-prefix and site-dir: the path sent must be the one the site's pages write in src";
@@ -21,10 +35,20 @@ const MAPPING_HELP: &str = "check public-dir, url-prefix and site-dir: the path 
 /// What the live site serves for one image now.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Live {
-    /// The cached variant was stale and is now served fresh, with a new ETag.
+    /// Cached by URL, made stale by the invalidation, and now served fresh
+    /// with a new ETag.
     NewVersion,
-    /// Nothing was cached: the next visitor gets the current image.
+    /// A local image whose new bytes were a `MISS`: a new content key.
+    NewContentKey,
+    /// A local image served from the cache under its current content's key.
+    ContentKey,
+    /// Nothing was cached: the first request fetched the current image.
     NotCached,
+    /// After `mode: delete`, fetched again from the origin (`REVALIDATED`).
+    Revalidated,
+    /// Already `STALE` from expiry before the invalidation (`Age`, when the
+    /// site said), and now served fresh: not this run's doing.
+    Expired { age: Option<u64> },
     /// A removed image, answered with 404 as it should be.
     Removed,
     /// Not confirmed, and why.
@@ -45,11 +69,17 @@ pub enum Problem {
     Protected { status: u16 },
     /// 3xx: the site sent the request elsewhere; not followed.
     Redirected { status: u16, location: String },
-    /// Revalidated, but the same ETag came back: the site still has the old
-    /// file.
+    /// Revalidated, but the same ETag came back: the source still has the
+    /// old bytes.
     Unchanged,
     /// Still `STALE` when the time for this image was up.
     StillStale { waited: Duration },
+    /// `live-timeout` came first: `stale` when the variant was last seen
+    /// `STALE`.
+    OutOfTime { stale: bool, limit: Duration },
+    /// The site answered 429 or 503 again and again, or asked to wait past
+    /// the deadline: nothing more was asked.
+    SlowDown,
     /// The answer was not from Vercel's image cache (no or another
     /// `x-vercel-cache`).
     NotFromCache { cache: Option<String> },
@@ -76,13 +106,16 @@ impl Problem {
     pub fn reason(&self) -> String {
         match self {
             Problem::StillCached => "the site still serves its cached copy (HIT, same ETag) after the grace period: the path sent is not the one the site caches".to_string(),
-            Problem::NotOnSite => "the site has no image at this path (404)".to_string(),
-            Problem::NotAllowed { message } if message.is_empty() => "the image optimizer refused the request (400)".to_string(),
-            Problem::NotAllowed { message } => format!("the image optimizer refused the request (400: {message})"),
+            Problem::NotOnSite => "the site has no image at this path (404); check public-dir, url-prefix and site-dir".to_string(),
+            Problem::NotAllowed { message } if message.is_empty() => "the image optimizer refused the request (400); check public-dir, url-prefix, site-dir and the site's images config".to_string(),
+            Problem::NotAllowed { message } => format!("the image optimizer refused the request (400: {message}); check public-dir, url-prefix, site-dir and the site's images config"),
             Problem::Protected { status } => format!("Deployment Protection refused the request ({status})"),
             Problem::Redirected { status, location } => format!("the site redirected ({status}) to {location}; not followed"),
-            Problem::Unchanged => "revalidated, but the same image came back (ETag unchanged)".to_string(),
+            Problem::Unchanged => "still the old ETag: revalidated, but the same image came back".to_string(),
             Problem::StillStale { waited } => format!("still revalidating (STALE) after {} s", waited.as_secs()),
+            Problem::OutOfTime { stale: true, limit } => format!("still stale when the time was up (live-timeout: {} s)", limit.as_secs()),
+            Problem::OutOfTime { stale: false, limit } => format!("not confirmed when the time was up (live-timeout: {} s)", limit.as_secs()),
+            Problem::SlowDown => "the site asked to slow down (429 or 503 again and again), so nothing more was asked".to_string(),
             Problem::NotFromCache { cache: Some(cache) } => format!("the answer did not come from Vercel's image cache (x-vercel-cache: {cache})"),
             Problem::NotFromCache { cache: None } => "the answer did not come from Vercel's image cache (no x-vercel-cache)".to_string(),
             Problem::Unexpected { status, message } if message.is_empty() => format!("unexpected answer {status} {}", reason_phrase(*status)),
@@ -104,16 +137,35 @@ impl Problem {
             }
             Problem::Redirected { .. } => "set site-url to the origin the site is served from",
             Problem::Unchanged => {
-                "the deployment with the change may not be live yet: verify once it is (wait-for-deployment)"
+                "the deployment (or the remote image host) may not serve the new bytes yet: verify once it does (wait-for-deployment)"
             }
             Problem::StillStale { .. } => {
                 "Vercel was slow to revalidate; visitors get the new image once it has; rerunning the job is safe"
+            }
+            Problem::OutOfTime { .. } => {
+                "raise live-timeout; Vercel revalidates in the background and visitors get the new image once it has; rerunning the job is safe"
+            }
+            Problem::SlowDown => {
+                "the site refused the requests (a rate limit or its firewall): lower concurrency or rerun the job later"
             }
             Problem::NotFromCache { .. } => {
                 "set site-url to the site's production domain on Vercel"
             }
             Problem::Unexpected { .. } | Problem::Failed { .. } => "rerunning the job is safe",
             Problem::NoVariant => "check the widths and qualities in the site's images config",
+        }
+    }
+
+    /// The short form, for the "Live" column.
+    fn label(&self) -> &'static str {
+        match self {
+            Problem::StillCached => "path not cached by the site",
+            Problem::NotOnSite => "not served (404)",
+            Problem::NotAllowed { .. } => "not served (400)",
+            Problem::Unchanged => "still the old ETag",
+            Problem::OutOfTime { stale: true, .. } => "still stale when the time was up",
+            Problem::SlowDown => "the site asked to slow down",
+            _ => "not verified",
         }
     }
 }
@@ -124,15 +176,17 @@ impl Live {
         !matches!(self, Live::Unverified(_))
     }
 
-    /// The "Live" column: `new version served`, `fresh, was not cached`,
-    /// `removed (404)`, `path not cached by the site`, `not verified`.
+    /// The "Live" column: what visitors get, in a few words.
     pub fn label(&self) -> &'static str {
         match self {
-            Live::NewVersion => "new version served",
-            Live::NotCached => "fresh, was not cached",
+            Live::NewVersion => "fresh after revalidation",
+            Live::NewContentKey => "fresh under a new content key (MISS)",
+            Live::ContentKey => "fresh under its content key (HIT)",
+            Live::NotCached => "fresh, not cached before",
+            Live::Revalidated => "REVALIDATED after mode: delete",
+            Live::Expired { .. } => "fresh, was already STALE from expiry",
             Live::Removed => "removed (404)",
-            Live::Unverified(problem) if problem.is_mapping() => "path not cached by the site",
-            Live::Unverified(_) => "not verified",
+            Live::Unverified(problem) => problem.label(),
         }
     }
 
@@ -140,6 +194,13 @@ impl Live {
     pub fn describe(&self) -> String {
         match self {
             Live::Unverified(problem) => format!("{}: {}", self.label(), problem.reason()),
+            Live::Expired { age } => {
+                let age = age.map(|a| format!(", Age {a}")).unwrap_or_default();
+                format!(
+                    "{} before the invalidation (STALE{age}), not credited to this run",
+                    self.label()
+                )
+            }
             _ => self.label().to_string(),
         }
     }
@@ -153,7 +214,8 @@ pub struct Verified {
     /// to request.
     pub probed: Option<Url>,
     pub live: Live,
-    /// Probes of this image (each retried as the policy says).
+    /// Probes of this image after the invalidation (each retried as the
+    /// policy says); 0 when the baseline told.
     pub probes: u32,
 }
 
@@ -168,7 +230,7 @@ pub struct Unconfirmed {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Verification {
     pub images: Vec<Verified>,
-    /// HTTP requests made, retries included.
+    /// HTTP requests made, retries included (the baseline's not counted).
     pub requests: u32,
 }
 
@@ -218,6 +280,20 @@ enum Judgement {
     Again(Seen),
 }
 
+/// What the judgement of one answer depends on besides the answer.
+#[derive(Clone, Copy, Debug, Default)]
+struct Context {
+    removed: bool,
+    /// Keyed by URL (a remote image): the same ETag after revalidating is
+    /// the old image. Keyed by content, it is the current one.
+    by_url: bool,
+    /// `STALE` from expiry before the invalidation, with its `Age`.
+    expired: Option<Option<u64>>,
+    /// Sent with `mode: delete`.
+    deleted: bool,
+    grace_over: bool,
+}
+
 /// The problem a status other than 2xx means (a 404 of a removed image is
 /// no problem; the caller knows).
 pub(super) fn problem_for(answer: &Answer) -> Option<Problem> {
@@ -245,9 +321,23 @@ pub(super) fn problem_for(answer: &Answer) -> Option<Problem> {
     Some(problem)
 }
 
+/// Served fresh after being seen stale (or a `HIT` that changed): which
+/// outcome that is.
+fn fresh_again(old: &Option<String>, new: &Option<String>, context: Context) -> Live {
+    let same = old.is_some() && old == new;
+    match context.expired {
+        // Revalidated from the same bytes: the current ones, for a key
+        // that follows the content.
+        Some(_) if same && context.by_url => Live::Unverified(Problem::Unchanged),
+        Some(age) => Live::Expired { age },
+        None if same => Live::Unverified(Problem::Unchanged),
+        None => Live::NewVersion,
+    }
+}
+
 /// The next step after `answer`, given what came before.
-fn judge(seen: &Seen, answer: &Answer, removed: bool, grace_over: bool) -> Judgement {
-    if answer.status == 404 && removed {
+fn judge(seen: &Seen, answer: &Answer, context: Context) -> Judgement {
+    if answer.status == 404 && context.removed {
         return Judgement::Final(Live::Removed);
     }
     if let Some(problem) = problem_for(answer) {
@@ -258,19 +348,17 @@ fn judge(seen: &Seen, answer: &Answer, removed: bool, grace_over: bool) -> Judge
         // The old ETag is the one first seen stale.
         (Seen::Stale(old), Some("STALE")) => Judgement::Again(Seen::Stale(old.clone())),
         (_, Some("STALE")) => Judgement::Again(Seen::Stale(etag)),
-        (Seen::Stale(old), _) => match (old, &etag) {
-            (Some(old), Some(new)) if old == new => {
-                Judgement::Final(Live::Unverified(Problem::Unchanged))
-            }
-            _ => Judgement::Final(Live::NewVersion),
-        },
+        (Seen::Stale(old), _) => Judgement::Final(fresh_again(old, &etag, context)),
         (Seen::Hit(old), Some("HIT")) if old.is_some() && *old != etag => {
             // Revalidated between two probes (a visitor's request did it).
-            Judgement::Final(Live::NewVersion)
+            Judgement::Final(fresh_again(old, &etag, context))
         }
-        (_, Some("HIT")) if grace_over => Judgement::Final(Live::Unverified(Problem::StillCached)),
+        (_, Some("HIT")) if context.grace_over => {
+            Judgement::Final(Live::Unverified(Problem::StillCached))
+        }
         (Seen::Hit(old), Some("HIT")) => Judgement::Again(Seen::Hit(old.clone())),
         (Seen::Nothing, Some("HIT")) => Judgement::Again(Seen::Hit(etag)),
+        (_, Some("REVALIDATED")) if context.deleted => Judgement::Final(Live::Revalidated),
         (_, Some("MISS" | "REVALIDATED")) => Judgement::Final(Live::NotCached),
         (_, cache) => Judgement::Final(Live::Unverified(Problem::NotFromCache {
             cache: cache.map(str::to_string),
@@ -278,23 +366,57 @@ fn judge(seen: &Seen, answer: &Answer, removed: bool, grace_over: bool) -> Judge
     }
 }
 
+/// Where the probes of an image start from its baseline: `Err` when the
+/// baseline already tells what visitors get.
+fn start(image: &Image, before: Option<&Before>) -> Result<(Seen, Option<Option<u64>>), Live> {
+    let local = !image.keyed_by_url();
+    match before {
+        Some(Before::NotServed(problem)) => Err(Live::Unverified(problem.clone())),
+        Some(Before::Gone) => Err(Live::Removed),
+        Some(Before::Served(observed)) => match observed.cache.as_deref() {
+            Some("STALE") => Ok((Seen::Stale(observed.etag.clone()), Some(observed.age))),
+            // A removed image's cached copy is probed until it is gone.
+            _ if image.removed => Ok((Seen::Nothing, None)),
+            Some("MISS" | "REVALIDATED") if local && !image.added => Err(Live::NewContentKey),
+            Some("MISS" | "REVALIDATED") => Err(Live::NotCached),
+            Some("HIT") if local => Err(Live::ContentKey),
+            Some("HIT") => Ok((Seen::Hit(observed.etag.clone()), None)),
+            cache => Err(Live::Unverified(Problem::NotFromCache {
+                cache: cache.map(str::to_string),
+            })),
+        },
+        Some(Before::Unknown(_)) | None => Ok((Seen::Nothing, None)),
+    }
+}
+
 impl Site {
-    /// Verifies each image (see the module comment), `concurrency` at once.
-    /// Results are in the order of `images`.
-    pub async fn verify(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Verification {
+    /// Verifies each image (see the module comment) against `baseline`,
+    /// every image at once, at most `concurrency` requests in flight, all
+    /// ended by `deadline`. Results are in the order of `images`.
+    pub async fn verify(
+        &self,
+        images: &[Image],
+        baseline: Option<&Baseline>,
+        deadline: Instant,
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Verification {
         let before = self.requests();
         let variant = variant::probe_variant(&self.settings.widths, &self.settings.qualities);
         let mut results: Vec<(usize, Verified)> =
             futures_util::stream::iter(images.iter().enumerate())
                 .map(|(index, image)| {
                     let variant = variant.as_ref();
+                    let before = baseline.and_then(|b| b.get(&image.path));
                     async move {
-                        let verified = self.verify_one(image, variant, progress).await;
+                        let verified = self
+                            .verify_one(image, variant, before, deadline, progress)
+                            .await;
                         progress(Progress::Verified(&verified));
                         (index, verified)
                     }
                 })
-                .buffer_unordered(self.settings.concurrency.max(1))
+                // Every image at once: slots are taken per request.
+                .buffer_unordered(images.len().max(1))
                 .collect()
                 .await;
         results.sort_by_key(|(index, _)| *index);
@@ -308,6 +430,8 @@ impl Site {
         &self,
         image: &Image,
         variant: Option<&variant::Variant>,
+        before: Option<&Before>,
+        deadline: Instant,
         progress: &dyn Fn(Progress<'_>),
     ) -> Verified {
         let Some(variant) = variant else {
@@ -318,49 +442,98 @@ impl Site {
                 probes: 0,
             };
         };
-        let timing = &self.settings.timing;
-        let started = Instant::now();
-        let mut seen = Seen::Nothing;
         let mut probes = 0;
-        let live = loop {
-            let answer = match self.fetch(&image.path, variant, None, progress).await {
-                Ok(answer) => answer,
-                Err(problem) => break Live::Unverified(problem),
-            };
-            probes += 1;
-            progress(Progress::Probed {
-                path: &image.path,
-                status: answer.status,
-                cache: answer.cache.as_deref(),
-            });
-            let grace_over = started.elapsed() >= timing.grace;
-            seen = match judge(&seen, &answer, image.removed, grace_over) {
-                Judgement::Final(live) => break live,
-                Judgement::Again(seen) => seen,
-            };
-            let elapsed = started.elapsed();
-            if elapsed >= timing.bound {
-                break Live::Unverified(match seen {
-                    Seen::Stale(_) => Problem::StillStale { waited: elapsed },
-                    _ => Problem::StillCached,
-                });
+        let live = match start(image, before) {
+            Err(live) => live,
+            Ok((seen, expired)) => {
+                let context = Context {
+                    removed: image.removed,
+                    by_url: image.keyed_by_url(),
+                    expired,
+                    deleted: self.settings.mode == Mode::Delete,
+                    grace_over: false,
+                };
+                self.probe(
+                    image,
+                    variant,
+                    seen,
+                    context,
+                    deadline,
+                    &mut probes,
+                    progress,
+                )
+                .await
             }
-            // A HIT is looked at again when the grace period ends at the
-            // latest, a STALE until the bound.
-            let deadline = match seen {
-                Seen::Hit(_) => timing.grace.min(timing.bound),
-                _ => timing.bound,
-            };
-            let wait = timing
-                .interval(probes - 1)
-                .min(deadline.saturating_sub(elapsed));
-            tokio::time::sleep(wait).await;
         };
         Verified {
             path: image.path.clone(),
             probed: Some(variant.url(&self.endpoint, &image.path)),
             live,
             probes,
+        }
+    }
+
+    /// Probes until the answers tell, the image's bound or the deadline.
+    #[allow(clippy::too_many_arguments)]
+    async fn probe(
+        &self,
+        image: &Image,
+        variant: &variant::Variant,
+        mut seen: Seen,
+        mut context: Context,
+        deadline: Instant,
+        probes: &mut u32,
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Live {
+        let timing = &self.settings.timing;
+        let started = Instant::now();
+        let out_of_time = |seen: &Seen| {
+            Live::Unverified(Problem::OutOfTime {
+                stale: matches!(seen, Seen::Stale(_)),
+                limit: self.settings.time_limit,
+            })
+        };
+        loop {
+            let answer = match self
+                .fetch(&image.path, variant, None, deadline, progress)
+                .await
+            {
+                Ok(answer) => answer,
+                Err(Problem::OutOfTime { .. }) => return out_of_time(&seen),
+                Err(problem) => return Live::Unverified(problem),
+            };
+            *probes += 1;
+            progress(Progress::Probed {
+                path: &image.path,
+                status: answer.status,
+                cache: answer.cache.as_deref(),
+            });
+            context.grace_over = started.elapsed() >= timing.grace;
+            seen = match judge(&seen, &answer, context) {
+                Judgement::Final(live) => return live,
+                Judgement::Again(seen) => seen,
+            };
+            let elapsed = started.elapsed();
+            if elapsed >= timing.bound {
+                return Live::Unverified(match seen {
+                    Seen::Stale(_) => Problem::StillStale { waited: elapsed },
+                    _ => Problem::StillCached,
+                });
+            }
+            // A HIT is looked at again when the grace period ends at the
+            // latest, a STALE until the bound.
+            let until = match seen {
+                Seen::Hit(_) => timing.grace.min(timing.bound),
+                _ => timing.bound,
+            };
+            let wait = timing
+                .interval(*probes - 1)
+                .min(until.saturating_sub(elapsed));
+            if Instant::now() + wait >= deadline {
+                return out_of_time(&seen);
+            }
+            // Waiting holds no slot: other images' probes go on.
+            tokio::time::sleep(wait).await;
         }
     }
 }
@@ -375,6 +548,7 @@ mod tests {
             cache: cache.map(str::to_string),
             etag: etag.map(str::to_string),
             location: None,
+            age: None,
             message: String::new(),
         }
     }
@@ -387,38 +561,45 @@ mod tests {
         Some(etag.to_string())
     }
 
+    fn cx(removed: bool, grace_over: bool) -> Context {
+        Context {
+            removed,
+            grace_over,
+            ..Context::default()
+        }
+    }
+
     fn unverified(problem: Problem) -> Judgement {
         Judgement::Final(Live::Unverified(problem))
     }
 
     #[test]
     fn stale_is_probed_until_a_new_etag_is_served_fresh() {
-        let first = judge(&Seen::Nothing, &ok("STALE", "\"a\""), false, false);
+        let first = judge(&Seen::Nothing, &ok("STALE", "\"a\""), cx(false, false));
         assert_eq!(first, Judgement::Again(Seen::Stale(tag("\"a\""))));
         let seen = Seen::Stale(tag("\"a\""));
         assert_eq!(
-            judge(&seen, &ok("STALE", "\"a\""), false, true),
+            judge(&seen, &ok("STALE", "\"a\""), cx(false, true)),
             Judgement::Again(seen.clone()),
             "still revalidating, whatever the grace period says"
         );
         assert_eq!(
-            judge(&seen, &ok("HIT", "\"b\""), false, false),
+            judge(&seen, &ok("HIT", "\"b\""), cx(false, false)),
             Judgement::Final(Live::NewVersion)
         );
         assert_eq!(
-            judge(&seen, &ok("MISS", "\"b\""), false, false),
+            judge(&seen, &ok("MISS", "\"b\""), cx(false, false)),
             Judgement::Final(Live::NewVersion)
         );
         assert_eq!(
-            judge(&seen, &ok("HIT", "\"a\""), false, false),
+            judge(&seen, &ok("HIT", "\"a\""), cx(false, false)),
             unverified(Problem::Unchanged)
         );
         assert_eq!(
             judge(
                 &Seen::Stale(None),
                 &answer(200, Some("HIT"), None),
-                false,
-                false
+                cx(false, false)
             ),
             Judgement::Final(Live::NewVersion),
             "without ETags, STALE then HIT is the revalidation done"
@@ -428,40 +609,44 @@ mod tests {
     #[test]
     fn a_miss_at_once_was_not_cached() {
         assert_eq!(
-            judge(&Seen::Nothing, &ok("MISS", "\"a\""), false, false),
+            judge(&Seen::Nothing, &ok("MISS", "\"a\""), cx(false, false)),
             Judgement::Final(Live::NotCached)
         );
         assert_eq!(
-            judge(&Seen::Nothing, &ok("REVALIDATED", "\"a\""), false, false),
+            judge(
+                &Seen::Nothing,
+                &ok("REVALIDATED", "\"a\""),
+                cx(false, false)
+            ),
             Judgement::Final(Live::NotCached)
         );
     }
 
     #[test]
     fn a_hit_with_the_old_etag_past_the_grace_period_is_a_wrong_path() {
-        let first = judge(&Seen::Nothing, &ok("HIT", "\"a\""), false, false);
+        let first = judge(&Seen::Nothing, &ok("HIT", "\"a\""), cx(false, false));
         assert_eq!(first, Judgement::Again(Seen::Hit(tag("\"a\""))));
         let seen = Seen::Hit(tag("\"a\""));
         assert_eq!(
-            judge(&seen, &ok("HIT", "\"a\""), false, false),
+            judge(&seen, &ok("HIT", "\"a\""), cx(false, false)),
             Judgement::Again(seen.clone())
         );
         assert_eq!(
-            judge(&seen, &ok("HIT", "\"a\""), false, true),
+            judge(&seen, &ok("HIT", "\"a\""), cx(false, true)),
             unverified(Problem::StillCached)
         );
         assert_eq!(
-            judge(&Seen::Nothing, &ok("HIT", "\"a\""), false, true),
+            judge(&Seen::Nothing, &ok("HIT", "\"a\""), cx(false, true)),
             unverified(Problem::StillCached),
             "no grace period"
         );
         assert_eq!(
-            judge(&seen, &ok("STALE", "\"a\""), false, true),
+            judge(&seen, &ok("STALE", "\"a\""), cx(false, true)),
             Judgement::Again(Seen::Stale(tag("\"a\""))),
             "the invalidation arrived during the grace period"
         );
         assert_eq!(
-            judge(&seen, &ok("HIT", "\"b\""), false, true),
+            judge(&seen, &ok("HIT", "\"b\""), cx(false, true)),
             Judgement::Final(Live::NewVersion),
             "revalidated between two probes"
         );
@@ -505,7 +690,7 @@ mod tests {
                 Seen::Hit(tag("\"a\"")),
             ] {
                 assert_eq!(
-                    judge(&seen, &answer(status, None, None), removed, false),
+                    judge(&seen, &answer(status, None, None), cx(removed, false)),
                     Judgement::Final(expected.clone()),
                     "{status} removed={removed} after {seen:?}"
                 );
@@ -514,7 +699,7 @@ mod tests {
         let mut redirect = answer(308, None, None);
         redirect.location = Some("https://www.example.com/_next/image".into());
         let Judgement::Final(Live::Unverified(problem)) =
-            judge(&Seen::Nothing, &redirect, false, false)
+            judge(&Seen::Nothing, &redirect, cx(false, false))
         else {
             panic!("a redirect is a problem");
         };
@@ -537,13 +722,12 @@ mod tests {
             judge(
                 &Seen::Nothing,
                 &answer(200, None, Some("\"a\"")),
-                false,
-                false
+                cx(false, false)
             ),
             unverified(Problem::NotFromCache { cache: None })
         );
         assert_eq!(
-            judge(&Seen::Nothing, &ok("BYPASS", "\"a\""), false, false),
+            judge(&Seen::Nothing, &ok("BYPASS", "\"a\""), cx(false, false)),
             unverified(Problem::NotFromCache {
                 cache: Some("BYPASS".into())
             })
@@ -585,14 +769,14 @@ mod tests {
         let unverified = serde_json::to_string(&verification.unverified()).expect("json");
         assert_eq!(
             unverified,
-            r#"[{"path":"/b.png","reason":"the site has no image at this path (404)"},{"path":"/c.png","reason":"Deployment Protection refused the request (401)"}]"#
+            r#"[{"path":"/b.png","reason":"the site has no image at this path (404); check public-dir, url-prefix and site-dir"},{"path":"/c.png","reason":"Deployment Protection refused the request (401)"}]"#
         );
         let labels: Vec<&str> = verification.images.iter().map(|v| v.live.label()).collect();
         assert_eq!(
             labels,
             vec![
-                "new version served",
-                "path not cached by the site",
+                "fresh after revalidation",
+                "not served (404)",
                 "not verified",
                 "removed (404)"
             ]
@@ -610,6 +794,147 @@ mod tests {
             })
             .describe(),
             "not verified: still revalidating (STALE) after 120 s"
+        );
+        let limit = Duration::from_secs(300);
+        assert_eq!(
+            Live::Unverified(Problem::OutOfTime { stale: true, limit }).describe(),
+            "still stale when the time was up: still stale when the time was up (live-timeout: 300 s)"
+        );
+        assert_eq!(
+            Live::Unverified(Problem::SlowDown).describe(),
+            "the site asked to slow down: the site asked to slow down (429 or 503 again and again), so nothing more was asked"
+        );
+        assert_eq!(
+            Live::Expired { age: Some(471857) }.describe(),
+            "fresh, was already STALE from expiry before the invalidation (STALE, Age 471857), not credited to this run"
+        );
+        assert_eq!(
+            Live::Unverified(Problem::Unchanged).label(),
+            "still the old ETag"
+        );
+    }
+
+    fn image(path: &str) -> Image {
+        Image::changed(path)
+    }
+
+    fn served(cache: &str, etag: &str, age: Option<u64>) -> Before {
+        Before::Served(super::super::Observed {
+            cache: Some(cache.into()),
+            etag: tag(etag),
+            age,
+        })
+    }
+
+    #[test]
+    fn the_baseline_of_a_local_image_tells_at_once() {
+        let local = image("/hero.png");
+        let added = Image {
+            added: true,
+            ..image("/new.png")
+        };
+        assert_eq!(
+            start(&local, Some(&served("MISS", "\"n\"", None))),
+            Err(Live::NewContentKey),
+            "new bytes, new content key"
+        );
+        assert_eq!(
+            start(&added, Some(&served("MISS", "\"n\"", None))),
+            Err(Live::NotCached)
+        );
+        assert_eq!(
+            start(&local, Some(&served("HIT", "\"n\"", Some(30)))),
+            Err(Live::ContentKey)
+        );
+        assert_eq!(
+            start(&local, Some(&Before::NotServed(Problem::NotOnSite))),
+            Err(Live::Unverified(Problem::NotOnSite)),
+            "known before anything was sent"
+        );
+        assert_eq!(
+            start(&local, Some(&served("STALE", "\"o\"", Some(471857)))),
+            Ok((Seen::Stale(tag("\"o\"")), Some(Some(471857)))),
+            "stale from expiry: probed, not credited"
+        );
+        assert_eq!(start(&local, None), Ok((Seen::Nothing, None)));
+    }
+
+    #[test]
+    fn the_baseline_of_a_remote_image_is_what_the_invalidation_must_change() {
+        let remote = image("https://cdn.example.com/hero.png");
+        assert!(remote.keyed_by_url());
+        assert_eq!(
+            start(&remote, Some(&served("HIT", "\"o\"", None))),
+            Ok((Seen::Hit(tag("\"o\"")), None))
+        );
+        assert_eq!(
+            start(&remote, Some(&served("MISS", "\"n\"", None))),
+            Err(Live::NotCached)
+        );
+        let removed = Image {
+            removed: true,
+            ..image("/gone.png")
+        };
+        assert_eq!(
+            start(&removed, Some(&served("HIT", "\"o\"", None))),
+            Ok((Seen::Nothing, None)),
+            "a removed image's copy is probed until it is gone"
+        );
+        assert_eq!(start(&removed, Some(&Before::Gone)), Err(Live::Removed));
+    }
+
+    #[test]
+    fn fresh_after_stale_says_whose_doing_it_was() {
+        let stale = Seen::Stale(tag("\"o\""));
+        let remote = Context {
+            by_url: true,
+            ..Context::default()
+        };
+        assert_eq!(
+            judge(&stale, &ok("HIT", "\"n\""), remote),
+            Judgement::Final(Live::NewVersion)
+        );
+        assert_eq!(
+            judge(&stale, &ok("HIT", "\"o\""), remote),
+            unverified(Problem::Unchanged),
+            "still the old ETag"
+        );
+        let expired = Context {
+            expired: Some(Some(471857)),
+            ..remote
+        };
+        assert_eq!(
+            judge(&stale, &ok("HIT", "\"n\""), expired),
+            Judgement::Final(Live::Expired { age: Some(471857) })
+        );
+        assert_eq!(
+            judge(&stale, &ok("HIT", "\"o\""), expired),
+            unverified(Problem::Unchanged)
+        );
+        let local_expired = Context {
+            by_url: false,
+            ..expired
+        };
+        assert_eq!(
+            judge(&stale, &ok("HIT", "\"o\""), local_expired),
+            Judgement::Final(Live::Expired { age: Some(471857) }),
+            "the same bytes are the current ones under a content key"
+        );
+    }
+
+    #[test]
+    fn after_a_delete_revalidated_is_the_answer() {
+        let deleted = Context {
+            deleted: true,
+            ..Context::default()
+        };
+        assert_eq!(
+            judge(&Seen::Nothing, &ok("REVALIDATED", "\"n\""), deleted),
+            Judgement::Final(Live::Revalidated)
+        );
+        assert_eq!(
+            judge(&Seen::Nothing, &ok("MISS", "\"n\""), deleted),
+            Judgement::Final(Live::NotCached)
         );
     }
 }

@@ -235,10 +235,15 @@ pub(super) fn redact_live(live: &mut LiveReport, clean: &dyn Fn(&mut String)) {
     {
         redact_verified(verified, clean);
     }
-    for warmed in live.warming.iter_mut().flat_map(|w| w.images.iter_mut()) {
-        clean(&mut warmed.path);
-        for (_, problem) in &mut warmed.failed {
+    for warming in live.warming.iter_mut() {
+        if let Some(problem) = &mut warming.stopped {
             redact_problem(problem, clean);
+        }
+        for warmed in &mut warming.images {
+            clean(&mut warmed.path);
+            for (_, problem) in &mut warmed.failed {
+                redact_problem(problem, clean);
+            }
         }
     }
 }
@@ -262,6 +267,8 @@ fn redact_problem(problem: &mut Problem, clean: &dyn Fn(&mut String)) {
         | Problem::Protected { .. }
         | Problem::Unchanged
         | Problem::StillStale { .. }
+        | Problem::OutOfTime { .. }
+        | Problem::SlowDown
         | Problem::NoVariant => {}
     }
 }
@@ -276,11 +283,30 @@ pub(super) fn warming_line(warming: &Warming) -> String {
     if warming.failed > 0 {
         let _ = write!(line, ", {} failed", warming.failed);
     }
-    if warming.left > 0 {
+    match &warming.stopped {
+        Some(problem) if warming.left > 0 => {
+            let _ = write!(
+                line,
+                ", {} not requested: {}",
+                warming.left,
+                problem.reason()
+            );
+        }
+        _ if warming.left > 0 => {
+            let _ = write!(
+                line,
+                ", {} left because `warm-limit` is {}",
+                warming.left, warming.limit
+            );
+        }
+        _ => {}
+    }
+    let untransformed = warming.images.iter().filter(|w| w.untransformed).count();
+    if untransformed > 0 {
         let _ = write!(
             line,
-            ", {} left because `warm-limit` is {}",
-            warming.left, warming.limit
+            ", {} not warmed: Vercel transforms JPEG, PNG, WebP and AVIF and serves other formats as they are",
+            plural(untransformed, "image", "images")
         );
     }
     line.push_str("; each warmed variant is one image transformation on Vercel's bill.");
@@ -355,10 +381,10 @@ mod tests {
             "| Result | Live | Public path | Repository path | Change |\n|---|---|---|---|---|\n"
         ));
         assert!(
-            md.contains("| ✅ invalidated | ✅ new version served | `/a.png` |"),
+            md.contains("| ✅ invalidated | ✅ fresh after revalidation | `/a.png` |"),
             "{md}"
         );
-        assert!(md.contains("| ✅ invalidated | ⚠️ path not cached by the site\\: the site has no image at this path \\(404\\) | `/b.png` |"), "{md}");
+        assert!(md.contains("| ✅ invalidated | ⚠️ not served \\(404\\)\\: the site has no image at this path \\(404\\)\\; check public\\-dir\\, url\\-prefix and site\\-dir | `/b.png` |"), "{md}");
         // A skipped image was not asked.
         assert!(
             md.contains("| ⏭️ skipped: outside the public dir `public` | — |"),
@@ -375,11 +401,11 @@ mod tests {
             outputs[6],
             (
                 "unverified",
-                r#"[{"path":"/b.png","reason":"the site has no image at this path (404)"}]"#
+                r#"[{"path":"/b.png","reason":"the site has no image at this path (404); check public-dir, url-prefix and site-dir"}]"#
                     .to_string()
             )
         );
-        assert!(report.text().contains("  done     /b.png  <- public/b.png (added)  [live: path not cached by the site: the site has no image at this path (404)]"), "{}", report.text());
+        assert!(report.text().contains("  done     /b.png  <- public/b.png (added)  [live: not served (404): the site has no image at this path (404); check public-dir, url-prefix and site-dir]"), "{}", report.text());
     }
 
     #[test]
@@ -416,7 +442,7 @@ mod tests {
         drop(log);
         let text = String::from_utf8(buffer).expect("utf-8");
         assert_eq!(text.lines().count(), 1, "{text}");
-        assert!(text.starts_with("::warning title=Not verified on the live site::`/b.png`: path not cached by the site"), "{text}");
+        assert!(text.starts_with("::warning title=Not verified on the live site::`/b.png`: not served (404): the site has no image at this path (404); check public-dir"), "{text}");
         assert!(text.contains("Sent to Vercel as `/b.png`; requested https://example.com/_next/image?url=%252Fb.png&w=640&q=75"), "{text}");
         assert!(
             text.contains("Fix: check public-dir, url-prefix and site-dir"),

@@ -2,17 +2,25 @@
 //! sharing its state with the fake edge-cache API (`vercel.rs`, through
 //! [`FakeSite::edge_cache_hook`]).
 //!
-//! Variants are keyed by `url`, width, quality and format (negotiated from
-//! `Accept` as the optimizer does: the first of the site's formats the header
-//! names, else the original). A first request answers `MISS` and caches the
-//! variant; later ones `HIT` with the same ETag. An invalidation marks the
-//! source's variants stale: a stale variant answers `STALE` with the old
-//! ETag, and after `revalidate_after` further requests it is fresh again,
-//! with the ETag of the file's current version (or gone, with the file).
-//! Counting requests instead of time keeps every test free of races. A path
-//! the site does not have answers 404, a query the optimizer does not allow
-//! 400, and with `bypass` set, a request without that
-//! `x-vercel-protection-bypass` 401. Every request is recorded.
+//! Variants are keyed as Vercel documents it: by width, quality, format
+//! (negotiated from `Accept` as the optimizer does: the first of the site's
+//! formats the header names, else the original) and, for a local image (a
+//! path on the site), the content of the file: a deployment with new bytes
+//! makes the next request a `MISS` on a new key. A remote image (an absolute
+//! URL under one of `remote`) is keyed by its URL. A first request answers
+//! `MISS` and caches the variant; later ones `HIT` with the same ETag. An
+//! invalidation marks every variant of the source stale: a stale variant
+//! answers `STALE` with the old ETag, and after `revalidate_after` further
+//! requests it is fresh again, with the ETag of the source's current version
+//! (or gone, with the source). A variant can also be stale from expiry
+//! before any invalidation (with its `Age`). After a deletion, the next
+//! request is fetched from the source and answers `REVALIDATED`. Counting
+//! requests instead of time keeps every test free of races. A path the site
+//! does not have answers 404, a query the optimizer does not allow 400, and
+//! with `bypass` set, a request without that `x-vercel-protection-bypass`
+//! 401. Hostile behaviours: `refuse` answers every request with that status
+//! (`Retry-After: 1`); `echo_after` answers 400 with that many characters
+//! followed by the bypass the request sent. Every request is recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -38,6 +46,13 @@ pub struct SiteConfig {
     pub revalidate_after: usize,
     /// How long every answer takes (the benchmark's fixed latency).
     pub latency: std::time::Duration,
+    /// Origins of remote images the optimizer fetches (`remotePatterns`).
+    pub remote: Vec<String>,
+    /// Every request answered with this status and `Retry-After: 1`.
+    pub refuse: Option<u16>,
+    /// Every optimizer request answered 400 with this many characters,
+    /// then the bypass secret the request sent, as a careless proxy might.
+    pub echo_after: Option<usize>,
 }
 
 impl Default for SiteConfig {
@@ -53,6 +68,9 @@ impl Default for SiteConfig {
             bypass: None,
             revalidate_after: 2,
             latency: std::time::Duration::ZERO,
+            remote: Vec::new(),
+            refuse: None,
+            echo_after: None,
         }
     }
 }
@@ -99,18 +117,26 @@ pub enum Entry {
     Fresh {
         etag: String,
     },
-    /// Answering `STALE` with `etag` for `left` more requests after this one.
+    /// Answering `STALE` with `etag` for `left` more requests after this one;
+    /// `age` when it expired (rather than being invalidated).
     Stale {
         etag: String,
         left: usize,
+        age: Option<u64>,
     },
 }
+
+/// Where a variant is in the cache: its request's key, and for a local
+/// image the version of the file's content.
+type Slot = (Key, Option<u32>);
 
 struct State {
     config: SiteConfig,
     /// Public path -> version of its content.
     files: BTreeMap<String, u32>,
-    cache: BTreeMap<Key, Entry>,
+    cache: BTreeMap<Slot, Entry>,
+    /// Variants deleted: the next request is fetched afresh.
+    deleted: BTreeSet<Key>,
     log: Vec<SiteRequest>,
     /// Requests still to be answered 503 (with `Retry-After: 0`).
     failing: usize,
@@ -140,7 +166,12 @@ impl State {
     /// The key of a valid optimizer query, or the optimizer's 400 message.
     fn key(&self, query: &BTreeMap<String, String>, accept: Option<&str>) -> Result<Key, String> {
         let url = query.get("url").ok_or("\"url\" parameter is required")?;
-        if !url.starts_with('/') || url.starts_with("//") {
+        let remote = self
+            .config
+            .remote
+            .iter()
+            .any(|origin| url.starts_with(origin));
+        if !remote && (!url.starts_with('/') || url.starts_with("//")) {
             return Err("\"url\" parameter is not allowed".to_string());
         }
         let width: u32 = query
@@ -164,53 +195,79 @@ impl State {
         Ok(Key::new(url, width, quality, &self.negotiate(accept)))
     }
 
+    /// Where `key` is cached now: a local image under its content.
+    fn slot(&self, key: &Key) -> Slot {
+        let local = key.url.starts_with('/');
+        let content = local.then(|| self.files.get(&key.url).copied().unwrap_or(0));
+        (key.clone(), content)
+    }
+
     fn invalidate(&mut self, sources: &[String]) {
         let left = self.config.revalidate_after;
-        for (key, entry) in self.cache.iter_mut() {
+        for ((key, _), entry) in self.cache.iter_mut() {
             if sources.contains(&key.url)
                 && let Entry::Fresh { etag } = entry
             {
                 *entry = Entry::Stale {
                     etag: etag.clone(),
                     left,
+                    age: None,
                 };
             }
         }
     }
 
     fn delete(&mut self, sources: &[String]) {
-        self.cache.retain(|key, _| !sources.contains(&key.url));
+        let gone: Vec<Key> = self
+            .cache
+            .keys()
+            .filter(|(key, _)| sources.contains(&key.url))
+            .map(|(key, _)| key.clone())
+            .collect();
+        self.cache.retain(|(key, _), _| !sources.contains(&key.url));
+        self.deleted.extend(gone);
     }
 
-    /// The cache's answer for `key`: status, `x-vercel-cache`, ETag.
-    fn serve(&mut self, key: &Key) -> (u16, Option<&'static str>, Option<String>) {
-        match self.cache.get(key).cloned() {
-            Some(Entry::Fresh { etag }) => (200, Some("HIT"), Some(etag)),
-            Some(Entry::Stale { etag, left }) => {
+    /// The cache's answer for `key`: status, `x-vercel-cache`, ETag, Age.
+    fn serve(&mut self, key: &Key) -> (u16, Option<&'static str>, Option<String>, Option<u64>) {
+        let slot = self.slot(key);
+        let exists = self.files.contains_key(&key.url);
+        // A local image whose file is gone has no content to key by.
+        if slot.1 == Some(0) {
+            return (404, None, None, None);
+        }
+        match self.cache.get(&slot).cloned() {
+            Some(Entry::Fresh { etag }) => (200, Some("HIT"), Some(etag), Some(60)),
+            Some(Entry::Stale { etag, left, age }) => {
                 if left > 0 {
                     self.cache.insert(
-                        key.clone(),
+                        slot,
                         Entry::Stale {
                             etag: etag.clone(),
                             left: left - 1,
+                            age,
                         },
                     );
-                } else if self.files.contains_key(&key.url) {
+                } else if exists {
                     let fresh = self.etag(key);
-                    self.cache.insert(key.clone(), Entry::Fresh { etag: fresh });
+                    self.cache.insert(slot, Entry::Fresh { etag: fresh });
                 } else {
                     // The source is gone: the next request is a 404.
-                    self.cache.remove(key);
+                    self.cache.remove(&slot);
                 }
-                (200, Some("STALE"), Some(etag))
+                (200, Some("STALE"), Some(etag), age.or(Some(60)))
             }
-            None if self.files.contains_key(&key.url) => {
+            None if exists => {
                 let etag = self.etag(key);
-                self.cache
-                    .insert(key.clone(), Entry::Fresh { etag: etag.clone() });
-                (200, Some("MISS"), Some(etag))
+                self.cache.insert(slot, Entry::Fresh { etag: etag.clone() });
+                let cache = if self.deleted.remove(key) {
+                    "REVALIDATED"
+                } else {
+                    "MISS"
+                };
+                (200, Some(cache), Some(etag), None)
             }
-            None => (404, None, None),
+            None => (404, None, None, None),
         }
     }
 }
@@ -247,7 +304,10 @@ impl Respond for Responder {
             .bypass
             .as_ref()
             .is_some_and(|secret| bypass.as_ref() != Some(secret));
-        let response = if state.failing > 0 {
+        let response = if let Some(status) = state.config.refuse {
+            record.status = status;
+            ResponseTemplate::new(status).insert_header("retry-after", "1")
+        } else if state.failing > 0 {
             state.failing -= 1;
             record.status = 503;
             ResponseTemplate::new(503).insert_header("retry-after", "0")
@@ -258,6 +318,10 @@ impl Respond for Responder {
         } else if record.path != state.config.optimizer {
             record.status = 404;
             ResponseTemplate::new(404).set_body_string("The page could not be found")
+        } else if let Some(filler) = state.config.echo_after {
+            record.status = 400;
+            let echoed = bypass.clone().unwrap_or_default();
+            ResponseTemplate::new(400).set_body_string(format!("{}{echoed}", ".".repeat(filler)))
         } else {
             match state.key(&query, accept.as_deref()) {
                 Err(message) => {
@@ -265,7 +329,7 @@ impl Respond for Responder {
                     ResponseTemplate::new(400).set_body_string(message)
                 }
                 Ok(key) => {
-                    let (status, cache, etag) = state.serve(&key);
+                    let (status, cache, etag, age) = state.serve(&key);
                     record.key = Some(key);
                     record.status = status;
                     record.cache = cache.map(str::to_string);
@@ -273,6 +337,9 @@ impl Respond for Responder {
                     let mut response = ResponseTemplate::new(status);
                     if let Some(cache) = cache {
                         response = response.insert_header("x-vercel-cache", cache);
+                    }
+                    if let Some(age) = age {
+                        response = response.insert_header("age", age.to_string().as_str());
                     }
                     if let Some(etag) = etag {
                         response = response
@@ -301,6 +368,7 @@ impl FakeSite {
             config,
             files: BTreeMap::new(),
             cache: BTreeMap::new(),
+            deleted: BTreeSet::new(),
             log: Vec::new(),
             failing: 0,
         }));
@@ -337,13 +405,34 @@ impl FakeSite {
     }
 
     /// Caches a variant as a visitor's request did before the run (not
-    /// recorded as a request). Returns its ETag.
+    /// recorded as a request), under the file's current content. Returns
+    /// its ETag.
     pub fn visit(&self, path: &str, width: u32, quality: u32, format: &str) -> String {
         let mut state = self.state();
         let key = Key::new(path, width, quality, format);
         let etag = state.etag(&key);
-        state.cache.insert(key, Entry::Fresh { etag: etag.clone() });
+        let slot = state.slot(&key);
+        state
+            .cache
+            .insert(slot, Entry::Fresh { etag: etag.clone() });
         etag
+    }
+
+    /// The cached variant (under the current content) expired `age`
+    /// seconds ago: `STALE` for `left` more requests, then fresh.
+    pub fn expire(&self, key: &Key, age: u64, left: usize) {
+        let mut state = self.state();
+        let slot = state.slot(key);
+        if let Some(Entry::Fresh { etag }) = state.cache.get(&slot).cloned() {
+            state.cache.insert(
+                slot,
+                Entry::Stale {
+                    etag,
+                    left,
+                    age: Some(age),
+                },
+            );
+        }
     }
 
     /// What Vercel's invalidation does: every cached variant of these
@@ -376,9 +465,10 @@ impl FakeSite {
         self.state().failing = count;
     }
 
-    /// The cache entry of a variant.
+    /// The cache entry of a variant, under the source's current content.
     pub fn entry(&self, key: &Key) -> Option<Entry> {
-        self.state().cache.get(key).cloned()
+        let state = self.state();
+        state.cache.get(&state.slot(key)).cloned()
     }
 
     /// Every request received, in arrival order.
