@@ -198,17 +198,23 @@ async fn a_correct_mapping_is_verified_on_the_live_site() {
             .collect::<Vec<_>>(),
         sent
     );
-    // The stale hero was probed until a new version came: STALE with the
-    // old ETag, then fresh with another.
+    // The baseline: one probe of each, once the deployment was live and
+    // before anything was sent; then nothing more was needed. A local
+    // image is keyed by its content: the new hero was a MISS on a new key,
+    // its old ETag no longer in play.
+    assert_eq!(requests.len(), 3, "{requests:?}");
+    assert_eq!(world.site.requests_before_sending(), Some(3));
     let hero: Vec<_> = requests
         .iter()
         .filter(|r| r.key == Some(probe("/images/hero.png")))
         .collect();
-    assert_eq!(hero[0].cache.as_deref(), Some("STALE"));
-    assert_eq!(hero[0].etag.as_deref(), Some(old.as_str()));
-    let last = hero.last().expect("probes");
-    assert_eq!(last.cache.as_deref(), Some("HIT"));
-    assert_ne!(last.etag.as_deref(), Some(old.as_str()));
+    assert_eq!(hero.len(), 1);
+    assert_eq!(hero[0].cache.as_deref(), Some("MISS"));
+    assert_ne!(hero[0].etag.as_deref(), Some(old.as_str()));
+    assert!(
+        ran.stdout
+            .contains("/images/hero.png: before invalidating: MISS, ETag")
+    );
 
     let summary = &ran.summary;
     assert!(
@@ -220,8 +226,11 @@ async fn a_correct_mapping_is_verified_on_the_live_site() {
         summary.contains("| Result | Live | Public path |"),
         "{summary}"
     );
-    assert!(row(summary, "/images/hero.png").contains("✅ new version served"));
-    assert!(row(summary, "/images/new.webp").contains("✅ fresh, was not cached"));
+    assert!(
+        row(summary, "/images/hero.png").contains("✅ fresh under a new content key (MISS)"),
+        "{summary}"
+    );
+    assert!(row(summary, "/images/new.webp").contains("✅ fresh, not cached before"));
     assert!(row(summary, "/images/gone.png").contains("✅ removed (404)"));
     assert!(
         ran.stdout
@@ -265,7 +274,7 @@ async fn a_wrong_url_prefix_is_named_in_warnings_and_in_unverified() {
         .iter()
         .find(|w| w.contains("`/static/images/hero.png`"))
         .expect("a warning for hero");
-    assert!(hero.contains("path not cached by the site"), "{hero}");
+    assert!(hero.contains("not served (404)"), "{hero}");
     assert!(
         hero.contains("Sent to Vercel as `/static/images/hero.png`"),
         "{hero}"
@@ -284,17 +293,16 @@ async fn a_wrong_url_prefix_is_named_in_warnings_and_in_unverified() {
     assert!(summary.contains("2 images were not confirmed on the live site"));
     assert!(summary.contains("**Fix:** check public-dir, url-prefix and site-dir"));
     assert!(
-        row(&ran.summary, "/static/images/hero.png").contains("⚠️ path not cached by the site")
+        row(&ran.summary, "/static/images/hero.png").contains("⚠️ not served \\(404\\)\\: the site has no image at this path \\(404\\)\\; check public\\-dir\\, url\\-prefix and site\\-dir"),
+        "{}",
+        ran.summary
     );
+    // Known from the baseline, before anything was sent; not asked again.
+    assert_eq!(world.site.requests_before_sending(), Some(3));
+    assert_eq!(world.site.requests().len(), 3);
 
-    // The site's own cached variant was never touched by the invalidation.
-    assert_eq!(
-        world
-            .site
-            .entry(&probe("/images/hero.png"))
-            .map(|e| matches!(e, common::site::Entry::Fresh { .. })),
-        Some(true)
-    );
+    // The site's own cached variants were never touched by the invalidation.
+    assert_eq!(world.site.stale_entries(), 0);
 }
 
 #[tokio::test]
@@ -361,7 +369,9 @@ async fn an_image_never_cached_is_fresh_on_a_manual_run_without_waiting() {
         ran.summary
     );
     assert_eq!(requests[0].cache.as_deref(), Some("MISS"));
-    assert!(row(&ran.summary, "/images/never.png").contains("✅ fresh, was not cached"));
+    assert!(
+        row(&ran.summary, "/images/never.png").contains("✅ fresh under a new content key (MISS)")
+    );
 }
 
 #[tokio::test]
@@ -381,9 +391,11 @@ async fn a_removed_image_answering_404_is_what_should_happen() {
         .into_iter()
         .filter(|r| r.key.as_ref().is_some_and(|k| k.url == "/images/gone.png"))
         .collect();
-    // Stale while the deleted file was revalidated, then 404; never warmed.
-    assert_eq!(gone.first().and_then(|r| r.cache.as_deref()), Some("STALE"));
-    assert_eq!(gone.last().map(|r| r.status), Some(404));
+    // A local image is keyed by its content: with the file gone, 404 at
+    // once, before anything was sent; never warmed.
+    assert_eq!(gone.len(), 1, "{gone:?}");
+    assert_eq!(gone[0].status, 404);
+    assert!(row(&ran.summary, "/images/gone.png").contains("✅ removed (404)"));
     assert!(
         gone.iter()
             .all(|r| r.key == Some(probe("/images/gone.png")))
@@ -487,7 +499,7 @@ async fn warm_requests_every_variant_exactly_once() {
     assert!(!summary.contains("| Live |"), "no verification, no column");
     assert!(
         ran.stdout
-            .contains("30 variant(s) warmed, 0 failed, 0 left by warm-limit")
+            .contains("30 variant(s) warmed, 0 failed, 0 not requested")
     );
 }
 
@@ -516,7 +528,7 @@ async fn warm_stops_at_the_warm_limit_and_says_how_many_were_left() {
     );
     assert!(
         ran.stdout
-            .contains("20 variant(s) warmed, 0 failed, 10 left by warm-limit")
+            .contains("20 variant(s) warmed, 0 failed, 10 not requested")
     );
 }
 
@@ -589,7 +601,11 @@ async fn a_push_that_waits_for_its_deployment_verifies_once_it_is_live() {
         "{}",
         ran.outputs["unverified"]
     );
-    assert!(row(&ran.summary, "/images/hero.png").contains("✅ new version served"));
+    assert!(
+        row(&ran.summary, "/images/hero.png").contains("✅ fresh under a new content key (MISS)")
+    );
+    // The baseline came once the deployment was live, before sending.
+    assert_eq!(site.requests_before_sending(), Some(3));
 }
 
 #[tokio::test]
@@ -651,7 +667,10 @@ async fn a_next_js_base_path_and_images_config_shape_what_is_asked() {
         "{}",
         ran.outputs["unverified"]
     );
-    assert!(row(&ran.summary, "/docs/images/hero.png").contains("✅ new version served"));
+    assert!(
+        row(&ran.summary, "/docs/images/hero.png")
+            .contains("✅ fresh under a new content key (MISS)")
+    );
     let requests = world.site.requests();
     assert!(requests.iter().all(|r| r.path == "/docs/_next/image"));
     assert!(requests.iter().all(|r| r.status != 400), "{requests:?}");
@@ -849,4 +868,234 @@ async fn a_run_through_the_api_without_a_commit_asks_for_head() {
         "{everything}"
     );
     assert!(everything.contains("pass `head`"), "{everything}");
+}
+
+/// A remote image host the site's optimizer fetches from; the repository
+/// is its source (an absolute `url-prefix`).
+const CDN: &str = "https://cdn.example.com";
+
+/// The images of [`history`] on the remote host: hero cached by URL with
+/// its old bytes, new.webp never asked, gone.png cached and removed.
+fn remote_site(site: &FakeSite) {
+    for path in ["/images/hero.png", "/images/gone.png", "/images/new.webp"] {
+        site.put(&format!("{CDN}{path}"));
+    }
+    site.visit(&format!("{CDN}/images/hero.png"), 640, 75, "image/webp");
+    site.visit(&format!("{CDN}/images/gone.png"), 640, 75, "image/webp");
+    site.change(&format!("{CDN}/images/hero.png"));
+    site.remove(&format!("{CDN}/images/gone.png"));
+}
+
+#[tokio::test]
+async fn remote_images_keyed_by_url_are_fresh_after_revalidation() {
+    let world = world(SiteConfig {
+        remote: vec![CDN.to_string()],
+        ..SiteConfig::default()
+    })
+    .await;
+    remote_site(&world.site);
+
+    let ran = world.action().input("url-prefix", &format!("{CDN}/")).run();
+    ran.assert_code(0);
+    let hero = format!("{CDN}/images/hero.png");
+    assert!(world.vercel.images().contains(&hero));
+    assert_eq!(
+        ran.strings("verified").len(),
+        3,
+        "{}",
+        ran.outputs["unverified"]
+    );
+    let caches: Vec<String> = world
+        .site
+        .requests()
+        .into_iter()
+        .filter(|r| r.key == Some(probe(&hero)))
+        .filter_map(|r| r.cache)
+        .collect();
+    assert_eq!(
+        caches.first().map(String::as_str),
+        Some("HIT"),
+        "the baseline"
+    );
+    assert_eq!(
+        caches.get(1).map(String::as_str),
+        Some("STALE"),
+        "{caches:?}"
+    );
+    assert_eq!(caches.last().map(String::as_str), Some("HIT"));
+    assert_eq!(world.site.requests_before_sending(), Some(3));
+    assert!(
+        row(&ran.summary, &hero).contains("✅ fresh after revalidation"),
+        "{}",
+        ran.summary
+    );
+    assert!(
+        row(&ran.summary, &format!("{CDN}/images/new.webp"))
+            .contains("✅ fresh, not cached before")
+    );
+    assert!(row(&ran.summary, &format!("{CDN}/images/gone.png")).contains("✅ removed (404)"));
+}
+
+#[tokio::test]
+async fn after_mode_delete_the_answer_is_revalidated() {
+    let world = world(SiteConfig {
+        remote: vec![CDN.to_string()],
+        ..SiteConfig::default()
+    })
+    .await;
+    remote_site(&world.site);
+
+    let ran = world
+        .action()
+        .input("url-prefix", &format!("{CDN}/"))
+        .input("mode", "delete")
+        .run();
+    ran.assert_code(0);
+    let hero = format!("{CDN}/images/hero.png");
+    assert!(
+        row(&ran.summary, &hero).contains("✅ REVALIDATED after mode: delete"),
+        "{}",
+        ran.summary
+    );
+    assert!(ran.strings("verified").contains(&hero));
+}
+
+#[tokio::test]
+async fn a_variant_stale_from_expiry_before_the_run_is_not_credited_to_it() {
+    let world = world(SiteConfig::default()).await;
+    deployed_site(&world.site);
+    // A visitor had asked for the new bytes; that copy has since expired.
+    world.site.visit("/images/hero.png", 640, 75, "image/webp");
+    world.site.expire(&probe("/images/hero.png"), 471857, 1);
+
+    let ran = world.action().run();
+    ran.assert_code(0);
+    assert!(
+        ran.strings("verified")
+            .contains(&"/images/hero.png".to_string())
+    );
+    assert!(
+        row(&ran.summary, "/images/hero.png").contains("✅ fresh, was already STALE from expiry"),
+        "{}",
+        ran.summary
+    );
+    assert!(
+        ran.stdout
+            .contains("/images/hero.png: before invalidating: STALE, ETag")
+    );
+    assert!(ran.stdout.contains("Age 471857"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("not credited to this run"),
+        "{}",
+        ran.stdout
+    );
+}
+
+/// The site answers `STALE` forever: the binary ends by `live-timeout`,
+/// each image unverified as still stale.
+#[tokio::test]
+async fn a_site_stale_forever_is_left_when_the_time_is_up() {
+    let world = world(SiteConfig {
+        revalidate_after: usize::MAX,
+        ..SiteConfig::default()
+    })
+    .await;
+    deployed_site(&world.site);
+    for path in ["/images/hero.png", "/images/new.webp"] {
+        world.site.visit(path, 640, 75, "image/webp");
+        world.site.expire(&probe(path), 600, usize::MAX);
+    }
+
+    let ran = world
+        .action()
+        .input("live-timeout", "1")
+        .args(&["--verify-interval", "0.2", "--verify-max-interval", "0.2"])
+        .run();
+    ran.assert_code(0);
+    let unverified = unverified(&ran);
+    assert_eq!(unverified.len(), 2, "{unverified:?}");
+    assert!(
+        unverified
+            .values()
+            .all(|r| r == "still stale when the time was up (live-timeout: 1 s)"),
+        "{unverified:?}"
+    );
+    assert!(row(&ran.summary, "/images/hero.png").contains("⚠️ still stale when the time was up"));
+    // The baseline, then a probe and one after each full interval.
+    assert!(
+        world.site.requests().len() <= 3 + 2 * (1 + 5),
+        "{}",
+        world.site.requests().len()
+    );
+}
+
+/// The site answers 429 to everything: a few refusals, then nothing more is
+/// asked; every image says why.
+#[tokio::test]
+async fn a_site_refusing_everything_is_asked_nothing_more() {
+    let world = world(SiteConfig {
+        refuse: Some(429),
+        ..SiteConfig::default()
+    })
+    .await;
+    deployed_site(&world.site);
+
+    let ran = world.action().input("warm", "true").run();
+    ran.assert_code(0);
+    assert_eq!(world.vercel.images().len(), 3, "the invalidation was done");
+    let unverified = unverified(&ran);
+    assert_eq!(unverified.len(), 3, "{unverified:?}");
+    assert!(
+        unverified.values().all(|r| r
+            == "the site asked to slow down (429 or 503 again and again), so nothing more was asked"),
+        "{unverified:?}"
+    );
+    let asked = world.site.requests().len() as u32;
+    assert!(
+        asked <= vercel_image_invalidate::live::REFUSALS_IN_A_ROW + 3,
+        "{asked}"
+    );
+    assert!(plain(&ran.summary).contains("not requested: the site asked to slow down"));
+}
+
+/// A proxy that echoes the bypass secret after a long message: the secret
+/// is taken out before anything is cut, wherever the cut falls.
+#[tokio::test]
+async fn a_bypass_echoed_across_the_cut_never_shows_in_part() {
+    const BYPASS: &str = "Zq7Kp2Wm9Xv4Lr8T";
+    for filler in [180, 190, 195, 197, 199, 1020] {
+        let world = world(SiteConfig {
+            echo_after: Some(filler),
+            ..SiteConfig::default()
+        })
+        .await;
+        deployed_site(&world.site);
+        let ran = world
+            .action()
+            .input("vercel-protection-bypass", BYPASS)
+            .runner_temp()
+            .run();
+        ran.assert_code(0);
+        assert!(
+            world
+                .site
+                .requests()
+                .iter()
+                .all(|r| r.bypass.as_deref() == Some(BYPASS))
+        );
+        let unverified = unverified(&ran);
+        assert!(
+            unverified
+                .values()
+                .any(|r| r.contains("refused the request (400")),
+            "{unverified:?}"
+        );
+        let report = ran.report_file.clone().expect("a report file");
+        assert!(report.contains("refused the request (400"), "{report}");
+        let everything = format!("{}\n{report}", ran.unmasked());
+        assert!(
+            !everything.contains("Zq"),
+            "{filler}: part of the bypass leaked:\n{everything}"
+        );
+    }
 }

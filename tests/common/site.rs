@@ -138,6 +138,9 @@ struct State {
     /// Variants deleted: the next request is fetched afresh.
     deleted: BTreeSet<Key>,
     log: Vec<SiteRequest>,
+    /// How many requests had arrived when each invalidation (or deletion)
+    /// reached the cache.
+    sent_at: Vec<usize>,
     /// Requests still to be answered 503 (with `Retry-After: 0`).
     failing: usize,
 }
@@ -370,6 +373,7 @@ impl FakeSite {
             cache: BTreeMap::new(),
             deleted: BTreeSet::new(),
             log: Vec::new(),
+            sent_at: Vec::new(),
             failing: 0,
         }));
         Mock::given(wiremock::matchers::any())
@@ -452,12 +456,20 @@ impl FakeSite {
         let state = self.state.clone();
         Arc::new(move |received: &Received| {
             let mut state = state.lock().expect("site state");
+            let arrived = state.log.len();
+            state.sent_at.push(arrived);
             if received.path == INVALIDATE {
                 state.invalidate(&received.images);
             } else if received.path == DELETE {
                 state.delete(&received.images);
             }
         })
+    }
+
+    /// How many requests had arrived when the first invalidation (or
+    /// deletion) reached the cache.
+    pub fn requests_before_sending(&self) -> Option<usize> {
+        self.state().sent_at.first().copied()
     }
 
     /// The next `count` requests answer 503, whatever they ask.
@@ -469,6 +481,15 @@ impl FakeSite {
     pub fn entry(&self, key: &Key) -> Option<Entry> {
         let state = self.state();
         state.cache.get(&state.slot(key)).cloned()
+    }
+
+    /// How many cached variants are stale, whatever their content.
+    pub fn stale_entries(&self) -> usize {
+        self.state()
+            .cache
+            .values()
+            .filter(|e| matches!(e, Entry::Stale { .. }))
+            .count()
     }
 
     /// Every request received, in arrival order.
