@@ -4,11 +4,15 @@
 //! 127.0.0.1: the edge-cache API (answering at once) and the live site's
 //! image cache, which answers every request after a fixed latency.
 //!
-//! - **verify**: every image cached and changed by the deployment, so each
-//!   is `STALE` once and then fresh with a new ETag: 2 probes an image, so
-//!   the ideal is `ceil(2N / concurrency) x latency` (probes of one image
-//!   follow each other, with `--verify-interval 0`; N images keep
-//!   `concurrency` requests busy).
+//! - **verify remote**: every image on a remote host (keyed by URL),
+//!   cached and changed: the baseline probe before the invalidation (`HIT`),
+//!   then `STALE` once and fresh with a new ETag: 3 requests an image, so
+//!   the ideal is `ceil(3N / concurrency) x latency` (with
+//!   `--verify-interval 0`; probes of different images interleave).
+//! - **verify local**: every image in the site's own files (keyed by
+//!   content), cached and changed: the baseline probe is a `MISS` on the new
+//!   content's key and tells: 1 request an image, ideal
+//!   `ceil(N / concurrency) x latency`.
 //! - **warm**: nothing cached, every variant Next.js allows by default
 //!   (15 widths x quality 75 x WebP) requested once: `15N` requests, ideal
 //!   `ceil(15N / concurrency) x latency`.
@@ -39,6 +43,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use common::bench::Workload;
+use common::git::GitRepo;
 use common::site::{FakeSite, SiteConfig};
 use common::vercel::FakeVercel;
 use common::{Action, Ran, VERCEL_TOKEN};
@@ -70,22 +75,33 @@ fn parse() -> Result<Workload, String> {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
-    Verify,
+    VerifyRemote,
+    VerifyLocal,
     Warm,
 }
+
+/// The remote image host of the remote workload.
+const CDN: &str = "https://cdn.example.com";
 
 impl Mode {
     fn name(self) -> &'static str {
         match self {
-            Mode::Verify => "verify",
+            Mode::VerifyRemote => "verify remote",
+            Mode::VerifyLocal => "verify local",
             Mode::Warm => "warm",
         }
     }
 
-    /// The site's requests a correct run makes for `images`.
+    fn verify(self) -> bool {
+        self != Mode::Warm
+    }
+
+    /// The site's requests a correct run makes for `images`, the baseline's
+    /// included.
     fn expected(self, images: usize) -> usize {
         match self {
-            Mode::Verify => 2 * images,
+            Mode::VerifyRemote => 3 * images,
+            Mode::VerifyLocal => images,
             Mode::Warm => VARIANTS * images,
         }
     }
@@ -97,9 +113,10 @@ struct Measured {
     problems: Vec<String>,
 }
 
-fn paths(images: usize) -> Vec<String> {
+fn paths(images: usize, mode: Mode) -> Vec<String> {
+    let origin = if mode == Mode::VerifyRemote { CDN } else { "" };
     (0..images)
-        .map(|i| format!("/images/set-{:02}/photo-{i:05}.png", i % 20))
+        .map(|i| format!("{origin}/images/set-{:02}/photo-{i:05}.png", i % 20))
         .collect()
 }
 
@@ -108,33 +125,34 @@ async fn run(options: &Workload, mode: Mode, concurrency: usize) -> Measured {
     let site = FakeSite::start(SiteConfig {
         latency: options.latency,
         revalidate_after: 0,
+        remote: vec![CDN.to_string()],
         ..SiteConfig::default()
     })
     .await;
-    let paths = paths(options.images);
+    let paths = paths(options.images, mode);
     for path in &paths {
         site.put(path);
-        if mode == Mode::Verify {
+        if mode.verify() {
             site.visit(path, 640, 75, "image/webp");
             site.change(path);
         }
     }
     let vercel = FakeVercel::observed(VERCEL_TOKEN, site.edge_cache_hook()).await;
+    // The site's config (a Next.js site) is read in its checkout.
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#);
+    let head = repo.commit("the site");
     let mut action = Action::new()
+        .env("GITHUB_SHA", &head)
+        .env("GITHUB_WORKSPACE", &repo.path().display().to_string())
+        .input("diff-source", "git")
         .input("vercel-api-url", &vercel.url())
         .input("vercel-token", VERCEL_TOKEN)
         .input("project", "bench-site")
         .input("images", &paths.join("\n"))
         .input("site-url", &site.url())
         .input("concurrency", &concurrency.to_string())
-        .input(
-            "verify",
-            if mode == Mode::Verify {
-                "true"
-            } else {
-                "false"
-            },
-        )
+        .input("verify", if mode.verify() { "true" } else { "false" })
         .input("warm", if mode == Mode::Warm { "true" } else { "false" })
         .args(&["--verify-interval", "0", "--verify-max-interval", "0"])
         .event("workflow_dispatch", json!({"inputs": {}}))
@@ -154,7 +172,7 @@ async fn run(options: &Workload, mode: Mode, concurrency: usize) -> Measured {
         problems.push(format!("{requests} site requests, expected {expected}"));
     }
     match mode {
-        Mode::Verify => {
+        Mode::VerifyRemote | Mode::VerifyLocal => {
             let verified = ran.json("verified").as_array().map_or(0, Vec::len);
             if verified != options.images {
                 problems.push(format!("{verified} verified, expected {}", options.images));
@@ -212,7 +230,7 @@ async fn main() {
         options.runs
     );
     // A warm-up, discarded.
-    let _ = run(&options, Mode::Verify, 16).await;
+    let _ = run(&options, Mode::VerifyRemote, 16).await;
 
     println!();
     println!(
@@ -220,7 +238,7 @@ async fn main() {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---|");
     let mut failed = false;
-    for mode in [Mode::Verify, Mode::Warm] {
+    for mode in [Mode::VerifyRemote, Mode::VerifyLocal, Mode::Warm] {
         for &concurrency in &options.concurrency {
             let mut runs = Vec::new();
             for round in 0..options.runs {
