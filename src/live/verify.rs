@@ -193,7 +193,15 @@ impl Live {
     /// The label, and the reason when there is one.
     pub fn describe(&self) -> String {
         match self {
-            Live::Unverified(problem) => format!("{}: {}", self.label(), problem.reason()),
+            // The reason alone when it starts by saying the label.
+            Live::Unverified(problem) => {
+                let reason = problem.reason();
+                if reason.starts_with(self.label()) {
+                    reason
+                } else {
+                    format!("{}: {reason}", self.label())
+                }
+            }
             Live::Expired { age } => {
                 let age = age.map(|a| format!(", Age {a}")).unwrap_or_default();
                 format!(
@@ -798,11 +806,11 @@ mod tests {
         let limit = Duration::from_secs(300);
         assert_eq!(
             Live::Unverified(Problem::OutOfTime { stale: true, limit }).describe(),
-            "still stale when the time was up: still stale when the time was up (live-timeout: 300 s)"
+            "still stale when the time was up (live-timeout: 300 s)"
         );
         assert_eq!(
             Live::Unverified(Problem::SlowDown).describe(),
-            "the site asked to slow down: the site asked to slow down (429 or 503 again and again), so nothing more was asked"
+            "the site asked to slow down (429 or 503 again and again), so nothing more was asked"
         );
         assert_eq!(
             Live::Expired { age: Some(471857) }.describe(),
