@@ -6,7 +6,7 @@
 //! A module is a file under `src/`, or a folder with its files (`changes/`
 //! is one module: its files may use each other freely). `main.rs` reaches the
 //! library as `vercel_image_invalidate::`, which counts as `crate::`.
-//! `cargo test --test architecture -- --nocapture` prints the import table.
+//! `cargo test --test suite architecture:: -- --nocapture` prints the import table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

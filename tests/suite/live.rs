@@ -2,14 +2,13 @@
 //! shares its state with the fake edge-cache API: what each image is found
 //! to be, and exactly which variants were requested.
 
-mod common;
-
+use crate::common;
 use std::cell::RefCell;
 use std::time::Duration;
 
-use common::VERCEL_TOKEN;
-use common::site::{Entry, FakeSite, Key, SiteConfig};
-use common::vercel::FakeVercel;
+use crate::common::VERCEL_TOKEN;
+use crate::common::site::{Entry, FakeSite, Key, SiteConfig};
+use crate::common::vercel::FakeVercel;
 use url::Url;
 use vercel_image_invalidate::live::{
     BROWSER_ACCEPT, Image, Live, Optimizer, Problem, Progress, Settings, Site, Timing,
