@@ -87,7 +87,7 @@ impl DeployError {
 
 /// A deployment that went live.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Live {
+pub struct LiveDeployment {
     pub id: u64,
     /// The commit that is live now: the awaited one, or the descendant
     /// that superseded it.
@@ -229,7 +229,7 @@ fn conclude(
     environment: &str,
     started: Instant,
     requests: u32,
-) -> (String, Result<Option<Live>, DeployError>) {
+) -> (String, Result<Option<LiveDeployment>, DeployError>) {
     match looked {
         Look::Live {
             id,
@@ -240,7 +240,7 @@ fn conclude(
             listed,
         } => (
             state,
-            Ok(Some(Live {
+            Ok(Some(LiveDeployment {
                 id,
                 superseded_by: superseded.then(|| live.clone()),
                 sha: live,
@@ -523,7 +523,7 @@ impl Deployments<'_> {
         timeout: Duration,
         polling: &Polling,
         on_state: &dyn Fn(&str),
-    ) -> Result<Live, DeployError> {
+    ) -> Result<LiveDeployment, DeployError> {
         let started = Instant::now();
         let deadline = started + timeout;
         let requests_before = self.github.requests();
@@ -586,7 +586,10 @@ impl Deployments<'_> {
     /// The sha of the deployment that was live in `environment` before
     /// `live`: the same lookup as [`Deployments::previous_success`], on the
     /// listing of the wait's last poll.
-    pub async fn previous_live(&self, live: &Live) -> Result<Option<String>, GitHubError> {
+    pub async fn previous_live(
+        &self,
+        live: &LiveDeployment,
+    ) -> Result<Option<String>, GitHubError> {
         self.previous_in(&live.listed, live.id, &live.sha).await
     }
 

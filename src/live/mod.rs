@@ -169,7 +169,7 @@ pub(crate) struct Answer {
 }
 
 /// The client for one live site.
-pub struct Site {
+pub struct LiveSite {
     client: reqwest::Client,
     endpoint: Url,
     bypass: Option<HeaderValue>,
@@ -179,7 +179,7 @@ pub struct Site {
     stop: Mutex<Option<Problem>>,
 }
 
-impl Site {
+impl LiveSite {
     pub fn new(settings: Settings) -> Result<Self, SetupError> {
         let bypass = match &settings.bypass {
             Some(secret) => {
@@ -385,7 +385,7 @@ mod tests {
         );
         settings.bypass = Some(Secret::new("bypass_value_1234"));
         assert!(!format!("{settings:?}").contains("bypass_value_1234"));
-        let site = Site::new(settings).expect("client");
+        let site = LiveSite::new(settings).expect("client");
         let header = site.bypass.as_ref().expect("header");
         assert!(header.is_sensitive());
         assert!(!format!("{header:?}").contains("bypass_value_1234"));
@@ -398,7 +398,7 @@ mod tests {
             Optimizer::Vercel,
         );
         settings.bypass = Some(Secret::new("line\nbreak_secret"));
-        let error = Site::new(settings).err().expect("refused");
+        let error = LiveSite::new(settings).err().expect("refused");
         let text = error.to_string();
         assert!(text.contains("vercel-protection-bypass"), "{text}");
         assert!(!text.contains("break_secret"), "{text}");

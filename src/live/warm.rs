@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicUsize;
 use futures_util::StreamExt;
 
 use super::verify::problem_for;
-use super::{Image, Problem, Progress, Site, Variant, take, variant};
+use super::{Image, LiveSite, Problem, Progress, Variant, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -45,7 +45,7 @@ enum Outcome {
     Left,
 }
 
-impl Site {
+impl LiveSite {
     /// Requests every allowed variant of each image once, `concurrency` at
     /// once, images in the order given.
     pub async fn warm(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Warming {
