@@ -25,8 +25,9 @@ pub use crate::inputs::{Env, InputError, InputErrors, input_var};
 use crate::live;
 use crate::retry::{Http, RetryPolicy};
 use crate::secret::Secret;
-use crate::select::{Globs, MAX_PATH_CHARS, PublicDirs, RuleError, UrlPrefix};
+use crate::select::{Globs, MAX_PATH_CHARS, PublicDirs, UrlPrefix};
 use crate::site::{self, Framework};
+use crate::untrusted::ValueError;
 use crate::vercel::{self, Mode};
 
 /// Facts about where the binary runs, read from the runner's variables.
@@ -538,7 +539,7 @@ impl Polling {
 
 impl InputError {
     /// A stage's complaint about a rule, said of the input it came from.
-    fn from_rule(input: &str, error: RuleError) -> Self {
+    fn from_rule(input: &str, error: ValueError) -> Self {
         Self::new(input, error.problem, error.help)
     }
 }
