@@ -66,7 +66,49 @@ pub struct Settings {
     pub warm_limit: usize,
 }
 
+/// How the site's optimizer serves images, as the site's config says:
+/// where the optimizer is and the widths, qualities and formats it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    pub optimizer: Optimizer,
+    pub widths: Vec<u32>,
+    pub qualities: Vec<u32>,
+    pub formats: Vec<String>,
+}
+
+impl Served {
+    /// `optimizer` with Next.js's defaults (widths, quality 75, WebP).
+    pub fn new(optimizer: Optimizer) -> Self {
+        Self {
+            optimizer,
+            widths: [NEXT_DEVICE_SIZES.as_slice(), NEXT_IMAGE_SIZES.as_slice()].concat(),
+            qualities: vec![DEFAULT_QUALITY],
+            formats: vec![DEFAULT_FORMAT.to_string()],
+        }
+    }
+}
+
+impl Default for Served {
+    /// Without a config: Next.js at the site root, with its defaults.
+    fn default() -> Self {
+        Self::new(Optimizer::NextJs {
+            base_path: String::new(),
+        })
+    }
+}
+
 impl Settings {
+    /// These settings for a site that serves its images as `served` says.
+    pub fn serving(self, served: Served) -> Self {
+        Self {
+            optimizer: served.optimizer,
+            widths: served.widths,
+            qualities: served.qualities,
+            formats: served.formats,
+            ..self
+        }
+    }
+
     /// Next.js's defaults for `site` (widths, quality 75, WebP), and the
     /// project's usual concurrency, timeout and retries.
     pub fn new(site: Url, optimizer: Optimizer) -> Self {

@@ -12,6 +12,7 @@ use crate::select::{Role, Selection};
 use crate::site::Site;
 use crate::vercel::Sent;
 
+use super::site::Sited;
 use super::{Noted, Stages};
 
 impl<W: Write> Stages<'_, W> {
@@ -22,11 +23,11 @@ impl<W: Write> Stages<'_, W> {
         &self,
         selection: &Selection,
         sent: Option<&Sent>,
-        site: Option<&Site>,
+        sited: &Sited,
     ) -> Noted<Result<Option<LiveReport>, Error>> {
         let mut noted = Noted::new(());
         let value = self
-            .ask_live_noting(selection, sent, site, &mut noted.notes)
+            .ask_live_noting(selection, sent, sited, &mut noted.notes)
             .await;
         Noted {
             value,
@@ -39,14 +40,17 @@ impl<W: Write> Stages<'_, W> {
         &self,
         selection: &Selection,
         sent: Option<&Sent>,
-        site: Option<&Site>,
+        sited: &Sited,
         notes: &mut Vec<String>,
     ) -> Result<Option<LiveReport>, Error> {
         let config = self.config;
         if !config.live.asked() {
             return Ok(None);
         }
-        let (Some(sent), Some(settings)) = (sent, config.live_settings(site)) else {
+        let settings = config
+            .live_settings()
+            .map(|settings| settings.serving(sited.served.clone()));
+        let (Some(sent), Some(settings)) = (sent, settings) else {
             if config.dry_run {
                 let note = "a dry run invalidates nothing, so the live site was not asked (verify and warm run after a real invalidation)";
                 self.log.borrow_mut().text(&format!("Live site: {note}"));
@@ -54,7 +58,7 @@ impl<W: Write> Stages<'_, W> {
             }
             return Ok(None);
         };
-        if let Some(note) = site.and_then(optimizer_unused) {
+        if let Some(note) = sited.site.as_ref().and_then(optimizer_unused) {
             self.log.borrow_mut().text(&format!("Live site: {note}"));
             notes.push(note);
             return Ok(None);

@@ -130,7 +130,7 @@ pub(crate) async fn execute<W: Write>(
     {
         Ok(sent) => {
             report.record(&selection, sent.as_ref(), None);
-            let asked = stages.ask_live(&selection, sent.as_ref(), sited.site.as_ref());
+            let asked = stages.ask_live(&selection, sent.as_ref(), &sited);
             if let Some(live) = asked.await.into_report(report)? {
                 report.record_live(live);
             }

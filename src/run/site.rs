@@ -6,8 +6,9 @@ use std::io::Write;
 use crate::changes::{self, ChangesError, Detected, DiffSource};
 use crate::config::{InputError, InputErrors};
 use crate::error::Error;
+use crate::live::Served;
 use crate::report::short_sha;
-use crate::select::{self, Mapping};
+use crate::select::{self, Mapping, UrlPrefix};
 use crate::site::{self, Site, SiteFile};
 
 use super::{Noted, Stages};
@@ -20,6 +21,8 @@ pub(super) struct Sited {
     pub site: Option<Site>,
     /// The public dirs and URL prefix the selection uses.
     pub mapping: Mapping,
+    /// How the site's optimizer serves images, for the live stage.
+    pub served: Served,
 }
 
 /// The shown name of the site dir.
@@ -72,6 +75,7 @@ impl<W: Write> Stages<'_, W> {
                 Sited {
                     site: None,
                     mapping,
+                    served: Served::default(),
                 },
                 Vec::new(),
             ));
@@ -87,8 +91,16 @@ impl<W: Write> Stages<'_, W> {
         }
         notes.extend(site.warnings.iter().cloned());
         notes.extend(mapping.warnings.iter().cloned());
+        let served = site.served(config.url_prefix.as_ref().and_then(UrlPrefix::path));
         let site = Some(site);
-        Ok((Sited { site, mapping }, notes))
+        Ok((
+            Sited {
+                site,
+                mapping,
+                served,
+            },
+            notes,
+        ))
     }
 
     /// The commit whose config says how the live site serves images, for a

@@ -154,6 +154,14 @@ impl UrlPrefix {
         }
     }
 
+    /// The prefix when it is a path on the site itself (`/docs/`).
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            UrlPrefix::Path(prefix) => Some(prefix),
+            _ => None,
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             UrlPrefix::Path(s) | UrlPrefix::Absolute(s) => s,

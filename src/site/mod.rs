@@ -12,6 +12,7 @@ mod detect;
 pub mod lex;
 pub mod literal;
 mod paths;
+mod served;
 
 use crate::untrusted::ValueError;
 use std::fmt;
