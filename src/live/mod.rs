@@ -1,7 +1,7 @@
-//! The live site, asked after invalidating: [`Site::verify`] requests one
+//! The live site, asked after invalidating: [`LiveSite::verify`] requests one
 //! optimized variant of each image as a browser would and reads Vercel's
 //! `x-vercel-cache` and `ETag` to tell whether visitors now get the new
-//! picture; [`Site::warm`] requests every variant the site allows, so that no
+//! picture; [`LiveSite::warm`] requests every variant the site allows, so that no
 //! visitor is the one served the stale copy while it revalidates.
 //!
 //! Requests go through the same client, retry policy and concurrency limit
@@ -62,7 +62,7 @@ pub struct Settings {
     /// Sent as `x-vercel-protection-bypass`.
     pub bypass: Option<Secret>,
     pub timing: Timing,
-    /// Most requests [`Site::warm`] makes in one run, retries included.
+    /// Most requests [`LiveSite::warm`] makes in one run, retries included.
     pub warm_limit: usize,
 }
 
