@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{ACCEPT, HeaderValue};
 use url::Url;
 
+use crate::actions::Line;
 use crate::retry::{Attempt, Gate, RetryPolicy, retry, server_hint};
 use crate::secret::Secret;
 use crate::untrusted::excerpt;
@@ -195,6 +196,56 @@ pub enum Progress<'a> {
         variant: &'a Variant,
         result: Result<(), &'a Problem>,
     },
+}
+
+impl Progress<'_> {
+    /// The event as the log shows it.
+    pub fn line(&self) -> Line {
+        match *self {
+            Progress::Retrying {
+                path,
+                attempt,
+                reason,
+                wait,
+            } => Line::Text(format!(
+                "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
+                wait.as_secs_f64()
+            )),
+            Progress::Probed {
+                path,
+                status,
+                cache,
+            } => Line::Debug(format!(
+                "{path}: {status}, x-vercel-cache: {}",
+                cache.unwrap_or("-")
+            )),
+            Progress::Verified(verified) => {
+                let probed = verified
+                    .probed
+                    .as_ref()
+                    .map(|url| format!(" <- {url}"))
+                    .unwrap_or_default();
+                Line::Text(format!(
+                    "{}: {} ({} probe(s)){probed}",
+                    verified.path,
+                    verified.live.describe(),
+                    verified.probes
+                ))
+            }
+            Progress::Warmed {
+                path,
+                variant,
+                result,
+            } => match result {
+                Ok(()) => Line::Debug(format!("{path} {}: warmed", variant.describe())),
+                Err(problem) => Line::Text(format!(
+                    "{path} {}: FAILED: {}",
+                    variant.describe(),
+                    problem.reason()
+                )),
+            },
+        }
+    }
 }
 
 /// What one request was answered.

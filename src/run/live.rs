@@ -4,7 +4,6 @@
 
 use std::io::Write;
 
-use crate::actions::Log;
 use crate::error::Error;
 use crate::live::{self, Image};
 use crate::report::LiveReport;
@@ -105,7 +104,7 @@ impl<W: Write> Stages<'_, W> {
         self.log
             .borrow_mut()
             .group(&format!("Verifying {} image(s) on {origin}", images.len()));
-        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
         let verification = site.verify(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
@@ -128,7 +127,7 @@ impl<W: Write> Stages<'_, W> {
             settings.formats.len(),
             settings.warm_limit
         ));
-        let progress = |event: live::Progress<'_>| log_live(&mut self.log.borrow_mut(), event);
+        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
         let warming = site.warm(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
@@ -184,53 +183,6 @@ fn optimizer_unused(site: &Site) -> Option<String> {
 fn is_svg(path: &str) -> bool {
     let path = path.split(['?', '#']).next().unwrap_or(path);
     path.to_ascii_lowercase().ends_with(".svg")
-}
-
-fn log_live<W: Write>(log: &mut Log<W>, event: live::Progress<'_>) {
-    match event {
-        live::Progress::Retrying {
-            path,
-            attempt,
-            reason,
-            wait,
-        } => log.text(&format!(
-            "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
-            wait.as_secs_f64()
-        )),
-        live::Progress::Probed {
-            path,
-            status,
-            cache,
-        } => log.debug(&format!(
-            "{path}: {status}, x-vercel-cache: {}",
-            cache.unwrap_or("-")
-        )),
-        live::Progress::Verified(verified) => {
-            let probed = verified
-                .probed
-                .as_ref()
-                .map(|url| format!(" <- {url}"))
-                .unwrap_or_default();
-            log.text(&format!(
-                "{}: {} ({} probe(s)){probed}",
-                verified.path,
-                verified.live.describe(),
-                verified.probes
-            ));
-        }
-        live::Progress::Warmed {
-            path,
-            variant,
-            result,
-        } => match result {
-            Ok(()) => log.debug(&format!("{path} {}: warmed", variant.describe())),
-            Err(problem) => log.text(&format!(
-                "{path} {}: FAILED: {}",
-                variant.describe(),
-                problem.reason()
-            )),
-        },
-    }
 }
 
 #[cfg(test)]

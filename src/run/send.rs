@@ -87,37 +87,8 @@ impl<W: Write> Stages<'_, W> {
         ));
         let progress = |event: Progress<'_>| {
             let mut log = self.log.borrow_mut();
-            match event {
-                Progress::Retrying {
-                    batch,
-                    attempt,
-                    failure,
-                    wait,
-                } => log.text(&format!(
-                    "request {}/{batches}: attempt {attempt} failed ({}); retrying in {:.1}s",
-                    batch + 1,
-                    failure.describe(),
-                    wait.as_secs_f64()
-                )),
-                Progress::Finished {
-                    batch,
-                    paths,
-                    result,
-                } => {
-                    let outcome = match result {
-                        Ok(1) => "done".to_string(),
-                        Ok(attempts) => format!("done after {attempts} attempts"),
-                        Err(failure) => format!("FAILED: {}", failure.describe()),
-                    };
-                    log.text(&format!(
-                        "request {}/{batches}: {} image(s): {outcome}",
-                        batch + 1,
-                        paths.len()
-                    ));
-                    for path in paths {
-                        log.debug(&format!("  {path}"));
-                    }
-                }
+            for line in event.lines(batches) {
+                log.say(&line);
             }
         };
         let sent = client.send(&paths, config.concurrency, &progress).await;
