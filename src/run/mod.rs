@@ -12,6 +12,7 @@ mod changes;
 mod live;
 mod plan;
 mod range;
+mod refusals;
 mod select;
 mod send;
 mod site;
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 
 use crate::actions::Log;
 use crate::changes::{ChangesError, Detected, DiffSource};
-use crate::config::{Config, InputError, InputErrors};
+use crate::config::{Config, InputErrors};
 use crate::error::Error;
 use crate::github::{GitHub, RetryNote};
 use crate::report::{DeploymentNote, Report};
@@ -166,13 +167,9 @@ fn github_client(config: &Config, gate_needs_github: bool) -> Result<Option<GitH
 
 impl<W: Write> Stages<'_, W> {
     fn github(&self, what: &str) -> Result<&GitHub, InputErrors> {
-        self.github.as_ref().ok_or_else(|| {
-            InputErrors(vec![InputError::new(
-                "github-token",
-                format!("{what} needs a GitHub token and none was given"),
-                "pass `github-token: ${{ github.token }}`",
-            )])
-        })
+        self.github
+            .as_ref()
+            .ok_or_else(|| refusals::no_github_token(what))
     }
 
     /// Where the checkout is, for `diff-source: git`.

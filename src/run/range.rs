@@ -7,7 +7,6 @@
 use std::io::Write;
 
 use crate::changes::Range;
-use crate::config::{InputError, InputErrors};
 use crate::deploy::{self, DeployError, Deployments};
 use crate::error::Error;
 use crate::event::{Base, Compare};
@@ -15,6 +14,7 @@ use crate::github::GitHub;
 use crate::report::{DeploymentNote, short_sha};
 
 use super::plan::Gate;
+use super::refusals;
 use super::{Noted, Stages, Undelivered};
 
 /// The plan resolved: what to compare, and what still stands between the
@@ -227,11 +227,7 @@ impl<W: Write> Stages<'_, W> {
         let Some(head) = head else {
             return Err(Undelivered::new(
                 "no commit to wait for, so no image was invalidated",
-                InputErrors(vec![InputError::new(
-                    "head",
-                    "wait-for-deployment needs the commit whose deployment to wait for, and neither head nor GITHUB_SHA is set",
-                    "pass `head` (the commit sha), or run without wait-for-deployment",
-                )]),
+                refusals::no_commit_to_wait_for(),
             ));
         };
         // Deployments are recorded by full sha: a branch name matches none.

@@ -5,11 +5,11 @@
 use std::io::Write;
 
 use crate::changes::Detected;
-use crate::config::{InputError, InputErrors};
 use crate::select::Selection;
 use crate::vercel::{self, Progress, Sent, Vercel};
 
 use super::range::Sending;
+use super::refusals;
 use super::{Noted, Stages, Undelivered};
 
 impl<W: Write> Stages<'_, W> {
@@ -61,14 +61,9 @@ impl<W: Write> Stages<'_, W> {
     async fn invalidate(&self, selection: &Selection) -> Result<Sent, Undelivered> {
         let config = self.config;
         let (Some(token), Some(project)) = (&config.vercel_token, &config.project) else {
-            // The config requires both outside a dry run.
             return Err(Undelivered::new(
                 "no Vercel token or project",
-                InputErrors(vec![InputError::new(
-                    "vercel-token",
-                    "a Vercel token and a project are needed to send",
-                    "set vercel-token and project, or dry-run: true",
-                )]),
+                refusals::no_vercel_credentials(),
             ));
         };
         let client = Vercel::new(&config.vercel_settings(), token, project)

@@ -4,14 +4,13 @@
 use std::io::Write;
 
 use crate::changes::{self, ChangesError, Detected, DiffSource};
-use crate::config::{InputError, InputErrors};
+use crate::config::InputErrors;
 use crate::error::Error;
 use crate::live::Served;
-use crate::report::short_sha;
 use crate::select::{self, Mapping, UrlPrefix};
 use crate::site::{self, Site, SiteFile};
 
-use super::{Noted, Stages};
+use super::{Noted, Stages, refusals};
 
 /// What the site stage found, for the stages after it.
 pub(super) struct Sited {
@@ -117,11 +116,7 @@ impl<W: Write> Stages<'_, W> {
         match config.diff_source {
             DiffSource::Git => Ok(Some("HEAD".to_string())),
             DiffSource::Api if config.dry_run => Ok(None),
-            DiffSource::Api => Err(InputErrors(vec![InputError::new(
-                "head",
-                "asking the live site (site-url) needs the site's config to know its image optimizer, and with diff-source api it is read at a commit: neither head nor GITHUB_SHA is set",
-                "pass `head` (the commit the live site was deployed from), or use `diff-source: git` in a checkout of it",
-            )])),
+            DiffSource::Api => Err(refusals::no_commit_for_the_live_site()),
         }
     }
 
@@ -175,15 +170,7 @@ impl<W: Write> Stages<'_, W> {
             }
         };
         if !site_dir.is_empty() && listed.is_empty() {
-            return Err(InputErrors(vec![InputError::new(
-                "site-dir",
-                format!(
-                    "`{site_dir}` holds no files at {}: it is not the folder of a site",
-                    short_sha(head)
-                ),
-                "set site-dir to the Vercel project's Root Directory (Project Settings > Build and Deployment), such as `apps/web`, or leave it out for the repository root",
-            )])
-            .into());
+            return Err(refusals::not_a_site_dir(site_dir, head).into());
         }
         let mut files = Vec::new();
         for path in site::config_files(site_dir, |path| listed.iter().any(|l| l == path)) {
@@ -214,7 +201,11 @@ impl<W: Write> Stages<'_, W> {
     /// contradict it are logged.
     fn mapping(&self, site: &Site) -> Result<Mapping, InputErrors> {
         let config = self.config;
-        match select::resolve(site, config.public_dirs.as_ref(), config.url_prefix.as_ref()) {
+        match select::resolve(
+            site,
+            config.public_dirs.as_ref(),
+            config.url_prefix.as_ref(),
+        ) {
             Ok(mapping) => {
                 let mut log = self.log.borrow_mut();
                 for warning in &mapping.warnings {
@@ -222,23 +213,7 @@ impl<W: Write> Stages<'_, W> {
                 }
                 Ok(mapping)
             }
-            Err(unknowns) => Err(InputErrors(
-                unknowns
-                    .iter()
-                    .map(|unknown| {
-                        let input = unknown.input.unwrap_or("url-prefix");
-                        InputError::new(
-                            input,
-                            format!("{input} is `auto`, but {unknown}"),
-                            format!(
-                                "set `{input}` to the value the site is built with (such as `{}`), or write it literally in {}",
-                                if input == "public-dir" { "public" } else { "/docs/" },
-                                unknown.file
-                            ),
-                        )
-                    })
-                    .collect(),
-            )),
+            Err(unknowns) => Err(refusals::auto_unknown(&unknowns)),
         }
     }
 }
