@@ -48,12 +48,7 @@ impl<W: Write> Stages<'_, W> {
         match &result {
             Ok(detected) => {
                 for change in &detected.changes {
-                    let old = change
-                        .old_path
-                        .as_ref()
-                        .map(|old| format!("{old} -> "))
-                        .unwrap_or_default();
-                    log.text(&format!("{:<9} {old}{}", change.kind.as_str(), change.path));
+                    log.text(&change.log_line());
                 }
                 let requests = if config.diff_source == DiffSource::Api {
                     format!(" ({} GitHub requests)", detected.api_requests)

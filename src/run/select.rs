@@ -42,16 +42,10 @@ impl<W: Write> Stages<'_, W> {
             selection.skipped.len()
         ));
         for target in &selection.targets {
-            let sources: Vec<String> = target.sources.iter().map(|s| s.describe()).collect();
-            let also: String = target.also.iter().map(|a| format!(" + {a}")).collect();
-            log.text(&format!(
-                "send  {}{also}  <- {}",
-                target.public_path,
-                sources.join(", ")
-            ));
+            log.text(&target.log_line());
         }
         for skip in &selection.skipped {
-            log.text(&format!("skip  {}: {}", skip.source.repo_path, skip.reason));
+            log.text(&skip.log_line());
         }
         log.end_group();
         selection

@@ -93,6 +93,24 @@ impl Target {
     pub fn spellings(&self) -> impl Iterator<Item = &String> {
         std::iter::once(&self.public_path).chain(&self.also)
     }
+
+    /// The target as the log shows it: `send  /a.png + /a%20.png  <- ...`.
+    pub fn log_line(&self) -> String {
+        let sources: Vec<String> = self.sources.iter().map(|s| s.describe()).collect();
+        let also: String = self.also.iter().map(|a| format!(" + {a}")).collect();
+        format!(
+            "send  {}{also}  <- {}",
+            self.public_path,
+            sources.join(", ")
+        )
+    }
+}
+
+impl Skip {
+    /// The skip as the log shows it: `skip  public/a.png: excluded ...`.
+    pub fn log_line(&self) -> String {
+        format!("skip  {}: {}", self.source.repo_path, self.reason)
+    }
 }
 
 /// Why a changed image is not sent.
