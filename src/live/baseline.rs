@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::verify::problem_for;
-use super::{Image, Problem, Progress, Site, variant};
+use super::{Image, LiveSite, Problem, Progress, variant};
 
 /// What Vercel's cache said with a 2xx answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -85,7 +85,7 @@ impl Baseline {
     }
 }
 
-impl Site {
+impl LiveSite {
     /// One probe of each image, at most `concurrency` at once, each ended by
     /// `deadline`.
     pub async fn baseline(

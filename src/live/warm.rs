@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::verify::problem_for;
-use super::{Image, Problem, Progress, Site, Variant, is_transformed, take, variant};
+use super::{Image, LiveSite, Problem, Progress, Variant, is_transformed, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -51,12 +51,12 @@ pub struct Warming {
     pub stopped: Option<Problem>,
 }
 
-enum Outcome {
+enum WarmStep {
     Warmed,
     Failed(Problem),
 }
 
-impl Site {
+impl LiveSite {
     /// Requests every allowed variant of each image once, `concurrency` at
     /// once, images in the order given, until `deadline` at the latest.
     pub async fn warm(
@@ -97,17 +97,17 @@ impl Site {
                     .await
                 {
                     Ok(answer) => match problem_for(&answer) {
-                        None => Outcome::Warmed,
-                        Some(problem) => Outcome::Failed(problem),
+                        None => WarmStep::Warmed,
+                        Some(problem) => WarmStep::Failed(problem),
                     },
-                    Err(problem) => Outcome::Failed(problem),
+                    Err(problem) => WarmStep::Failed(problem),
                 };
                 progress(Progress::Warmed {
                     path: &image.path,
                     variant: &variant,
                     result: match &outcome {
-                        Outcome::Failed(problem) => Err(problem),
-                        Outcome::Warmed => Ok(()),
+                        WarmStep::Failed(problem) => Err(problem),
+                        WarmStep::Warmed => Ok(()),
                     },
                 });
                 (index, variant, outcome)
@@ -147,14 +147,14 @@ fn tally(images: &[Image], total: u64, warmed: &dyn Fn(&Image) -> bool) -> Warmi
     }
 }
 
-fn add(warming: &mut Warming, index: usize, variant: Variant, outcome: Outcome) {
+fn add(warming: &mut Warming, index: usize, variant: Variant, outcome: WarmStep) {
     let image = &mut warming.images[index];
     match outcome {
-        Outcome::Warmed => {
+        WarmStep::Warmed => {
             image.warmed += 1;
             warming.warmed += 1;
         }
-        Outcome::Failed(problem) => {
+        WarmStep::Failed(problem) => {
             image.failed.push((variant, problem));
             warming.failed += 1;
         }

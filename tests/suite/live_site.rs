@@ -1,21 +1,20 @@
-//! End to end: after invalidating, the binary asks the live site (a fake
-//! image cache that shares its state with the fake edge-cache API, so an
-//! invalidation marks the site's variants stale) and reports what visitors
-//! now get: the Live column, the `verified` and `unverified` outputs, the
-//! warnings, the exit code, the warm-up and its limit.
-
-mod common;
+//! End to end: the binary asks the live site (a fake image cache that
+//! shares its state with the fake edge-cache API, so an invalidation marks
+//! the site's variants stale) once before sending (the baseline) and after,
+//! and reports what visitors now get: the Live column, the `verified` and
+//! `unverified` outputs, the warnings, the exit code, the warm-up and its
+//! limit, and how a hostile site is bounded.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use common::git::GitRepo;
-use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
-use common::markdown::plain;
-use common::site::{FakeSite, Key, SiteConfig};
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
+use crate::common::markdown::plain;
+use crate::common::site::{FakeSite, Key, SiteConfig};
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
 
 /// Probing at once and without pause, so that tests take a moment; the
 /// fake site revalidates after a count of requests, not after a time.

@@ -3,19 +3,18 @@
 //! image is found to be against what it was before the invalidation, exactly
 //! which variants were requested, and how many requests a hostile site gets.
 
-mod common;
-
+use crate::common;
 use std::cell::RefCell;
 use std::time::Duration;
 
-use common::VERCEL_TOKEN;
-use common::site::{Entry, FakeSite, Key, SiteConfig};
-use common::vercel::{DELETE, FakeVercel, INVALIDATE};
+use crate::common::VERCEL_TOKEN;
+use crate::common::site::{Entry, FakeSite, Key, SiteConfig};
+use crate::common::vercel::{DELETE, FakeVercel, INVALIDATE};
 use tokio::time::Instant;
 use url::Url;
 use vercel_image_invalidate::live::{
-    BROWSER_ACCEPT, Baseline, Image, Live, Optimizer, Problem, Progress, REFUSALS_IN_A_ROW,
-    Settings, Site, Timing, Verification,
+    BROWSER_ACCEPT, Baseline, Image, Live, LiveSite, Optimizer, Problem, Progress,
+    REFUSALS_IN_A_ROW, Settings, Timing, Verification,
 };
 use vercel_image_invalidate::retry::RetryPolicy;
 use vercel_image_invalidate::secret::Secret;
@@ -125,7 +124,7 @@ fn lives(verification: &Verification) -> Vec<(&str, &Live)> {
 /// The baseline, the invalidation (or deletion) of `paths`, and the
 /// verification against the baseline: what the action does.
 async fn check(
-    client: &Site,
+    client: &LiveSite,
     vercel: &FakeVercel,
     endpoint: &str,
     images: &[Image],
@@ -176,7 +175,7 @@ async fn local_images_are_keyed_by_content_so_the_baseline_tells() {
     site.visit("/docs/seen.png", 640, 75, "image/webp");
     site.put("/docs/new.png");
 
-    let client = Site::new(settings(
+    let client = LiveSite::new(settings(
         &site,
         Optimizer::NextJs {
             base_path: "/docs".into(),
@@ -233,7 +232,7 @@ async fn a_remote_image_keyed_by_url_is_fresh_after_revalidation() {
     // The remote host serves new bytes; the cache still has the old ones.
     site.change(&path);
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let (baseline, verification) = check(&client, &vercel, INVALIDATE, &[image(&path)]).await;
 
     assert_eq!(
@@ -268,7 +267,7 @@ async fn a_remote_host_still_serving_the_old_bytes_keeps_the_old_etag() {
     site.put(&path);
     site.visit(&path, 640, 75, "image/webp");
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let (_, verification) = check(&client, &vercel, INVALIDATE, &[image(&path)]).await;
 
     assert_eq!(
@@ -289,7 +288,7 @@ async fn a_variant_stale_from_expiry_is_not_credited_to_the_run() {
     site.visit("/hero.png", 640, 75, "image/webp");
     site.expire(&Key::new("/hero.png", 640, 75, "image/webp"), 471857, 1);
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let (baseline, verification) = check(&client, &vercel, INVALIDATE, &[image("/hero.png")]).await;
 
     assert_eq!(
@@ -323,7 +322,7 @@ async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
 
     let mut settings = settings(&site, next());
     settings.mode = Mode::Delete;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let (_, verification) = check(&client, &vercel, DELETE, &[image(&path)]).await;
 
     assert_eq!(
@@ -344,7 +343,7 @@ async fn a_wrong_url_prefix_is_known_before_anything_is_sent() {
     site.visit("/hero.png", 640, 75, "image/webp");
 
     // The mapping put a prefix in front that the site does not use.
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let baseline = client
         .baseline(&[image("/static/hero.png")], later(), &quiet)
         .await;
@@ -391,7 +390,7 @@ async fn an_invalidation_that_matched_nothing_leaves_a_hit_with_the_old_etag() {
 
     let settings = settings(&site, next());
     let grace = settings.timing.grace;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let images = [image(&path)];
     let baseline = client.baseline(&images, later(), &quiet).await;
     invalidate(&vercel, &[&remote("/HERO.png")]).await;
@@ -438,7 +437,7 @@ async fn a_removed_image_answering_404_is_as_expected() {
     site.visit(&gone, 640, 75, "image/webp");
     site.remove(&gone);
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let images = [removed("/old.png"), removed(&gone)];
     let (_, verification) = check(&client, &vercel, INVALIDATE, &images).await;
 
@@ -499,7 +498,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     // Without the bypass: the first 401 stops the rest, which end the same.
     let mut without = settings(&site, next());
     without.concurrency = 1;
-    let client = Site::new(without).expect("client");
+    let client = LiveSite::new(without).expect("client");
     let refused = client.verify(&images, None, later(), &record).await;
     let protected = Live::Unverified(Problem::Protected { status: 401 });
     assert_eq!(
@@ -521,7 +520,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     // A wrong one is refused too.
     let mut wrong = settings(&site, next());
     wrong.bypass = Some(Secret::new("not_the_bypass"));
-    let wrong = Site::new(wrong)
+    let wrong = LiveSite::new(wrong)
         .expect("client")
         .verify(&images[..1], None, later(), &record)
         .await;
@@ -531,7 +530,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     let before = site.requests().len();
     let mut with = settings(&site, next());
     with.bypass = Some(Secret::new(BYPASS));
-    let client = Site::new(with.clone()).expect("client");
+    let client = LiveSite::new(with.clone()).expect("client");
     let baseline = client.baseline(&images, later(), &record).await;
     let verified = client
         .verify(&images, Some(&baseline), later(), &record)
@@ -568,7 +567,7 @@ async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
         site.put("/a.png");
         let mut settings = settings(&site, next());
         settings.bypass = Some(Secret::new(SECRET));
-        let client = Site::new(settings).expect("client");
+        let client = LiveSite::new(settings).expect("client");
         let verification = client
             .verify(&[image("/a.png")], None, later(), &quiet)
             .await;
@@ -598,7 +597,7 @@ async fn a_url_the_optimizer_does_not_allow_says_why() {
     .await;
     site.put("/a.png");
     // The action believes the defaults; the site allows other widths.
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let verification = client
         .verify(&[image("/a.png")], None, later(), &quiet)
         .await;
@@ -619,7 +618,7 @@ async fn a_url_the_optimizer_does_not_allow_says_why() {
 async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
     let (site, _vercel) = site_and_vercel(SiteConfig::default()).await;
     site.put("/a.png");
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
 
     site.fail_next(2);
     let recovered = client
@@ -653,7 +652,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
     };
     let mut nowhere = settings(&site, next());
     nowhere.site = Url::parse(&format!("http://{closed}")).expect("url");
-    let unreachable = Site::new(nowhere)
+    let unreachable = LiveSite::new(nowhere)
         .expect("client")
         .verify(&[image("/a.png")], None, later(), &quiet)
         .await;
@@ -686,7 +685,7 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
         max_interval: interval,
         bound: Duration::from_secs(3600),
     };
-    let client = Site::new(settings.clone()).expect("client");
+    let client = LiveSite::new(settings.clone()).expect("client");
     let images: Vec<Image> = paths.iter().map(|p| image(p)).collect();
     let (baseline, verification) = check(&client, &vercel, INVALIDATE, &images).await;
 
@@ -739,7 +738,7 @@ async fn a_site_refusing_everything_is_asked_nothing_more_after_a_few_refusals()
     let mut settings = warm_settings(&site);
     settings.retry.max_wait = Duration::from_secs(5);
     let concurrency = settings.concurrency as u32;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
 
     let baseline = client.baseline(&images, later(), &quiet).await;
     let verification = client
@@ -797,7 +796,7 @@ async fn warm_requests_every_variant_of_what_vercel_transforms_exactly_once() {
     site.put("/anim.gif");
     invalidate(&vercel, &[&a, &b, "/gone.png", "/anim.gif"]).await;
 
-    let client = Site::new(warm_settings(&site)).expect("client");
+    let client = LiveSite::new(warm_settings(&site)).expect("client");
     let images = [
         image(&a),
         removed("/gone.png"),
@@ -874,7 +873,7 @@ async fn warm_stops_at_the_limit_and_says_how_many_were_left() {
     site.put("/b.png");
     let mut settings = warm_settings(&site);
     settings.warm_limit = 10;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let warming = client
         .warm(&[image("/a.png"), image("/b.png")], later(), &quiet)
         .await;
@@ -918,7 +917,7 @@ async fn warm_limit_bounds_the_variants_built_as_it_bounds_requests() {
     settings.widths = widths;
     settings.qualities = qualities;
     settings.warm_limit = 10;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let warming = client
         .warm(&[image("/a.png"), image("/b.png")], later(), &quiet)
         .await;
@@ -936,7 +935,7 @@ async fn retries_count_against_the_warm_limit() {
     let mut settings = warm_settings(&site);
     settings.warm_limit = 4;
     settings.concurrency = 1;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     site.fail_next(2);
     let warming = client.warm(&[image("/a.png")], later(), &quiet).await;
 
@@ -953,7 +952,7 @@ async fn warm_on_a_protected_site_stops_at_the_first_refusal() {
     site.put("/a.png");
     let mut settings = warm_settings(&site);
     settings.concurrency = 1;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let warming = client.warm(&[image("/a.png")], later(), &quiet).await;
     assert_eq!(site.requests().len(), 1);
     assert_eq!((warming.warmed, warming.failed, warming.left), (0, 1, 11));
@@ -965,7 +964,7 @@ async fn warm_on_a_protected_site_stops_at_the_first_refusal() {
 async fn warm_ends_at_the_deadline_and_counts_the_rest() {
     let (site, _vercel) = site_and_vercel(warm_config()).await;
     site.put("/a.png");
-    let client = Site::new(warm_settings(&site)).expect("client");
+    let client = LiveSite::new(warm_settings(&site)).expect("client");
     let warming = client
         .warm(&[image("/a.png")], Instant::now(), &quiet)
         .await;
