@@ -40,10 +40,37 @@ pub fn excerpt(text: &str) -> String {
     format!("{}{more}", one_line(&short))
 }
 
-/// [`excerpt`] of `text` with `secrets` taken out first: a secret that
-/// straddles the cut is replaced whole, never left in part.
+/// [`excerpt`] of `text` with `secrets` and URL credentials taken out
+/// first: a secret that straddles the cut is replaced whole, never left in
+/// part.
 pub fn excerpt_hiding(text: &str, secrets: &[String]) -> String {
-    excerpt(&crate::secret::redact(text, secrets))
+    excerpt(&hide_url_credentials(&crate::secret::redact(text, secrets)))
+}
+
+/// Every URL's user name and password in `text` replaced by `***`
+/// (`https://***@github.com/...`): a tool's message may quote a remote
+/// whose URL holds a token, and it must go before the text is shortened.
+pub fn hide_url_credentials(text: &str) -> Cow<'_, str> {
+    if !text.contains("://") {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (before, after) = rest.split_at(at + 3);
+        out.push_str(before);
+        let end = after
+            .find(|c: char| c == '/' || c == '@' || c.is_whitespace() || "'\"<>`".contains(c))
+            .unwrap_or(after.len());
+        if after[end..].starts_with('@') && end > 0 {
+            out.push_str("***");
+            rest = &after[end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
 }
 
 /// An error and its causes, most specific last, each said once: hyper's
@@ -134,6 +161,32 @@ mod tests {
             }
         }
         assert_eq!(excerpt_hiding(&format!("a {secret} b"), &list), "a *** b");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_hidden_wherever_they_are() {
+        let token = "ghs_Zq7Kp2Wm9Xv4Lr8T";
+        let text = format!(
+            "fatal: unable to access 'https://x-access-token:{token}@github.com/o/r.git/': 403"
+        );
+        let hidden = hide_url_credentials(&text);
+        assert_eq!(
+            hidden,
+            "fatal: unable to access 'https://***@github.com/o/r.git/': 403"
+        );
+        for start in 150..=210 {
+            let long = format!("{}{text}", ".".repeat(start));
+            assert!(
+                !excerpt(&hide_url_credentials(&long)).contains("ghs"),
+                "{start}"
+            );
+        }
+        assert_eq!(
+            hide_url_credentials("see https://github.com/a@b"),
+            "see https://github.com/a@b"
+        );
+        assert_eq!(hide_url_credentials("no url"), "no url");
+        assert_eq!(hide_url_credentials("a://@b"), "a://@b");
     }
 
     #[test]

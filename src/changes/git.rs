@@ -181,7 +181,9 @@ impl Repo {
             reason: format!(
                 "`git {}` did not bring it: {}",
                 args.join(" "),
-                crate::untrusted::excerpt(&String::from_utf8_lossy(&output.stderr))
+                crate::untrusted::excerpt(&crate::untrusted::hide_url_credentials(
+                    &String::from_utf8_lossy(&output.stderr)
+                ))
             ),
         })
     }
