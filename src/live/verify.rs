@@ -450,9 +450,8 @@ impl LiveSite {
                 probes: 0,
             };
         };
-        let mut probes = 0;
-        let live = match start(image, before) {
-            Err(live) => live,
+        let (live, probes) = match start(image, before) {
+            Err(live) => (live, 0),
             Ok((seen, expired)) => {
                 let context = Context {
                     removed: image.removed,
@@ -461,16 +460,8 @@ impl LiveSite {
                     deleted: self.settings.mode == Mode::Delete,
                     grace_over: false,
                 };
-                self.probe(
-                    image,
-                    variant,
-                    seen,
-                    context,
-                    deadline,
-                    &mut probes,
-                    progress,
-                )
-                .await
+                self.probe(image, variant, seen, context, deadline, progress)
+                    .await
             }
         };
         Verified {
@@ -481,8 +472,8 @@ impl LiveSite {
         }
     }
 
-    /// Probes until the answers tell, the image's bound or the deadline.
-    #[allow(clippy::too_many_arguments)]
+    /// Probes until the answers tell, the image's bound or the deadline:
+    /// what visitors get, and how many probes it took.
     async fn probe(
         &self,
         image: &Image,
@@ -490,9 +481,9 @@ impl LiveSite {
         mut seen: Seen,
         mut context: Context,
         deadline: Instant,
-        probes: &mut u32,
         progress: &dyn Fn(Progress<'_>),
-    ) -> Live {
+    ) -> (Live, u32) {
+        let mut probes = 0;
         let timing = &self.settings.timing;
         let started = Instant::now();
         let out_of_time = |seen: &Seen| {
@@ -507,10 +498,10 @@ impl LiveSite {
                 .await
             {
                 Ok(answer) => answer,
-                Err(Problem::OutOfTime { .. }) => return out_of_time(&seen),
-                Err(problem) => return Live::Unverified(problem),
+                Err(Problem::OutOfTime { .. }) => return (out_of_time(&seen), probes),
+                Err(problem) => return (Live::Unverified(problem), probes),
             };
-            *probes += 1;
+            probes += 1;
             progress(Progress::Probed {
                 path: &image.path,
                 status: answer.status,
@@ -518,15 +509,16 @@ impl LiveSite {
             });
             context.grace_over = started.elapsed() >= timing.grace;
             seen = match judge(&seen, &answer, context) {
-                Judgement::Final(live) => return live,
+                Judgement::Final(live) => return (live, probes),
                 Judgement::Again(seen) => seen,
             };
             let elapsed = started.elapsed();
             if elapsed >= timing.bound {
-                return Live::Unverified(match seen {
+                let problem = match seen {
                     Seen::Stale(_) => Problem::StillStale { waited: elapsed },
                     _ => Problem::StillCached,
-                });
+                };
+                return (Live::Unverified(problem), probes);
             }
             // A HIT is looked at again when the grace period ends at the
             // latest, a STALE until the bound.
@@ -535,10 +527,10 @@ impl LiveSite {
                 _ => timing.bound,
             };
             let wait = timing
-                .interval(*probes - 1)
+                .interval(probes - 1)
                 .min(until.saturating_sub(elapsed));
             if Instant::now() + wait >= deadline {
-                return out_of_time(&seen);
+                return (out_of_time(&seen), probes);
             }
             // Waiting holds no slot: other images' probes go on.
             tokio::time::sleep(wait).await;
