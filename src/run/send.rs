@@ -19,14 +19,14 @@ impl<W: Write> Stages<'_, W> {
         &self,
         detected: &Detected,
         selection: &Selection,
-        gate: Sending,
+        sending: Sending,
     ) -> Noted<Result<Option<Sent>, Undelivered>> {
-        let gate = match gate {
+        let sending = match sending {
             Sending::Never(undelivered) => return Noted::new(Err(undelivered)),
             _ if selection.targets.is_empty() => return Noted::new(Ok(None)),
-            gate => gate,
+            sending => sending,
         };
-        let deployment = match self.pass(gate, &detected.head).await {
+        let deployment = match self.pass(sending, &detected.head).await {
             Ok(deployment) => deployment,
             Err(undelivered) => return Noted::new(Err(undelivered)),
         };
