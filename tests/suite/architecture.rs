@@ -20,14 +20,22 @@ const MAX_RUN_FILE_LINES: usize = 400;
 /// The one file that decides the range: what is compared and whether to
 /// wait for a deployment.
 const RANGE_FILE: &str = "run/range.rs";
-/// What reads GitHub's deployments; outside `deploy` itself, only
-/// [`RANGE_FILE`] may name it.
-const DEPLOYMENT_READS: &[&str] = &[
-    "Deployments",
-    "wait_until_live",
-    "previous_success",
-    "previous_live",
+/// The files besides [`RANGE_FILE`] (and `deploy` itself) that may import
+/// `crate::deploy`, and why: none of them reads GitHub's deployments.
+const DEPLOY_IMPORTERS: &[&str] = &[
+    // The wait's polling settings, an input.
+    "config/mod.rs",
+    // `DeployError` chooses the exit code.
+    "error.rs",
+    // The summary writes how long the run waited as the log does
+    // (`deploy::format_wait`).
+    "report/markdown.rs",
 ];
+/// The files that may build the range's types: the event's plan, the
+/// run's plan of the wait, and [`RANGE_FILE`].
+const RANGE_BUILDERS: &[&str] = &["event.rs", "run/plan.rs", RANGE_FILE];
+/// The range's types, and what builds each: `Range {` or `Base::`/`WaitPlan::`.
+const RANGE_TYPES: &[(&str, &str)] = &[("Range", "{"), ("Base", "::"), ("WaitPlan", "::")];
 
 /// Source text with comments, string and character literals blanked out
 /// (replaced by spaces, newlines kept), so that braces and paths inside them
@@ -426,7 +434,7 @@ impl Crate {
         }
         problems.extend(cycles(&graph));
         problems.extend(self.long_files());
-        problems.extend(self.deployments_read_outside_the_range());
+        problems.extend(self.range_decided_elsewhere());
         for (module, files) in &self.modules {
             for (path, code) in files {
                 for function in long_functions(code) {
@@ -458,19 +466,33 @@ impl Crate {
         problems
     }
 
-    /// Every file but `deploy`'s own and [`RANGE_FILE`] that reads the
-    /// deployments: the range is decided in one place.
-    fn deployments_read_outside_the_range(&self) -> Vec<String> {
+    /// Every file but `deploy`'s own, [`RANGE_FILE`] and
+    /// [`DEPLOY_IMPORTERS`] that imports `deploy`, and every file but
+    /// [`RANGE_BUILDERS`] that builds one of [`RANGE_TYPES`]: the range is
+    /// decided in one place.
+    fn range_decided_elsewhere(&self) -> Vec<String> {
+        let names: BTreeSet<String> = self.modules.keys().cloned().collect();
         let mut problems = Vec::new();
         for (module, files) in &self.modules {
             for (path, code) in files {
-                if module == "deploy" || path == RANGE_FILE {
+                let path = path.as_str();
+                if module != "deploy"
+                    && path != RANGE_FILE
+                    && !DEPLOY_IMPORTERS.contains(&path)
+                    && imports(code, &names).contains("deploy")
+                {
+                    problems.push(format!(
+                        "{path}: imports `deploy`; only {RANGE_FILE} decides the range"
+                    ));
+                }
+                if RANGE_BUILDERS.contains(&path) {
                     continue;
                 }
-                for name in DEPLOYMENT_READS {
-                    if has_word(code, name) {
+                for (name, then) in RANGE_TYPES {
+                    if builds(code, name, then) {
                         problems.push(format!(
-                            "{path}: reads the deployments (`{name}`); only {RANGE_FILE} decides the range"
+                            "{path}: builds `{name}`; only {} build the range",
+                            RANGE_BUILDERS.join(", ")
                         ));
                     }
                 }
@@ -480,13 +502,20 @@ impl Crate {
     }
 }
 
-/// Whether `word` stands in `code` as a whole identifier.
-fn has_word(code: &str, word: &str) -> bool {
+/// Whether `code` builds `name`: the identifier followed by `then` (`{` for
+/// a struct, `::` for an enum's variant), not in its own definition.
+fn builds(code: &str, name: &str, then: &str) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    code.match_indices(word).any(|(at, _)| {
+    code.match_indices(name).any(|(at, _)| {
         let before = code[..at].chars().next_back();
-        let after = code[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        let after = code[at + name.len()..].trim_start();
+        let head = code[..at].trim_end();
+        !before.is_some_and(is_ident)
+            && after.starts_with(then)
+            && !head.ends_with("struct")
+            && !head.ends_with("enum")
+            && !head.ends_with("impl")
+            && !head.ends_with("->")
     })
 }
 
@@ -678,11 +707,17 @@ fn the_checker_catches_long_files_and_the_range_decided_elsewhere() {
         ("deploy.rs", "pub struct Deployments;\n"),
         (
             "run/range.rs",
-            "use crate::deploy::Deployments;\nfn f(d: Deployments) { d.wait_until_live() }\n",
+            "use crate::deploy::Deployments;\nfn f(d: Deployments) -> Range { d.wait_until_live(); Range { base: None } }\n",
         ),
         (
             "run/site.rs",
-            "fn g(d: crate::deploy::Deployments) { d.previous_live() }\n// previous_success in a comment is no read\nfn my_previous_success() {}\n",
+            "fn g(d: crate::deploy::Deployments) { d.previous_live() }\n// crate::deploy in a comment is no import\nfn my_previous_success() {}\n",
+        ),
+        // A second decider: it reaches no deployment, but builds the range
+        // and the wait's plan itself.
+        (
+            "select/decide.rs",
+            "fn h(r: &Range) -> Range {\n    let _ = WaitPlan::Open;\n    Range { base: None, head: r.head.clone() }\n}\nfn ok(r: std::ops::Range<usize>) {}\n",
         ),
     ];
     let problems = Crate::from_sources(&files).problems(&layers);
@@ -691,8 +726,9 @@ fn the_checker_catches_long_files_and_the_range_decided_elsewhere() {
         [
             "select/glob.rs: 801 lines, over 800",
             "run/send.rs: 401 lines, over 400",
-            "run/site.rs: reads the deployments (`Deployments`); only run/range.rs decides the range",
-            "run/site.rs: reads the deployments (`previous_live`); only run/range.rs decides the range",
+            "run/site.rs: imports `deploy`; only run/range.rs decides the range",
+            "select/decide.rs: builds `Range`; only event.rs, run/plan.rs, run/range.rs build the range",
+            "select/decide.rs: builds `WaitPlan`; only event.rs, run/plan.rs, run/range.rs build the range",
         ],
         "{problems:#?}"
     );
