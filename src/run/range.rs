@@ -48,27 +48,33 @@ impl<W: Write> Stages<'_, W> {
     ) -> Noted<Result<Resolved, Error>> {
         let mut noted = Noted::new(());
         let value = match (compare, wait) {
-            (None, WaitPlan::BeforeSending) => Ok(Resolved {
+            // Only images named by hand: nothing to compare; send them once
+            // the deployment of `head` is live when asked to wait (the plan
+            // gives `LiveToLive` only with commits to compare, and it waits
+            // too).
+            (None, WaitPlan::BeforeSending | WaitPlan::LiveToLive) => Ok(Resolved {
                 range: None,
                 sending: Sending::AfterWaiting,
             }),
-            (None, _) => Ok(Resolved {
+            (None, WaitPlan::Open | WaitPlan::Live) => Ok(Resolved {
                 range: None,
                 sending: Sending::Now,
             }),
             (Some(compare), WaitPlan::LiveToLive) => self.went_live(compare, &mut noted).await,
-            (Some(compare), wait) => {
-                self.planned(compare, &mut noted)
-                    .await
-                    .map(|range| Resolved {
-                        range: Some(range),
-                        sending: if wait == WaitPlan::BeforeSending {
-                            Sending::AfterWaiting
-                        } else {
-                            Sending::Now
-                        },
-                    })
-            }
+            (Some(compare), WaitPlan::BeforeSending) => self
+                .planned(compare, &mut noted)
+                .await
+                .map(|range| Resolved {
+                    range: Some(range),
+                    sending: Sending::AfterWaiting,
+                }),
+            (Some(compare), WaitPlan::Open | WaitPlan::Live) => self
+                .planned(compare, &mut noted)
+                .await
+                .map(|range| Resolved {
+                    range: Some(range),
+                    sending: Sending::Now,
+                }),
         };
         Noted {
             value,
