@@ -177,7 +177,7 @@ pub struct Image {
 }
 
 /// A live event, for the log.
-pub enum Progress<'a> {
+pub enum LiveProgress<'a> {
     Retrying {
         path: &'a str,
         attempt: u32,
@@ -198,11 +198,11 @@ pub enum Progress<'a> {
     },
 }
 
-impl Progress<'_> {
+impl LiveProgress<'_> {
     /// The event as the log shows it.
     pub fn line(&self) -> Line {
         match *self {
-            Progress::Retrying {
+            LiveProgress::Retrying {
                 path,
                 attempt,
                 reason,
@@ -211,7 +211,7 @@ impl Progress<'_> {
                 "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
                 wait.as_secs_f64()
             )),
-            Progress::Probed {
+            LiveProgress::Probed {
                 path,
                 status,
                 cache,
@@ -219,7 +219,7 @@ impl Progress<'_> {
                 "{path}: {status}, x-vercel-cache: {}",
                 cache.unwrap_or("-")
             )),
-            Progress::Verified(verified) => {
+            LiveProgress::Verified(verified) => {
                 let probed = verified
                     .probed
                     .as_ref()
@@ -232,7 +232,7 @@ impl Progress<'_> {
                     verified.probes
                 ))
             }
-            Progress::Warmed {
+            LiveProgress::Warmed {
                 path,
                 variant,
                 result,
@@ -325,7 +325,7 @@ impl LiveSite {
         path: &str,
         variant: &Variant,
         budget: Option<&AtomicUsize>,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Result<Answer, Problem> {
         let url = variant.url(&self.endpoint, path);
         let accept = variant.accept();
@@ -345,7 +345,7 @@ impl LiveSite {
                 self.attempt(url, accept).await
             },
             |attempt, problem, wait| {
-                progress(Progress::Retrying {
+                progress(LiveProgress::Retrying {
                     path,
                     attempt,
                     reason: &problem.reason(),

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Answer, Image, LiveSite, Progress, variant};
+use super::{Answer, Image, LiveProgress, LiveSite, variant};
 use crate::vercel::reason_phrase;
 
 /// The settings a wrong path comes from.
@@ -281,7 +281,11 @@ fn judge(seen: &Seen, answer: &Answer, removed: bool, grace_over: bool) -> Judge
 impl LiveSite {
     /// Verifies each image (see the module comment), `concurrency` at once.
     /// Results are in the order of `images`.
-    pub async fn verify(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Verification {
+    pub async fn verify(
+        &self,
+        images: &[Image],
+        progress: &dyn Fn(LiveProgress<'_>),
+    ) -> Verification {
         let before = self.requests();
         let variant = variant::probe_variant(&self.settings.widths, &self.settings.qualities);
         let mut results: Vec<(usize, Verified)> =
@@ -290,7 +294,7 @@ impl LiveSite {
                     let variant = variant.as_ref();
                     async move {
                         let verified = self.verify_one(image, variant, progress).await;
-                        progress(Progress::Verified(&verified));
+                        progress(LiveProgress::Verified(&verified));
                         (index, verified)
                     }
                 })
@@ -308,7 +312,7 @@ impl LiveSite {
         &self,
         image: &Image,
         variant: Option<&variant::Variant>,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Verified {
         let Some(variant) = variant else {
             return Verified {
@@ -328,7 +332,7 @@ impl LiveSite {
                 Err(problem) => break Live::Unverified(problem),
             };
             probes += 1;
-            progress(Progress::Probed {
+            progress(LiveProgress::Probed {
                 path: &image.path,
                 status: answer.status,
                 cache: answer.cache.as_deref(),

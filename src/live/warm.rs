@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicUsize;
 use futures_util::StreamExt;
 
 use super::verify::problem_for;
-use super::{Image, LiveSite, Problem, Progress, Variant, take, variant};
+use super::{Image, LiveProgress, LiveSite, Problem, Variant, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,7 +48,7 @@ enum WarmStep {
 impl LiveSite {
     /// Requests every allowed variant of each image once, `concurrency` at
     /// once, images in the order given.
-    pub async fn warm(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Warming {
+    pub async fn warm(&self, images: &[Image], progress: &dyn Fn(LiveProgress<'_>)) -> Warming {
         let before = self.requests();
         let variants = variant::variants(
             &self.settings.widths,
@@ -78,7 +78,7 @@ impl LiveSite {
                     },
                     Err(problem) => WarmStep::Failed(problem),
                 };
-                progress(Progress::Warmed {
+                progress(LiveProgress::Warmed {
                     path: &image.path,
                     variant,
                     result: match &outcome {

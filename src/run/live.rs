@@ -104,7 +104,7 @@ impl<W: Write> Stages<'_, W> {
         self.log
             .borrow_mut()
             .group(&format!("Verifying {} image(s) on {origin}", images.len()));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let verification = site.verify(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
@@ -127,7 +127,7 @@ impl<W: Write> Stages<'_, W> {
             settings.formats.len(),
             settings.warm_limit
         ));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let warming = site.warm(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::changes::Detected;
 use crate::select::Selection;
-use crate::vercel::{self, Progress, Sent, Vercel};
+use crate::vercel::{self, SendProgress, Sent, Vercel};
 
 use super::range::Sending;
 use super::refusals;
@@ -80,7 +80,7 @@ impl<W: Write> Stages<'_, W> {
             selection.targets.len(),
             config.concurrency.min(batches)
         ));
-        let progress = |event: Progress<'_>| {
+        let progress = |event: SendProgress<'_>| {
             let mut log = self.log.borrow_mut();
             for line in event.lines(batches) {
                 log.say(&line);

@@ -11,7 +11,7 @@ use crate::common::site::{Entry, FakeSite, Key, SiteConfig};
 use crate::common::vercel::FakeVercel;
 use url::Url;
 use vercel_image_invalidate::live::{
-    BROWSER_ACCEPT, Image, Live, LiveSite, Optimizer, Problem, Progress, Settings, Timing,
+    BROWSER_ACCEPT, Image, Live, LiveProgress, LiveSite, Optimizer, Problem, Settings, Timing,
 };
 use vercel_image_invalidate::retry::RetryPolicy;
 use vercel_image_invalidate::secret::Secret;
@@ -84,7 +84,7 @@ async fn site_and_vercel(config: SiteConfig) -> (FakeSite, FakeVercel) {
     (site, vercel)
 }
 
-fn quiet(_: Progress<'_>) {}
+fn quiet(_: LiveProgress<'_>) {}
 
 fn lives(verification: &vercel_image_invalidate::live::Verification) -> Vec<(&str, &Live)> {
     verification
@@ -315,16 +315,18 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     invalidate(&vercel, &["/a.png", "/b.png", "/c.png"]).await;
     let images = [image("/a.png"), image("/b.png"), image("/c.png")];
     let log = RefCell::new(Vec::new());
-    let record = |event: Progress<'_>| {
+    let record = |event: LiveProgress<'_>| {
         let line = match event {
-            Progress::Retrying { path, reason, .. } => format!("retry {path}: {reason}"),
-            Progress::Probed {
+            LiveProgress::Retrying { path, reason, .. } => format!("retry {path}: {reason}"),
+            LiveProgress::Probed {
                 path,
                 status,
                 cache,
             } => format!("{path}: {status} {cache:?}"),
-            Progress::Verified(verified) => format!("{verified:?} {}", verified.live.describe()),
-            Progress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
+            LiveProgress::Verified(verified) => {
+                format!("{verified:?} {}", verified.live.describe())
+            }
+            LiveProgress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
         };
         log.borrow_mut().push(line);
     };
