@@ -36,6 +36,10 @@ const DEPLOY_IMPORTERS: &[&str] = &[
 const RANGE_BUILDERS: &[&str] = &["event.rs", "run/plan.rs", RANGE_FILE];
 /// The range's types, and what builds each: `Range {` or `Base::`/`WaitPlan::`.
 const RANGE_TYPES: &[(&str, &str)] = &[("Range", "{"), ("Base", "::"), ("WaitPlan", "::")];
+/// Public type names that may repeat across files: each stage owns its
+/// `Settings`, always named with its stage (`live::Settings`,
+/// `vercel::Settings`), so the module says which one it is.
+const SHARED_TYPE_NAMES: &[&str] = &["Settings"];
 
 /// Source text with comments, string and character literals blanked out
 /// (replaced by spaces, newlines kept), so that braces and paths inside them
@@ -435,6 +439,7 @@ impl Crate {
         problems.extend(cycles(&graph));
         problems.extend(self.long_files());
         problems.extend(self.range_decided_elsewhere());
+        problems.extend(self.repeated_type_names());
         for (module, files) in &self.modules {
             for (path, code) in files {
                 for function in long_functions(code) {
@@ -500,6 +505,51 @@ impl Crate {
         }
         problems
     }
+}
+
+impl Crate {
+    /// Each `pub` or `pub(crate)` struct, enum or type name (but
+    /// [`SHARED_TYPE_NAMES`]) declared in more than one file: a name says
+    /// what a type is without its module.
+    fn repeated_type_names(&self) -> Vec<String> {
+        let mut declared: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for files in self.modules.values() {
+            for (path, code) in files {
+                for name in public_types(code) {
+                    if !SHARED_TYPE_NAMES.contains(&name.as_str()) {
+                        declared.entry(name).or_default().push(path);
+                    }
+                }
+            }
+        }
+        declared
+            .into_iter()
+            .filter(|(_, paths)| paths.len() > 1)
+            .map(|(name, paths)| {
+                format!(
+                    "public type `{name}` is declared in {}: give each its own name",
+                    paths.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+/// The names of the `pub` and `pub(crate)` structs, enums and types that
+/// `code` declares.
+fn public_types(code: &str) -> Vec<String> {
+    let words: Vec<&str> = code.split_whitespace().collect();
+    words
+        .windows(3)
+        .filter(|w| {
+            matches!(w[0], "pub" | "pub(crate)") && matches!(w[1], "struct" | "enum" | "type")
+        })
+        .map(|w| {
+            w[2].chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
 }
 
 /// Whether `code` builds `name`: the identifier followed by `then` (`{` for
@@ -672,6 +722,37 @@ fn the_checker_catches_an_upward_import_a_loop_and_a_long_function() {
     assert_eq!(
         missing,
         ["module `stray` is in no layer: add it to the layer table"]
+    );
+}
+
+#[test]
+fn the_checker_catches_one_public_type_name_in_two_files() {
+    let table = "<!-- layers:start -->\n| layer | modules |\n|---|---|\n| stages | `live`, `report`, `vercel` |\n<!-- layers:end -->";
+    let layers = layers(table);
+    let files = [
+        (
+            "live/verify.rs",
+            "pub enum Problem { Gone }\npub struct Settings;\npub(super) struct Own;\n",
+        ),
+        (
+            "report/mod.rs",
+            "pub(crate) struct Problem {\n    message: String,\n}\npub struct Settings;\nstruct Own;\n",
+        ),
+        // Each stage's own `Settings` is the convention.
+        ("vercel.rs", "pub struct Settings;\npub type Own = u8;\n"),
+        // A test module may name its types as it likes.
+        (
+            "live/mod.rs",
+            "#[cfg(test)]\nmod tests {\n    pub struct Problem;\n}\n",
+        ),
+    ];
+    let problems = Crate::from_sources(&files).problems(&layers);
+    assert_eq!(
+        problems,
+        [
+            "public type `Problem` is declared in live/verify.rs, report/mod.rs: give each its own name",
+        ],
+        "{problems:#?}"
     );
 }
 
