@@ -287,7 +287,10 @@ impl LiveSite {
         progress: &dyn Fn(LiveProgress<'_>),
     ) -> Verification {
         let before = self.requests();
-        let variant = variant::probe_variant(&self.settings.widths, &self.settings.qualities);
+        let variant = variant::probe_variant(
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+        );
         let mut results: Vec<(usize, Verified)> =
             futures_util::stream::iter(images.iter().enumerate())
                 .map(|(index, image)| {
@@ -298,7 +301,7 @@ impl LiveSite {
                         (index, verified)
                     }
                 })
-                .buffer_unordered(self.settings.concurrency.max(1))
+                .buffer_unordered(self.settings.requests.concurrency.max(1))
                 .collect()
                 .await;
         results.sort_by_key(|(index, _)| *index);
@@ -322,7 +325,7 @@ impl LiveSite {
                 probes: 0,
             };
         };
-        let timing = &self.settings.timing;
+        let timing = &self.settings.requests.timing;
         let started = Instant::now();
         let mut seen = Seen::Nothing;
         let mut probes = 0;

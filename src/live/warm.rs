@@ -51,11 +51,11 @@ impl LiveSite {
     pub async fn warm(&self, images: &[Image], progress: &dyn Fn(LiveProgress<'_>)) -> Warming {
         let before = self.requests();
         let variants = variant::variants(
-            &self.settings.widths,
-            &self.settings.qualities,
-            &self.settings.formats,
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+            &self.settings.served.formats,
         );
-        let budget = AtomicUsize::new(self.settings.warm_limit);
+        let budget = AtomicUsize::new(self.settings.requests.warm_limit);
         let jobs = images
             .iter()
             .enumerate()
@@ -88,12 +88,12 @@ impl LiveSite {
                 });
                 (index, variant, outcome)
             })
-            .buffer_unordered(self.settings.concurrency.max(1))
+            .buffer_unordered(self.settings.requests.concurrency.max(1))
             .collect()
             .await;
 
         let mut warming = tally(images, variants.len() as u32, outcomes);
-        warming.limit = self.settings.warm_limit;
+        warming.limit = self.settings.requests.warm_limit;
         warming.requests = self.requests() - before;
         warming
     }

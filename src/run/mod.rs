@@ -80,6 +80,9 @@ struct Stages<'a, W: Write> {
     github: Option<GitHub>,
     repository: String,
     on_retry: &'a dyn Fn(RetryNote),
+    /// Where the live site is and the requests' limits, from the inputs;
+    /// `None` when the site is not asked.
+    live: Option<crate::live::Requests>,
 }
 
 /// Everything between a valid config and the finished report: plan ->
@@ -109,6 +112,7 @@ pub(crate) async fn execute<W: Write>(
         github: github_client(config, wait.needs_github())?,
         repository: config.runner.repository.clone().unwrap_or_default(),
         on_retry: &on_retry,
+        live: config.live_requests(),
     };
 
     let Resolved { range, sending } = stages.resolve(compare, wait).await.into_report(report)?;
