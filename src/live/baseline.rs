@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::verify::problem_for;
-use super::{Image, LiveSite, Problem, Progress, variant};
+use super::{Image, LiveProgress, LiveSite, Problem, variant};
 
 /// What Vercel's cache said with a 2xx answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -92,10 +92,13 @@ impl LiveSite {
         &self,
         images: &[Image],
         deadline: Instant,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Baseline {
         let requests = self.requests();
-        let variant = variant::probe_variant(&self.settings.widths, &self.settings.qualities);
+        let variant = variant::probe_variant(
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+        );
         let images: HashMap<String, Before> = futures_util::stream::iter(images)
             .map(|image| {
                 let variant = variant.as_ref();
@@ -126,14 +129,14 @@ impl LiveSite {
                             }
                         }
                     };
-                    progress(Progress::Before {
+                    progress(LiveProgress::Before {
                         path: &image.path,
                         before: &before,
                     });
                     (image.path.clone(), before)
                 }
             })
-            .buffer_unordered(self.settings.concurrency.max(1))
+            .buffer_unordered(self.settings.requests.concurrency.max(1))
             .collect()
             .await;
         Baseline {

@@ -26,7 +26,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Answer, Baseline, Before, Image, LiveSite, Progress, variant};
+use super::{Answer, Baseline, Before, Image, LiveProgress, LiveSite, variant};
 use crate::vercel::{Mode, reason_phrase};
 
 /// The settings a wrong path comes from.
@@ -406,10 +406,13 @@ impl LiveSite {
         images: &[Image],
         baseline: Option<&Baseline>,
         deadline: Instant,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Verification {
         let before = self.requests();
-        let variant = variant::probe_variant(&self.settings.widths, &self.settings.qualities);
+        let variant = variant::probe_variant(
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+        );
         let mut results: Vec<(usize, Verified)> =
             futures_util::stream::iter(images.iter().enumerate())
                 .map(|(index, image)| {
@@ -419,7 +422,7 @@ impl LiveSite {
                         let verified = self
                             .verify_one(image, variant, before, deadline, progress)
                             .await;
-                        progress(Progress::Verified(&verified));
+                        progress(LiveProgress::Verified(&verified));
                         (index, verified)
                     }
                 })
@@ -440,7 +443,7 @@ impl LiveSite {
         variant: Option<&variant::Variant>,
         before: Option<&Before>,
         deadline: Instant,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Verified {
         let Some(variant) = variant else {
             return Verified {
@@ -457,7 +460,7 @@ impl LiveSite {
                     removed: image.removed,
                     by_url: image.keyed_by_url(),
                     expired,
-                    deleted: self.settings.mode == Mode::Delete,
+                    deleted: self.settings.requests.mode == Mode::Delete,
                     grace_over: false,
                 };
                 self.probe(image, variant, seen, context, deadline, progress)
@@ -481,15 +484,15 @@ impl LiveSite {
         mut seen: Seen,
         mut context: Context,
         deadline: Instant,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> (Live, u32) {
         let mut probes = 0;
-        let timing = &self.settings.timing;
+        let timing = &self.settings.requests.timing;
         let started = Instant::now();
         let out_of_time = |seen: &Seen| {
             Live::Unverified(Problem::OutOfTime {
                 stale: matches!(seen, Seen::Stale(_)),
-                limit: self.settings.time_limit,
+                limit: self.settings.requests.time_limit,
             })
         };
         loop {
@@ -502,7 +505,7 @@ impl LiveSite {
                 Err(problem) => return (Live::Unverified(problem), probes),
             };
             probes += 1;
-            progress(Progress::Probed {
+            progress(LiveProgress::Probed {
                 path: &image.path,
                 status: answer.status,
                 cache: answer.cache.as_deref(),

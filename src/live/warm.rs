@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::verify::problem_for;
-use super::{Image, LiveSite, Problem, Progress, Variant, is_transformed, take, variant};
+use super::{Image, LiveProgress, LiveSite, Problem, Variant, is_transformed, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,17 +63,17 @@ impl LiveSite {
         &self,
         images: &[Image],
         deadline: Instant,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Warming {
         let before = self.requests();
         let all = variant::variants(
-            &self.settings.widths,
-            &self.settings.qualities,
-            &self.settings.formats,
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+            &self.settings.served.formats,
         );
         let total = all.total();
         let warmed = |image: &Image| !image.removed && is_transformed(&image.path);
-        let budget = AtomicUsize::new(self.settings.warm_limit);
+        let budget = AtomicUsize::new(self.settings.requests.warm_limit);
         let (budget, all) = (&budget, &all);
         // Indices only; a variant is built once a request is taken for it,
         // and nothing is built once the time is up or the site stopped.
@@ -102,7 +102,7 @@ impl LiveSite {
                     },
                     Err(problem) => WarmStep::Failed(problem),
                 };
-                progress(Progress::Warmed {
+                progress(LiveProgress::Warmed {
                     path: &image.path,
                     variant: &variant,
                     result: match &outcome {
@@ -112,19 +112,19 @@ impl LiveSite {
                 });
                 (index, variant, outcome)
             })
-            .buffer_unordered(self.settings.concurrency.max(1))
+            .buffer_unordered(self.settings.requests.concurrency.max(1))
             .fold(empty, |mut warming, (index, variant, outcome)| {
                 add(&mut warming, index, variant, outcome);
                 std::future::ready(warming)
             })
             .await;
         finish(&mut warming);
-        warming.limit = self.settings.warm_limit;
+        warming.limit = self.settings.requests.warm_limit;
         warming.requests = self.requests() - before;
         warming.stopped = self.stopped().or_else(|| {
             (Instant::now() >= deadline && warming.left > 0).then_some(Problem::OutOfTime {
                 stale: false,
-                limit: self.settings.time_limit,
+                limit: self.settings.requests.time_limit,
             })
         });
         warming

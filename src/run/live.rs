@@ -40,9 +40,10 @@ impl<W: Write> Stages<'_, W> {
         notes: &mut Vec<String>,
     ) -> Result<Option<LiveCheck>, Undelivered> {
         let config = self.config;
-        let settings = config
-            .live_settings()
-            .map(|settings| settings.serving(sited.served.clone()));
+        let settings = self.live.clone().map(|requests| live::Settings {
+            requests,
+            served: sited.served.clone(),
+        });
         let Some(settings) = settings else {
             return Ok(None);
         };
@@ -65,7 +66,7 @@ impl<W: Write> Stages<'_, W> {
         if images.is_empty() {
             return Ok(None);
         }
-        let origin = settings.site.origin().ascii_serialization();
+        let origin = settings.requests.site.origin().ascii_serialization();
         let site = live::LiveSite::new(settings).map_err(|e| {
             Undelivered::new(
                 "the live site's client could not be set up, so no image was invalidated",
@@ -97,7 +98,7 @@ impl<W: Write> Stages<'_, W> {
             "Before invalidating: what {origin} serves for {} image(s)",
             images.len()
         ));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let deadline = site.deadline_after(Duration::ZERO);
         let baseline = site.baseline(images, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
@@ -173,7 +174,7 @@ impl<W: Write> Stages<'_, W> {
         self.log
             .borrow_mut()
             .group(&format!("Verifying {} image(s) on {origin}", images.len()));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let verification = site.verify(images, baseline, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
@@ -197,12 +198,12 @@ impl<W: Write> Stages<'_, W> {
         self.log.borrow_mut().group(&format!(
             "Warming {} image(s) on {origin}: {} width(s) x {} quality(ies) x {} format(s), at most {} requests",
             images.iter().filter(|i| !i.removed && live::is_transformed(&i.path)).count(),
-            settings.widths.len(),
-            settings.qualities.len(),
-            settings.formats.len(),
-            settings.warm_limit
+            settings.served.widths.len(),
+            settings.served.qualities.len(),
+            settings.served.formats.len(),
+            settings.requests.warm_limit
         ));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let warming = site.warm(images, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::changes::Detected;
 use crate::select::Selection;
-use crate::vercel::{self, Progress, Sent, Vercel};
+use crate::vercel::{self, SendProgress, Sent, Vercel};
 
 use super::live::LiveCheck;
 use super::range::Sending;
@@ -21,15 +21,15 @@ impl<W: Write> Stages<'_, W> {
         &self,
         detected: &Detected,
         selection: &Selection,
-        gate: Sending,
+        sending: Sending,
         sited: &Sited,
     ) -> Noted<Result<Option<(Sent, Option<LiveCheck>)>, Undelivered>> {
-        let gate = match gate {
+        let sending = match sending {
             Sending::Never(undelivered) => return Noted::new(Err(undelivered)),
             _ if selection.targets.is_empty() => return Noted::new(Ok(None)),
-            gate => gate,
+            sending => sending,
         };
-        let deployment = match self.pass(gate, &detected.head).await {
+        let deployment = match self.pass(sending, &detected.head).await {
             Ok(deployment) => deployment,
             Err(undelivered) => return Noted::new(Err(undelivered)),
         };
@@ -88,7 +88,7 @@ impl<W: Write> Stages<'_, W> {
             selection.targets.len(),
             config.concurrency.min(batches)
         ));
-        let progress = |event: Progress<'_>| {
+        let progress = |event: SendProgress<'_>| {
             let mut log = self.log.borrow_mut();
             for line in event.lines(batches) {
                 log.say(&line);

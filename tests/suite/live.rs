@@ -13,8 +13,8 @@ use crate::common::vercel::{DELETE, FakeVercel, INVALIDATE};
 use tokio::time::Instant;
 use url::Url;
 use vercel_image_invalidate::live::{
-    BROWSER_ACCEPT, Baseline, Image, Live, LiveSite, Optimizer, Problem, Progress,
-    REFUSALS_IN_A_ROW, Settings, Timing, Verification,
+    BROWSER_ACCEPT, Baseline, Image, Live, LiveProgress, LiveSite, Optimizer, Problem,
+    REFUSALS_IN_A_ROW, Requests, Served, Settings, Timing, Verification,
 };
 use vercel_image_invalidate::retry::RetryPolicy;
 use vercel_image_invalidate::secret::Secret;
@@ -23,15 +23,18 @@ use vercel_image_invalidate::vercel::Mode;
 const BYPASS: &str = "bypass_sec_7c6d5e4f3a2b1c0d";
 
 fn settings(site: &FakeSite, optimizer: Optimizer) -> Settings {
-    let mut settings = Settings::new(Url::parse(&site.url()).expect("url"), optimizer);
-    settings.timeout = Duration::from_secs(5);
-    settings.retry = RetryPolicy {
+    let mut settings = Settings {
+        requests: Requests::new(Url::parse(&site.url()).expect("url")),
+        served: Served::new(optimizer),
+    };
+    settings.requests.timeout = Duration::from_secs(5);
+    settings.requests.retry = RetryPolicy {
         max_attempts: 3,
         initial_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         max_wait: Duration::from_secs(1),
     };
-    settings.timing = Timing {
+    settings.requests.timing = Timing {
         grace: Duration::from_millis(150),
         first_interval: Duration::from_millis(5),
         growth: 2.0,
@@ -111,7 +114,7 @@ async fn site_and_vercel(config: SiteConfig) -> (FakeSite, FakeVercel) {
     (site, vercel)
 }
 
-fn quiet(_: Progress<'_>) {}
+fn quiet(_: LiveProgress<'_>) {}
 
 fn lives(verification: &Verification) -> Vec<(&str, &Live)> {
     verification
@@ -321,7 +324,7 @@ async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
     site.change(&path);
 
     let mut settings = settings(&site, next());
-    settings.mode = Mode::Delete;
+    settings.requests.mode = Mode::Delete;
     let client = LiveSite::new(settings).expect("client");
     let (_, verification) = check(&client, &vercel, DELETE, &[image(&path)]).await;
 
@@ -389,7 +392,7 @@ async fn an_invalidation_that_matched_nothing_leaves_a_hit_with_the_old_etag() {
     site.change(&path);
 
     let settings = settings(&site, next());
-    let grace = settings.timing.grace;
+    let grace = settings.requests.timing.grace;
     let client = LiveSite::new(settings).expect("client");
     let images = [image(&path)];
     let baseline = client.baseline(&images, later(), &quiet).await;
@@ -480,24 +483,26 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     }
     let images = [image("/a.png"), image("/b.png"), image("/c.png")];
     let log = RefCell::new(Vec::new());
-    let record = |event: Progress<'_>| {
+    let record = |event: LiveProgress<'_>| {
         let line = match event {
-            Progress::Retrying { path, reason, .. } => format!("retry {path}: {reason}"),
-            Progress::Probed {
+            LiveProgress::Retrying { path, reason, .. } => format!("retry {path}: {reason}"),
+            LiveProgress::Probed {
                 path,
                 status,
                 cache,
             } => format!("{path}: {status} {cache:?}"),
-            Progress::Before { path, before } => format!("{path}: {}", before.describe()),
-            Progress::Verified(verified) => format!("{verified:?} {}", verified.live.describe()),
-            Progress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
+            LiveProgress::Before { path, before } => format!("{path}: {}", before.describe()),
+            LiveProgress::Verified(verified) => {
+                format!("{verified:?} {}", verified.live.describe())
+            }
+            LiveProgress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
         };
         log.borrow_mut().push(line);
     };
 
     // Without the bypass: the first 401 stops the rest, which end the same.
     let mut without = settings(&site, next());
-    without.concurrency = 1;
+    without.requests.concurrency = 1;
     let client = LiveSite::new(without).expect("client");
     let refused = client.verify(&images, None, later(), &record).await;
     let protected = Live::Unverified(Problem::Protected { status: 401 });
@@ -519,7 +524,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
 
     // A wrong one is refused too.
     let mut wrong = settings(&site, next());
-    wrong.bypass = Some(Secret::new("not_the_bypass"));
+    wrong.requests.bypass = Some(Secret::new("not_the_bypass"));
     let wrong = LiveSite::new(wrong)
         .expect("client")
         .verify(&images[..1], None, later(), &record)
@@ -529,7 +534,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     // With it: verified, and the header went out on every request.
     let before = site.requests().len();
     let mut with = settings(&site, next());
-    with.bypass = Some(Secret::new(BYPASS));
+    with.requests.bypass = Some(Secret::new(BYPASS));
     let client = LiveSite::new(with.clone()).expect("client");
     let baseline = client.baseline(&images, later(), &record).await;
     let verified = client
@@ -566,7 +571,7 @@ async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
         .await;
         site.put("/a.png");
         let mut settings = settings(&site, next());
-        settings.bypass = Some(Secret::new(SECRET));
+        settings.requests.bypass = Some(Secret::new(SECRET));
         let client = LiveSite::new(settings).expect("client");
         let verification = client
             .verify(&[image("/a.png")], None, later(), &quiet)
@@ -651,7 +656,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
         address
     };
     let mut nowhere = settings(&site, next());
-    nowhere.site = Url::parse(&format!("http://{closed}")).expect("url");
+    nowhere.requests.site = Url::parse(&format!("http://{closed}")).expect("url");
     let unreachable = LiveSite::new(nowhere)
         .expect("client")
         .verify(&[image("/a.png")], None, later(), &quiet)
@@ -677,8 +682,8 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
     }
     let interval = Duration::from_millis(250);
     let mut settings = settings(&site, next());
-    settings.time_limit = Duration::from_secs(3);
-    settings.timing = Timing {
+    settings.requests.time_limit = Duration::from_secs(3);
+    settings.requests.timing = Timing {
         grace: Duration::ZERO,
         first_interval: interval,
         growth: 1.0,
@@ -692,7 +697,7 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
     assert_eq!(baseline.requests, 100);
     let stale = Live::Unverified(Problem::OutOfTime {
         stale: true,
-        limit: settings.time_limit,
+        limit: settings.requests.time_limit,
     });
     // Each image starts from its STALE baseline, so whether or not it was
     // probed again before the time was up, it ends still stale.
@@ -709,7 +714,7 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
         "still stale when the time was up"
     );
     // A probe, then one after each full interval within the time limit.
-    let most = 1 + (settings.time_limit.as_millis() / interval.as_millis()) as u32;
+    let most = 1 + (settings.requests.time_limit.as_millis() / interval.as_millis()) as u32;
     assert!(verification.images.iter().all(|v| v.probes <= most));
     assert!(
         verification.requests <= 100 * most,
@@ -722,7 +727,7 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
     // probed, where probe loops holding their slots until the end would
     // have let 4 images be asked at all.
     let probed = verification.images.iter().filter(|v| v.probes >= 1).count();
-    assert!(probed > settings.concurrency, "{probed}");
+    assert!(probed > settings.requests.concurrency, "{probed}");
 }
 
 /// A site that answers 429 (`Retry-After: 1`) to everything: a few refusals
@@ -737,8 +742,8 @@ async fn a_site_refusing_everything_is_asked_nothing_more_after_a_few_refusals()
     let paths: Vec<String> = (0..50).map(|n| format!("/img/{n}.png")).collect();
     let images: Vec<Image> = paths.iter().map(|p| image(p)).collect();
     let mut settings = warm_settings(&site);
-    settings.retry.max_wait = Duration::from_secs(5);
-    let concurrency = settings.concurrency as u32;
+    settings.requests.retry.max_wait = Duration::from_secs(5);
+    let concurrency = settings.requests.concurrency as u32;
     let client = LiveSite::new(settings).expect("client");
 
     let baseline = client.baseline(&images, later(), &quiet).await;
@@ -779,9 +784,9 @@ fn warm_config() -> SiteConfig {
 
 fn warm_settings(site: &FakeSite) -> Settings {
     let mut settings = settings(site, next());
-    settings.widths = vec![1080, 64, 640];
-    settings.qualities = vec![90, 75];
-    settings.formats = vec!["image/avif".into(), "image/webp".into()];
+    settings.served.widths = vec![1080, 64, 640];
+    settings.served.qualities = vec![90, 75];
+    settings.served.formats = vec!["image/avif".into(), "image/webp".into()];
     settings
 }
 
@@ -873,7 +878,7 @@ async fn warm_stops_at_the_limit_and_says_how_many_were_left() {
     site.put("/a.png");
     site.put("/b.png");
     let mut settings = warm_settings(&site);
-    settings.warm_limit = 10;
+    settings.requests.warm_limit = 10;
     let client = LiveSite::new(settings).expect("client");
     let warming = client
         .warm(&[image("/a.png"), image("/b.png")], later(), &quiet)
@@ -915,9 +920,9 @@ async fn warm_limit_bounds_the_variants_built_as_it_bounds_requests() {
     site.put("/a.png");
     site.put("/b.png");
     let mut settings = settings(&site, next());
-    settings.widths = widths;
-    settings.qualities = qualities;
-    settings.warm_limit = 10;
+    settings.served.widths = widths;
+    settings.served.qualities = qualities;
+    settings.requests.warm_limit = 10;
     let client = LiveSite::new(settings).expect("client");
     let warming = client
         .warm(&[image("/a.png"), image("/b.png")], later(), &quiet)
@@ -934,8 +939,8 @@ async fn retries_count_against_the_warm_limit() {
     let (site, _vercel) = site_and_vercel(warm_config()).await;
     site.put("/a.png");
     let mut settings = warm_settings(&site);
-    settings.warm_limit = 4;
-    settings.concurrency = 1;
+    settings.requests.warm_limit = 4;
+    settings.requests.concurrency = 1;
     let client = LiveSite::new(settings).expect("client");
     site.fail_next(2);
     let warming = client.warm(&[image("/a.png")], later(), &quiet).await;
@@ -952,7 +957,7 @@ async fn warm_on_a_protected_site_stops_at_the_first_refusal() {
     let (site, _vercel) = site_and_vercel(config).await;
     site.put("/a.png");
     let mut settings = warm_settings(&site);
-    settings.concurrency = 1;
+    settings.requests.concurrency = 1;
     let client = LiveSite::new(settings).expect("client");
     let warming = client.warm(&[image("/a.png")], later(), &quiet).await;
     assert_eq!(site.requests().len(), 1);
