@@ -35,6 +35,9 @@ pub struct Delivery {
 pub struct Delivered {
     /// Some image could not be invalidated.
     pub failed_images: bool,
+    /// Vercel refused the configuration itself (token, team, project,
+    /// plan): the run fails whatever `fail-on-error` says.
+    pub refused_configuration: bool,
     /// Some image was not confirmed on the live site.
     pub unverified_images: bool,
     /// The summary or the outputs could not be written.
@@ -61,7 +64,11 @@ impl Report {
             }
             log.annotate(Level::Error, Some("vercel-image-invalidate"), &annotation);
         }
-        let failed_images = self.annotate_failures(log, to.fail_on_error || self.problem.is_some());
+        let refused_configuration = self.stop.as_ref().is_some_and(|stop| stop.configuration);
+        let failed_images = self.annotate_failures(
+            log,
+            to.fail_on_error || self.problem.is_some() || refused_configuration,
+        );
         let unverified_images = self.warn_live(log, to.fail_on_unverified);
         self.warn_outside(log);
         for note in self.cut_notes() {
@@ -86,6 +93,7 @@ impl Report {
         log.flush();
         Delivered {
             failed_images,
+            refused_configuration,
             unverified_images,
             write_failed,
         }
