@@ -257,9 +257,9 @@ impl Config {
         };
         let mode = mode(&mut r);
         let config = Config {
-            project: identifier(&mut r, "project"),
-            team_id: identifier(&mut r, "team-id"),
-            team_slug: identifier(&mut r, "team-slug"),
+            project: vercel_id(&mut r, "project"),
+            team_id: team_id(&mut r),
+            team_slug: vercel_id(&mut r, "team-slug"),
             include: globs(&mut r, "include", &mut warnings),
             exclude: globs(&mut r, "exclude", &mut warnings),
             site_dir: site_dir(&mut r),
@@ -559,6 +559,77 @@ fn identifier(r: &mut Reader<'_>, name: &str) -> Option<String> {
         return None;
     }
     Some(value)
+}
+
+/// A Vercel id input (`project`, `team-id`, `team-slug`): an identifier
+/// that is not a placeholder copied from an example.
+fn vercel_id(r: &mut Reader<'_>, name: &str) -> Option<String> {
+    let value = identifier(r, name)?;
+    if is_placeholder(&value) {
+        r.fail(
+            name,
+            format!(
+                "`{}` is a placeholder, not a value",
+                crate::actions::one_line(&value)
+            ),
+            match name {
+                "project" => "set project to the project's name or id (Project Settings > General > Project ID)",
+                "team-id" => "set team-id to the Team ID of Team Settings > General (`team_` and letters and digits), or leave it out for a project of a personal account",
+                _ => "set team-slug to the team's URL slug (vercel.com/<slug>), or leave it out for a project of a personal account",
+            },
+        );
+        return None;
+    }
+    Some(value)
+}
+
+/// `team-id`: `team_` followed by letters and digits, as Vercel shows it. A
+/// slug given here is named as one, with the input it belongs to.
+fn team_id(r: &mut Reader<'_>) -> Option<String> {
+    let value = vercel_id(r, "team-id")?;
+    let id = value
+        .strip_prefix("team_")
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if id {
+        return Some(value);
+    }
+    let shown = crate::actions::one_line(&value).into_owned();
+    let slug = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if slug {
+        r.fail(
+            "team-id",
+            format!("`{shown}` looks like a team slug, not a team id (a team id starts with `team_`)"),
+            format!("use `team-slug: {shown}` instead of team-id, or set team-id to the Team ID of Team Settings > General"),
+        );
+    } else {
+        r.fail(
+            "team-id",
+            format!("`{shown}` is not a team id: a team id is `team_` followed by letters and digits"),
+            "set team-id to the Team ID of Team Settings > General (such as `team_` and 24 letters and digits), or use team-slug",
+        );
+    }
+    None
+}
+
+/// A value written to be replaced: `<team-id>`, `{project}`, `YOUR_TEAM_ID`,
+/// `team_xxxxxxxxxxxx`, `xxx`, `...`.
+pub(crate) fn is_placeholder(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    if value.contains(['<', '>', '{', '}'])
+        || lower.starts_with("your_")
+        || lower.starts_with("your-")
+    {
+        return true;
+    }
+    let rest = ["team_", "prj_"]
+        .iter()
+        .find_map(|prefix| lower.strip_prefix(prefix))
+        .unwrap_or(&lower);
+    let filler = |c: char| matches!(c, 'x' | '.' | '*' | '…' | '_' | '-');
+    rest.chars().count() >= 3 && rest.chars().all(filler)
 }
 
 fn check_token(r: &mut Reader<'_>, name: &str, secret: &Option<Secret>) {
@@ -1171,6 +1242,65 @@ mod tests {
             let variable = input.variable();
             pairs.push((&variable, "not-a-value"));
             assert_eq!(error_inputs(build(&[], &pairs)), [input.name]);
+        }
+    }
+
+    #[test]
+    fn placeholders_and_slugs_in_id_inputs_are_refused_with_the_fix() {
+        let with = |name: &str, value: &str| {
+            let variable = format!("INPUT_{}", name.to_uppercase());
+            let mut pairs = vec![("INPUT_VERCEL-TOKEN", "tok"), ("INPUT_PROJECT", "site")];
+            pairs.push((variable.as_str(), value));
+            build(&[], &pairs)
+        };
+        for (name, value) in [
+            ("team-id", "team_xxxxxxxxxxxx"),
+            ("team-id", "<team-id>"),
+            ("team-id", "YOUR_TEAM_ID"),
+            ("team-slug", "<team-slug>"),
+            ("team-slug", "your-team"),
+            ("project", "YOUR_PROJECT"),
+            ("project", "prj_XXXXXXXX"),
+            ("project", "{project}"),
+        ] {
+            let errors = with(name, value).expect_err(value);
+            assert_eq!(errors.0.len(), 1, "{value}");
+            assert_eq!(errors.0[0].input, name, "{value}");
+            assert!(
+                errors.0[0].problem.contains("placeholder"),
+                "{value}: {:?}",
+                errors.0
+            );
+        }
+        let slug = with("team-id", "acme-inc").expect_err("a slug");
+        assert!(
+            slug.0[0].problem.contains("looks like a team slug"),
+            "{:?}",
+            slug.0
+        );
+        assert!(
+            slug.0[0].help.contains("team-slug: acme-inc"),
+            "{:?}",
+            slug.0
+        );
+        let odd = with("team-id", "team_abc-def").expect_err("not letters and digits");
+        assert!(odd.0[0].problem.contains("is not a team id"), "{:?}", odd.0);
+        for fine in ["team_nTChTnFEANqGEKAYBUwrS00A", "team_x1"] {
+            assert_eq!(
+                with("team-id", fine).expect(fine).team_id.as_deref(),
+                Some(fine)
+            );
+        }
+        for fine in [
+            "my-site",
+            "prj_O2x3dZ12QiroXFf4lkDF2EpLLCuZ",
+            "xbox",
+            "yourself",
+        ] {
+            assert_eq!(
+                with("project", fine).expect(fine).project.as_deref(),
+                Some(fine)
+            );
         }
     }
 

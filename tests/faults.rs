@@ -380,7 +380,11 @@ async fn answers_that_fail_every_batch_stop_the_run_at_once() {
             assert_eq!(vercel.valid().len(), 1, "{case}: one request, then stop");
             assert_eq!(ran.strings("failed").len(), 40, "{case}");
             assert_partition(&ran, &all);
-            assert!(ran.summary.contains("Stopped early"), "{case}: {}", ran.summary);
+            assert!(
+                ran.summary.contains("Stopped early"),
+                "{case}: {}",
+                ran.summary
+            );
             assert!(ran.stdout.contains(reason), "{case}: {}", ran.stdout);
             assert!(ran.stdout.contains(fix), "{case}: {}", ran.stdout);
             assert_eq!(

@@ -63,7 +63,9 @@ pub fn no_access(team: &str) -> ResponseTemplate {
     error(
         403,
         "forbidden",
-        &format!("Not authorized: Trying to access resource under scope \"{team}\". You must re-authenticate to this scope or use a token with access to this scope."),
+        &format!(
+            "Not authorized: Trying to access resource under scope \"{team}\". You must re-authenticate to this scope or use a token with access to this scope."
+        ),
     )
 }
 
