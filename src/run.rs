@@ -388,7 +388,11 @@ impl<W: Write> Stages<'_, W> {
                     short_sha(&detected.head)
                 ));
             }
-            Err(error) => log.text(&format!("could not list the changes: {error}")),
+            Err(error) => {
+                for line in format!("could not list the changes: {error}").lines() {
+                    log.text(line);
+                }
+            }
         }
         log.end_group();
         result
