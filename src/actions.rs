@@ -147,6 +147,9 @@ pub struct Log<W: Write> {
     annotations: [usize; 3],
     /// Those past the runner's count, by level, to fold into one at the end.
     held: [Vec<Held>; 3],
+    /// The warnings printed so far, so that the closing report need not
+    /// repeat them on a terminal.
+    warned: Vec<String>,
 }
 
 impl<W: Write> Log<W> {
@@ -159,6 +162,7 @@ impl<W: Write> Log<W> {
             secrets: Vec::new(),
             annotations: [0; 3],
             held: [Vec::new(), Vec::new(), Vec::new()],
+            warned: Vec::new(),
         }
     }
 
@@ -190,6 +194,22 @@ impl<W: Write> Log<W> {
             return;
         }
         self.line(&one_line(text));
+    }
+
+    /// A line about something that takes a while (a retry waiting, a
+    /// deployment still building): like [`Log::text`], but shown on a
+    /// terminal without `--verbose` too, so a wait is never silent.
+    pub fn progress(&mut self, text: &str) {
+        if self.style == LogStyle::Terminal {
+            self.line(&one_line(text));
+        } else {
+            self.text(text);
+        }
+    }
+
+    /// The warnings printed so far, as given.
+    pub fn warned(&self) -> &[String] {
+        &self.warned
     }
 
     /// The one place that writes a line: secrets are redacted here.
@@ -236,6 +256,9 @@ impl<W: Write> Log<W> {
     /// terminal. In Actions the tenth of a level and those after it wait for
     /// [`Log::flush`], which folds them into one.
     pub fn annotate(&mut self, level: Level, title: Option<&str>, message: &str) {
+        if level == Level::Warning {
+            self.warned.push(message.to_string());
+        }
         match self.style {
             LogStyle::Actions => {
                 let index = level.index();

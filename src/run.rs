@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::event::{self, Base, Compare, Plan, Trigger};
 use crate::github::{GitHub, RetryNote};
 use crate::live::{self, Image};
-use crate::report::{DeploymentNote, LiveReport, Report, short_sha};
+use crate::report::{DeploymentNote, LiveReport, Report, count, short_sha};
 use crate::select::{self, Mapping, Role, Rules, Selection};
 use crate::site::{self, Site, SiteFile};
 use crate::vercel::{self, Progress, Sent, Vercel};
@@ -178,7 +178,7 @@ fn plan<W: Write>(
 }
 
 fn log_retry<W: Write>(log: &RefCell<Log<W>>, note: RetryNote) {
-    log.borrow_mut().text(&format!(
+    log.borrow_mut().progress(&format!(
         "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
         note.path,
         note.attempt,
@@ -297,12 +297,12 @@ impl<W: Write> Stages<'_, W> {
             .await
             .map_err(DeployError::from)?;
         self.log.borrow_mut().text(&format!(
-            "Live before it in {environment}: {} ({} GitHub requests)",
+            "Live before it in {environment}: {} ({})",
             previous
                 .as_deref()
                 .map(short_sha)
                 .unwrap_or_else(|| "none found".to_string()),
-            github.requests() - before
+            count((github.requests() - before) as usize, "GitHub request")
         ));
         if let Some(newer) = &live.superseded_by {
             report.notes.push(format!(
@@ -373,7 +373,10 @@ impl<W: Write> Stages<'_, W> {
                     log.text(&format!("{:<9} {old}{}", change.kind.as_str(), change.path));
                 }
                 let requests = if config.diff_source == DiffSource::Api {
-                    format!(" ({} GitHub requests)", detected.api_requests)
+                    format!(
+                        " ({})",
+                        count(detected.api_requests as usize, "GitHub request")
+                    )
                 } else {
                     String::new()
                 };
@@ -522,10 +525,10 @@ impl<W: Write> Stages<'_, W> {
         match waited {
             Ok(live) => {
                 self.log.borrow_mut().text(&format!(
-                    "The deployment of {} is live after {} ({} GitHub requests)",
+                    "The deployment of {} is live after {} ({})",
                     short_sha(&live.sha),
                     deploy::format_wait(live.waited),
-                    live.requests
+                    count(live.requests as usize, "GitHub request")
                 ));
                 let note = DeploymentNote {
                     url: live.url.clone(),
@@ -584,7 +587,7 @@ impl<W: Write> Stages<'_, W> {
                     attempt,
                     failure,
                     wait,
-                } => log.text(&format!(
+                } => log.progress(&format!(
                     "request {}/{batches}: attempt {attempt} failed ({}); retrying in {:.1}s",
                     batch + 1,
                     failure.describe(),
@@ -692,10 +695,10 @@ impl<W: Write> Stages<'_, W> {
         let verification = site.verify(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} verified, {} not verified ({} requests)",
+            "{} verified, {} not verified ({})",
             verification.count(live::Live::is_verified),
             verification.count(|l| !l.is_verified()),
-            verification.requests
+            count(verification.requests as usize, "request")
         ));
         log.end_group();
         verification
@@ -715,8 +718,11 @@ impl<W: Write> Stages<'_, W> {
         let warming = site.warm(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} variant(s) warmed, {} failed, {} left by warm-limit ({} requests)",
-            warming.warmed, warming.failed, warming.left, warming.requests
+            "{} variant(s) warmed, {} failed, {} left by warm-limit ({})",
+            warming.warmed,
+            warming.failed,
+            warming.left,
+            count(warming.requests as usize, "request")
         ));
         log.end_group();
         warming
@@ -776,7 +782,7 @@ fn log_live<W: Write>(log: &mut Log<W>, event: live::Progress<'_>) {
             attempt,
             reason,
             wait,
-        } => log.text(&format!(
+        } => log.progress(&format!(
             "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
             wait.as_secs_f64()
         )),
@@ -991,9 +997,9 @@ impl<W: Write> Stages<'_, W> {
         }
         if let Some(github) = api {
             self.log.borrow_mut().text(&format!(
-                "{} config file(s) read ({} GitHub requests)",
+                "{} config file(s) read ({})",
                 files.len(),
-                github.requests() - before
+                count((github.requests() - before) as usize, "GitHub request")
             ));
         }
         Ok(files)

@@ -85,7 +85,7 @@ impl Report {
             // nothing else happened.
             LogStyle::Terminal if self.problem.is_some() && self.rows.is_empty() => {}
             LogStyle::Terminal => {
-                let text = self.text();
+                let text = self.text_besides(log.warned());
                 let _ = terminal.write_all(actions::redact(&text, &to.redactions).as_bytes());
                 let _ = terminal.flush();
             }

@@ -23,6 +23,15 @@ use crate::vercel::{Mode, Sent, Stop};
 
 pub use crate::untrusted::short_sha;
 
+/// A count and its noun, in agreement: `1 request`, `2 requests`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The result of one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
