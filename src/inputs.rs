@@ -185,7 +185,7 @@ pub const INPUTS: &[Input] = &[
     Input::action("concurrency", integer(1, 32), "4", "N",
         "Vercel requests in flight at once (1 to 32)."),
     Input::action("fail-on-error", Kind::Bool, "true", "BOOL",
-        "Exit 1 when any image could not be invalidated."),
+        "Exit 1 when an image could not be invalidated on its own account. A configuration that can never work (an invalid, expired or revoked token, no permission, no such project, a plan without the feature) fails the run whatever this says."),
     Input::action("dry-run", Kind::Bool, "false", "BOOL",
         "Do everything except the Vercel requests; needs no Vercel token."),
     Input::action("site-url", Kind::Text, "", "URL",

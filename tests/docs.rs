@@ -15,6 +15,7 @@ use common::github::FakeGitHub;
 use common::vercel::{FakeVercel, error};
 use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_norway::Value;
+use vercel_image_invalidate::args::EXIT_CODES;
 use vercel_image_invalidate::inputs::{INPUTS, Input, Place};
 use wiremock::ResponseTemplate;
 
@@ -174,6 +175,77 @@ fn action_yml_and_the_readme_say_what_the_table_of_inputs_says() {
     if let Err(problem) = check_docs(INPUTS, &action_yml, &readme) {
         panic!("{problem}");
     }
+}
+
+/// `text` with the lines between `{open}` and `{close}` replaced by `block`.
+fn between(text: &str, open: &str, close: &str, block: &str) -> String {
+    let start = text.find(open).unwrap_or_else(|| panic!("{open}")) + open.len();
+    let end = text.find(close).unwrap_or_else(|| panic!("{close}"));
+    format!("{}{block}{}", &text[..start], &text[end..])
+}
+
+/// The README's exit-code section, from the table.
+fn readme_exit_codes(readme: &str) -> String {
+    let mut block = "## Exit codes\n\n| code | meaning |\n|---|---|\n".to_string();
+    for (code, meaning) in EXIT_CODES {
+        block.push_str(&format!("| {code} | {meaning} |\n"));
+    }
+    between(
+        readme,
+        "<!-- exit-codes:start -->\n",
+        "<!-- exit-codes:end -->",
+        &block,
+    )
+}
+
+/// `action.yml`'s exit-code comment, from the table.
+fn action_yml_exit_codes(action_yml: &str) -> String {
+    let block: String = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("#   {code}  {meaning}\n"))
+        .collect();
+    between(
+        action_yml,
+        "# exit-codes:start\n",
+        "# exit-codes:end",
+        &block,
+    )
+}
+
+#[test]
+fn the_exit_codes_are_one_table_in_the_readme_help_and_action_yml() {
+    let (action_yml, readme) = (read("action.yml"), read("README.md"));
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(root.join("README.md"), readme_exit_codes(&readme)).expect("write");
+        std::fs::write(root.join("action.yml"), action_yml_exit_codes(&action_yml)).expect("write");
+        return;
+    }
+    let rows = table(&readme, "exit-codes");
+    let expected: Vec<Vec<String>> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| vec![code.to_string(), meaning.to_string()])
+        .collect();
+    assert_eq!(rows, expected, "README.md's exit codes: run `{UPDATE}`");
+    assert_eq!(
+        action_yml_exit_codes(&action_yml),
+        action_yml,
+        "action.yml's exit codes: run `{UPDATE}`"
+    );
+    let help = Action::local().arg("--help").run();
+    help.assert_code(0);
+    let shown: Vec<&str> = help
+        .stdout
+        .lines()
+        .skip_while(|line| *line != "Exit codes:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let expected: Vec<String> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code}  {meaning}"))
+        .collect();
+    assert_eq!(shown, expected, "--help's exit codes");
 }
 
 #[test]
