@@ -385,7 +385,17 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
 fn the_readme_test_command_is_what_ci_runs() {
     let readme = read("README.md");
     let ci = read(".ci/run");
-    assert!(readme.contains("cargo test --locked"));
+    // The contributor commands are the first `sh` block under "## Develop",
+    // where `.ci/newcomer.sh` reads them; the user's quick start comes first.
+    let develop = readme.find("\n## Develop\n").expect("a Develop section");
+    let quick = readme.find("\n## Quick start\n").expect("a Quick start");
+    assert!(quick < develop, "the user's quick start comes first");
+    let block = &readme[develop..];
+    let block = &block[block.find("```sh\n").expect("an sh block")..];
+    let block = &block[..block[6..].find("```").expect("its end") + 6];
+    assert!(block.contains("\ncargo test --locked "), "{block}");
+    assert!(block.contains("\ncargo run "), "{block}");
+    assert!(read(".ci/newcomer.sh").contains("/^## Develop$/"));
     assert!(ci.contains("\ncargo test --locked\n"), "{ci}");
 }
 

@@ -117,3 +117,140 @@ async fn the_terminal_says_when_it_waits_prints_warnings_once_and_counts_in_word
     assert!(!again.stdout.contains("1 requests"), "{}", again.stdout);
     assert!(!again.stderr.contains("retrying"), "{}", again.stderr);
 }
+
+/// The README up to its contributor section ("## Develop"): what a user
+/// reads.
+fn readme_user_part() -> String {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let end = readme.find("\n## Develop\n").expect("a Develop section");
+    readme[..end].to_string()
+}
+
+/// The fenced blocks of `lang` in `text`, their indentation (a block in a
+/// list item) taken off.
+fn blocks(text: &str, lang: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        match &mut current {
+            None if trimmed == format!("```{lang}") => current = Some((indent, String::new())),
+            Some(_) if trimmed == "```" => {
+                found.push(current.take().expect("open block").1);
+            }
+            Some((indent, block)) => {
+                block.push_str(line.get(*indent..).unwrap_or(""));
+                block.push('\n');
+            }
+            None => {}
+        }
+    }
+    found
+}
+
+/// The README's quick start, as a user follows it: its workflow's inputs,
+/// the secret filled in, on a push whose Production deployment succeeds.
+/// Nothing in it has to be deleted first.
+#[tokio::test]
+async fn the_readme_quick_start_workflow_runs_as_written() {
+    let user = readme_user_part();
+    let quick = &user[user.find("## Quick start").expect("a quick start")..];
+    let workflow = blocks(quick, "yaml")
+        .into_iter()
+        .next()
+        .expect("its workflow");
+    let yaml: serde_json::Value = serde_norway::from_str(&workflow).expect("YAML");
+    let step = &yaml["jobs"]["invalidate"]["steps"][0];
+    assert!(
+        step["uses"]
+            .as_str()
+            .is_some_and(|u| u.contains("vercel-image-invalidate"))
+    );
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(common::github::FakeDeployment {
+        id: 1,
+        sha: after.clone(),
+        environment: "Production".to_string(),
+        states: vec!["success"],
+        history: Vec::new(),
+        listed_after: 0,
+    });
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let mut action = Action::new().against(&github.url(), &vercel.url(), repo.path());
+    for (name, value) in step["with"].as_object().expect("with:") {
+        let value = match value {
+            serde_json::Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        let value = value.replace("${{ secrets.VERCEL_TOKEN }}", VERCEL_TOKEN);
+        assert!(!value.contains("${{"), "{name}: {value}");
+        action = action.input(name, &value);
+    }
+    let ran = action
+        .args(&["--poll-initial-interval", "0.05"])
+        .push(&before, &after)
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/a.png"]);
+    assert!(
+        ran.summary.contains("1 image invalidated"),
+        "{}",
+        ran.summary
+    );
+}
+
+/// Every command of the README's user part that runs the tool, run here
+/// in a clone whose `origin` has the history, against the fake Vercel.
+/// Commands that install or fetch something from the internet cannot run
+/// here and are left out; `export NAME=...` sets the variable.
+#[tokio::test]
+async fn every_command_of_the_readme_user_part_runs_here() {
+    let upstream = GitRepo::new();
+    for n in 0..5 {
+        upstream.write("public/images/hero.png", &n.to_string());
+        upstream.commit(&format!("commit {n}"));
+    }
+    let clone = upstream.full_clone();
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let mut env: Vec<(String, String)> = Vec::new();
+    let mut ran_commands = Vec::new();
+    for block in blocks(&readme_user_part(), "sh") {
+        for line in block.lines() {
+            let command = line.split(" #").next().unwrap_or("").trim();
+            if let Some(assignment) = command.strip_prefix("export ") {
+                let (name, _) = assignment.split_once('=').expect("NAME=value");
+                let value = if name == "VERCEL_TOKEN" {
+                    VERCEL_TOKEN
+                } else {
+                    "x"
+                };
+                env.push((name.to_string(), value.to_string()));
+                continue;
+            }
+            let Some(args) = command.strip_prefix("vercel-image-invalidate ") else {
+                continue;
+            };
+            let mut action = Action::local()
+                .cwd(clone.path())
+                .env("INPUT_VERCEL-API-URL", &vercel.url());
+            for (name, value) in &env {
+                action = action.env(name, value);
+            }
+            let ran = action
+                .args(&args.split_whitespace().collect::<Vec<_>>())
+                .run();
+            assert_eq!(ran.code, 0, "`{command}`\n{}\n{}", ran.stdout, ran.stderr);
+            ran_commands.push(command.to_string());
+        }
+    }
+    assert!(ran_commands.len() >= 3, "{ran_commands:?}");
+    assert!(
+        vercel.images().contains(&"/images/hero.png".to_string()),
+        "{:?}",
+        vercel.received()
+    );
+}
