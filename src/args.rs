@@ -218,6 +218,6 @@ mod tests {
             help.contains("[default: $GITHUB_API_URL or https://api.github.com]"),
             "{help}"
         );
-        assert!(help.contains("Exit codes: 0"), "{help}");
+        assert!(help.contains("Exit codes:\n  0  done"), "{help}");
     }
 }

@@ -254,6 +254,7 @@ impl Config {
         let polling = Polling {
             initial: r.seconds("poll-initial-interval"),
             max: r.seconds("poll-max-interval"),
+            elsewhere_after: r.seconds("environment-grace"),
         };
         let mode = mode(&mut r);
         let config = Config {
@@ -391,6 +392,7 @@ impl Config {
             images: self.images.clone(),
             sha: self.runner.sha.clone(),
             deployment_environment: self.deployment_environment.clone(),
+            project: self.project.clone(),
         }
     }
 
@@ -945,7 +947,8 @@ mod tests {
         assert!(config.fail_on_error);
         assert!(!config.dry_run);
         assert_eq!(config.change_types.len(), 4);
-        assert_eq!(config.deployment_environment, "Production");
+        assert_eq!(config.deployment_environment, "auto");
+        assert_eq!(config.polling.elsewhere_after, Duration::from_secs(60));
         assert_eq!(config.deployment_timeout, Duration::from_secs(600));
         assert_eq!(config.vercel_api_url.as_str(), "https://api.vercel.com/");
         assert_eq!(config.diff_source, DiffSource::Git);

@@ -288,7 +288,7 @@ impl<W: Write> Stages<'_, W> {
         live: &deploy::Live,
         report: &mut Report,
     ) -> Result<Range, Error> {
-        let environment = &self.config.deployment_environment;
+        let environment = &live.environment;
         let github = self.github("wait-for-deployment")?;
         let before = github.requests();
         let previous = self
@@ -500,22 +500,24 @@ impl<W: Write> Stages<'_, W> {
             .resolve_commit(&self.repository, &head, self.on_retry)
             .await
             .map_err(|e| Undelivered::new(not_waited, DeployError::from(e)))?;
+        let awaited =
+            deploy::Awaited::from_input(&config.deployment_environment, config.project.as_deref());
         self.log.borrow_mut().group(&format!(
             "Waiting for the deployment of {} to {}",
             short_sha(&head),
-            config.deployment_environment
+            awaited.describe()
         ));
         let started = std::time::Instant::now();
         let waited = self
             .deployments(github)
             .wait_until_live(
                 &head,
-                &config.deployment_environment,
+                &awaited,
                 config.deployment_timeout,
                 &config.polling,
-                &|state| {
-                    self.log.borrow_mut().text(&format!(
-                        "{:>6.1}s  deployment: {state}",
+                &|state, environment| {
+                    self.log.borrow_mut().progress(&format!(
+                        "{:>6.1}s  deployment to {environment}: {state}",
                         started.elapsed().as_secs_f64()
                     ))
                 },
@@ -537,16 +539,7 @@ impl<W: Write> Stages<'_, W> {
                 Ok((note, live))
             }
             Err(error) => {
-                let reason = match &error {
-                    DeployError::Failed { state, .. } => {
-                        format!("the deployment failed (`{state}`), so no image was invalidated")
-                    }
-                    DeployError::TimedOut { .. } => {
-                        "waiting for the deployment timed out, so no image was invalidated"
-                            .to_string()
-                    }
-                    DeployError::GitHub(_) => not_waited.to_string(),
-                };
+                let reason = error.unsent_reason();
                 Err(Undelivered::new(reason, error))
             }
         }

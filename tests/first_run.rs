@@ -5,9 +5,10 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::git::GitRepo;
-use common::github::FakeGitHub;
+use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
 use common::vercel::FakeVercel;
 use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use wiremock::ResponseTemplate;
@@ -171,7 +172,7 @@ async fn the_readme_quick_start_workflow_runs_as_written() {
     );
     let (repo, before, after) = GitRepo::one_image_changed();
     let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
-    github.add_deployment(common::github::FakeDeployment {
+    github.add_deployment(FakeDeployment {
         id: 1,
         sha: after.clone(),
         environment: "Production".to_string(),
@@ -253,4 +254,193 @@ async fn every_command_of_the_readme_user_part_runs_here() {
         "{:?}",
         vercel.received()
     );
+}
+
+fn deployment(id: u64, sha: &str, environment: &str, states: Vec<&'static str>) -> FakeDeployment {
+    FakeDeployment {
+        id,
+        sha: sha.to_string(),
+        environment: environment.to_string(),
+        states,
+        history: Vec::new(),
+        listed_after: 0,
+    }
+}
+
+/// A push that waits for its deployment, polling fast, with the
+/// repository's project named `site`.
+fn waiting(github: &FakeGitHub, vercel: &FakeVercel, repo: &GitRepo) -> Action {
+    Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("project", "site")
+        .input("wait-for-deployment", "true")
+        .args(&[
+            "--poll-initial-interval",
+            "0.05",
+            "--poll-max-interval",
+            "0.2",
+        ])
+}
+
+fn surveys(github: &FakeGitHub) -> usize {
+    github
+        .seen()
+        .iter()
+        .filter(|s| s.path == format!("/repos/{OWNER_REPO}/deployments"))
+        .filter(|s| !s.query.contains("environment="))
+        .count()
+}
+
+/// Several Vercel projects deploy from one repository: Vercel names each
+/// production environment `Production – {project}` (an en dash). `auto`
+/// finds this project's in one listing and names it in the log.
+#[tokio::test]
+async fn auto_finds_the_projects_production_environment_in_one_listing() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(1, &before, "Production – site", vec!["success"]));
+    github.add_deployment(deployment(2, &after, "Preview – docs", vec!["success"]));
+    github.add_deployment(deployment(3, &after, "Production – docs", vec!["success"]));
+    github.add_deployment(deployment(
+        4,
+        &after,
+        "Production – site",
+        vec!["pending", "success"],
+    ));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/a.png"]);
+    assert_eq!(surveys(&github), 1, "{:#?}", github.seen());
+    assert!(
+        ran.stdout
+            .contains("go to `Production – site` (deployment-environment: auto)"),
+        "{}",
+        ran.stdout
+    );
+    let polled: Vec<String> = github
+        .seen()
+        .iter()
+        .filter(|s| s.query.contains("environment="))
+        .map(|s| s.query.clone())
+        .collect();
+    assert!(
+        polled
+            .iter()
+            .all(|q| q.contains("environment=Production+%E2%80%93+site")
+                || q.contains("environment=Production%20%E2%80%93%20site")),
+        "{polled:?}"
+    );
+}
+
+/// The pushed commit is deployed, but only to other environments: after
+/// `environment-grace` (a minute by default) the wait stops with exit 2,
+/// naming them and the input to set, instead of waiting the whole
+/// `deployment-timeout`.
+#[tokio::test]
+async fn deployments_only_in_other_environments_stop_the_wait_naming_them() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let cases: [(&str, &str, &[&str]); 2] = [
+        // `auto`, and the commit went to Preview only.
+        ("auto", "Preview", &["`Preview`", "deployment-environment"]),
+        // An explicit name Vercel does not use here.
+        (
+            "Production",
+            "Production – site",
+            &[
+                "`Production – site`",
+                "none in `Production`",
+                "deployment-environment",
+            ],
+        ),
+    ];
+    for (awaited, actual, expected) in cases {
+        let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+        github.add_deployment(deployment(7, &after, actual, vec!["in_progress"]));
+        let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+        let ran = waiting(&github, &vercel, &repo)
+            .input("deployment-environment", awaited)
+            .args(&["--environment-grace", "0.3"])
+            .push(&before, &after)
+            .run();
+        ran.assert_code(2);
+        assert!(vercel.received().is_empty());
+        for text in expected {
+            assert!(
+                ran.stdout.contains(text),
+                "{awaited}: {text}: {}",
+                ran.stdout
+            );
+        }
+        assert!(!ran.stdout.contains("timed out"), "{}", ran.stdout);
+        assert_eq!(ran.strings("failed"), ["/a.png"], "{awaited}");
+    }
+}
+
+/// A wait that GitHub's rate limit ends says so, and when the limit
+/// resets; it is not reported as a timeout.
+#[tokio::test]
+async fn a_rate_limit_during_the_wait_is_named_with_its_reset_time() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(7, &after, "Production", vec!["in_progress"]));
+    let reset = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 3600;
+    // The listing that finds the environment and a first poll, then the
+    // limit is used up for an hour: longer than the wait may last.
+    github.rate_limit_after(3, reset);
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
+    ran.assert_code(1);
+    let clock = format!(
+        "it resets at {:02}:{:02}:{:02} UTC",
+        reset % 86_400 / 3600,
+        reset % 3600 / 60,
+        reset % 60
+    );
+    assert!(
+        ran.stdout
+            .contains("GitHub's API rate limit for this token is used up"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains(&clock), "{clock}: {}", ran.stdout);
+    assert!(ran.summary.contains("rate limit"), "{}", ran.summary);
+    assert!(!ran.stdout.contains("timed out"), "{}", ran.stdout);
+    assert!(
+        !ran.stdout.contains("raise deployment-timeout"),
+        "{}",
+        ran.stdout
+    );
+    assert!(vercel.received().is_empty());
+}
+
+/// Whoever can create deployments writes their states: a state of 3 MB is
+/// cut to a sane length everywhere it is shown, and the job summary stays
+/// under the 1 MiB GitHub keeps.
+#[tokio::test]
+async fn a_huge_deployment_state_is_cut_everywhere_it_is_shown() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let huge: &'static str = Box::leak(format!("queued{}", "x".repeat(3 << 20)).into_boxed_str());
+    github.add_deployment(deployment(7, &after, "Production", vec![huge]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = waiting(&github, &vercel, &repo)
+        .input("deployment-timeout", "1")
+        .push(&before, &after)
+        .run();
+    ran.assert_code(1);
+    assert!(ran.summary.len() < 1 << 20, "{} bytes", ran.summary.len());
+    assert!(ran.summary.len() < 20_000, "{} bytes", ran.summary.len());
+    assert!(
+        ran.stdout.len() < 100_000,
+        "{} bytes of log",
+        ran.stdout.len()
+    );
+    assert!(ran.stdout.contains("timed out"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("queuedxxxx"), "the state is shown, cut");
+    assert!(vercel.received().is_empty());
 }
