@@ -61,7 +61,7 @@ impl GitHubError {
                 transient: true, ..
             } => "GitHub is rate limiting or having trouble; rerun the job later (rerunning is safe)".to_string(),
             GitHubError::RateLimited { .. } => {
-                "rerun the job once the limit has reset (rerunning is safe); the token's limit is shared by every workflow of the repository".to_string()
+                "rerun the job later, once the limit has reset (rerunning is safe); the token's limit is shared by every workflow of the repository".to_string()
             }
             GitHubError::Status { status: 401, .. } => {
                 "the github-token is not valid: pass `github-token: ${{ github.token }}` (the default) or a current token".to_string()

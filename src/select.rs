@@ -575,6 +575,40 @@ impl Target {
     }
 }
 
+/// The folders of a site (under `site-dir`) whose images its framework
+/// bundles when a page imports them: Next.js `app/`, `pages/`, `src/`;
+/// Astro, SvelteKit, Vite and Gatsby `src/`; Remix `app/`; Nuxt `assets/`,
+/// `components/`, `pages/`, `layouts/`, `content/`; and the folders such
+/// sites keep their code in.
+const SOURCE_FOLDERS: &[&str] = &[
+    "app",
+    "assets",
+    "components",
+    "content",
+    "layouts",
+    "lib",
+    "pages",
+    "src",
+    "styles",
+];
+
+/// The skip reason of an image under the site dir that is neither served
+/// from the public dir nor in its source folders.
+pub const NOT_SERVED_REASON: &str = "outside the public dir: not served as a file";
+
+/// Whether `path` is in one of the site's source folders.
+fn in_source_folder(path: &str, site_dir: &str) -> bool {
+    let below = if site_dir.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(site_dir)
+            .and_then(|rest| rest.strip_prefix('/'))
+    };
+    below
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(folder, _)| SOURCE_FOLDERS.contains(&folder))
+}
+
 /// Why a changed image is not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipKind {
@@ -584,9 +618,14 @@ pub enum SkipKind {
     NotAFile,
     /// Outside `site-dir`: another app of the monorepo, or tooling.
     OutsideSite,
-    /// Under `site-dir`, outside the public dir, in a recognised framework:
-    /// bundled under a hashed URL, so never stale. No warning.
+    /// In the site's source folders (`src/`, `app/`...), outside the
+    /// public dir, in a recognised framework: bundled under a hashed URL,
+    /// so never stale. No warning.
     Imported,
+    /// Under `site-dir`, outside the public dir and the source folders, in
+    /// a recognised framework: nothing serves it as a file (a design
+    /// file, `.github/`). No warning: there is nothing to set.
+    NotServed,
     OutsidePublicDirs,
     TooLong,
 }
@@ -724,7 +763,12 @@ impl Rules<'_> {
                     format!("outside the public dir {}", self.public_dirs.describe()),
                 ));
             }
-            Placement::Imported => return Err((SkipKind::Imported, site::IMPORTED_REASON.into())),
+            Placement::Imported if in_source_folder(path, self.site_dir) => {
+                return Err((SkipKind::Imported, site::IMPORTED_REASON.into()));
+            }
+            Placement::Imported => {
+                return Err((SkipKind::NotServed, NOT_SERVED_REASON.into()));
+            }
             Placement::OutsideSite { .. } => {
                 let reason = placement.reason().unwrap_or_default();
                 return Err((SkipKind::OutsideSite, reason));
@@ -1024,6 +1068,9 @@ mod tests {
         let changes = [
             "apps/web/public/my photo.png",
             "apps/web/src/logo.png",
+            "apps/web/app/icon.png",
+            "apps/web/design/mockup.png",
+            "apps/web/srcs/a.png",
             "apps/admin/public/a.png",
         ]
         .map(|path| change(ChangeKind::Added, path, None, EntryKind::File));
@@ -1050,8 +1097,18 @@ mod tests {
             [
                 (SkipKind::OutsideSite, "outside the site `apps/web`"),
                 (SkipKind::Imported, site::IMPORTED_REASON),
+                (SkipKind::NotServed, NOT_SERVED_REASON),
+                (SkipKind::Imported, site::IMPORTED_REASON),
+                (SkipKind::NotServed, NOT_SERVED_REASON),
             ]
         );
+        let imported: Vec<&str> = selection
+            .skipped
+            .iter()
+            .filter(|s| s.kind == SkipKind::Imported)
+            .map(|s| s.source.repo_path.as_str())
+            .collect();
+        assert_eq!(imported, ["apps/web/app/icon.png", "apps/web/src/logo.png"]);
     }
 
     #[test]

@@ -371,5 +371,5 @@ async fn unknown_flags_exit_2_and_help_exits_0() {
             "--{input} missing from --help"
         );
     }
-    assert!(help.stdout.contains("Exit codes: 0"));
+    assert!(help.stdout.contains("Exit codes:\n  0  done"));
 }

@@ -444,3 +444,53 @@ async fn a_huge_deployment_state_is_cut_everywhere_it_is_shown() {
     assert!(ran.stdout.contains("queuedxxxx"), "the state is shown, cut");
     assert!(vercel.received().is_empty());
 }
+
+/// Skip reasons that are true: an image in the site's source folders is
+/// imported by its pages (a hashed URL); one elsewhere outside the public
+/// dir is not served as a file at all.
+#[tokio::test]
+async fn skip_reasons_say_what_really_happens_to_each_image() {
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies":{"next":"15.0.0"}}"#)
+        .write("next.config.ts", "export default {}\n")
+        .write("public/hero.png", "1")
+        .write("README.md", "x");
+    let before = repo.commit("one");
+    repo.write("public/hero.png", "2")
+        .write("src/assets/logo.png", "logo")
+        .write("app/icon.png", "icon")
+        .write(".github/social-preview.png", "social")
+        .write("design/mockup.png", "mockup");
+    let after = repo.commit("two");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .push(&before, &after)
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/hero.png"]);
+    let skipped: Vec<(String, String)> = ran
+        .json("skipped")
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| {
+            (
+                s["path"].as_str().expect("path").to_string(),
+                s["reason"].as_str().expect("reason").to_string(),
+            )
+        })
+        .collect();
+    let imported = "imported: served under a hashed URL, never stale";
+    let not_served = "outside the public dir: not served as a file";
+    let expected = [
+        (".github/social-preview.png", not_served),
+        ("app/icon.png", imported),
+        ("design/mockup.png", not_served),
+        ("src/assets/logo.png", imported),
+    ]
+    .map(|(p, r)| (p.to_string(), r.to_string()));
+    assert_eq!(skipped, expected);
+    assert!(!ran.stdout.contains("::warning"), "{}", ran.stdout);
+}
