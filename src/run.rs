@@ -880,6 +880,9 @@ impl<W: Write> Stages<'_, W> {
         let read = self.read_site(detected, &head).await;
         self.log.borrow_mut().end_group();
         let (site, mapping) = read?;
+        self.check_public_dirs(detected, &head).await?;
+        report.site_dir_hint = self.site_dir_hint(detected, &head, &site, &mapping).await?;
+        report.notes.extend(report.site_dir_hint.clone());
         if site.recognised() || !config.site_dir.is_empty() {
             report.notes.push(site.describe());
         }
@@ -1037,6 +1040,129 @@ impl<W: Write> Stages<'_, W> {
                     .collect(),
             )),
         }
+    }
+}
+
+/// How many folders a monorepo hint looks into, at most.
+const HINT_FOLDERS: usize = 8;
+
+impl<W: Write> Stages<'_, W> {
+    /// An explicit `public-dir` that is not a folder at `head`, and that
+    /// the push did not remove, points nowhere: bad input (exit 2), since
+    /// no image can be served from it.
+    async fn check_public_dirs(&self, detected: &Detected, head: &str) -> Result<(), Error> {
+        let Some(dirs) = &self.config.public_dirs else {
+            return Ok(());
+        };
+        let mut errors = Vec::new();
+        for dir in dirs.dirs().iter().filter(|dir| !dir.is_empty()) {
+            if select::removed_from(dir, &detected.changes) || self.folder_exists(head, dir).await?
+            {
+                continue;
+            }
+            errors.push(InputError::new(
+                "public-dir",
+                format!(
+                    "`{dir}` is not a folder at {}: nothing there can be served",
+                    short_sha(head)
+                ),
+                "set public-dir to the folder the site serves at its root, relative to the repository root (such as `public`, or `apps/web/public` in a monorepo), or leave it at `auto`",
+            ));
+        }
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(InputErrors(errors).into()),
+        }
+    }
+
+    async fn folder_exists(&self, head: &str, folder: &str) -> Result<bool, Error> {
+        let exists = match (self.config.diff_source, &self.github) {
+            (DiffSource::Api, Some(github)) => {
+                changes::api::folder_exists(github, &self.repository, head, folder, self.on_retry)
+                    .await
+                    .map_err(ChangesError::from)?
+            }
+            _ => changes::git::folder_exists(&self.checkout(), head, folder)
+                .map_err(ChangesError::from)?,
+        };
+        Ok(exists)
+    }
+
+    /// Without `site-dir`, when the root has no recognised framework and
+    /// changed images outside the public dir sit under a folder that has
+    /// one (`apps/web/next.config.ts`): the `site-dir` to set, said.
+    async fn site_dir_hint(
+        &self,
+        detected: &Detected,
+        head: &str,
+        site: &Site,
+        mapping: &Mapping,
+    ) -> Result<Option<String>, Error> {
+        if !self.config.site_dir.is_empty() || site.recognised() {
+            return Ok(None);
+        }
+        let outside: Vec<&str> = detected
+            .changes
+            .iter()
+            .map(|change| change.path.as_str())
+            .filter(|path| self.config.include.is_match(path))
+            .filter(|path| mapping.public_dirs.strip(path).is_none())
+            .collect();
+        for dir in select::folders_above(&outside, HINT_FOLDERS) {
+            let found = self.site_in(&dir, head).await?;
+            if found.recognised() {
+                let hint = format!(
+                    "no framework was recognised in the repository root, but {} is configured in `{dir}`{}: set `site-dir: {dir}` (the Vercel project's Root Directory)",
+                    found.framework.name(),
+                    found
+                        .config_file
+                        .as_deref()
+                        .map(|file| format!(" ({file})"))
+                        .unwrap_or_default()
+                );
+                self.log.borrow_mut().text(&hint);
+                return Ok(Some(hint));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The site in `dir` at `head`, from its config files.
+    async fn site_in(&self, dir: &str, head: &str) -> Result<Site, Error> {
+        let api = match (self.config.diff_source, &self.github) {
+            (DiffSource::Api, Some(github)) => Some(github),
+            _ => None,
+        };
+        let listed = match api {
+            Some(github) => {
+                match changes::api::files_in(github, &self.repository, head, dir, self.on_retry)
+                    .await
+                {
+                    Err(crate::github::GitHubError::Status { status: 404, .. }) => Vec::new(),
+                    listed => listed.map_err(ChangesError::from)?,
+                }
+            }
+            None => {
+                changes::git::files_in(&self.checkout(), head, dir)
+                    .map_err(ChangesError::from)?
+                    .1
+            }
+        };
+        let mut files = Vec::new();
+        for path in site::config_files(dir, |path| listed.iter().any(|l| l == path)) {
+            let text = match api {
+                Some(github) => {
+                    changes::api::read(github, &self.repository, head, &path, self.on_retry)
+                        .await
+                        .map_err(ChangesError::from)?
+                }
+                None => {
+                    changes::git::read(&self.checkout(), head, &path).map_err(ChangesError::from)?
+                }
+            };
+            files.push(SiteFile { path, text });
+        }
+        Ok(site::detect(dir, &files))
     }
 }
 

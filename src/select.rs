@@ -609,6 +609,40 @@ fn in_source_folder(path: &str, site_dir: &str) -> bool {
         .is_some_and(|(folder, _)| SOURCE_FOLDERS.contains(&folder))
 }
 
+/// Whether the push removed something under `dir` (a removal, or the old
+/// name of a rename): a public dir it emptied is not a mistake.
+pub fn removed_from(dir: &str, changes: &[Change]) -> bool {
+    let under = |path: &str| {
+        path.strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    changes.iter().any(|change| match change.kind {
+        ChangeKind::Removed => under(&change.path),
+        ChangeKind::Renamed => change.old_path.as_deref().is_some_and(under),
+        _ => false,
+    })
+}
+
+/// The folders above `paths` (the root left out), shallowest first, each
+/// once, at most `limit`: where a monorepo's apps may have their config.
+pub fn folders_above(paths: &[&str], limit: usize) -> Vec<String> {
+    let mut folders: Vec<String> = Vec::new();
+    for path in paths {
+        let mut end = 0;
+        while let Some(slash) = path[end..].find('/') {
+            end += slash;
+            let folder = &path[..end];
+            if !folders.iter().any(|f| f == folder) {
+                folders.push(folder.to_string());
+            }
+            end += 1;
+        }
+    }
+    folders.sort_by_key(|folder| (folder.matches('/').count(), folder.clone()));
+    folders.truncate(limit);
+    folders
+}
+
 /// Why a changed image is not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipKind {
@@ -1046,6 +1080,29 @@ mod tests {
         assert_eq!(unknown.len(), 1);
         assert_eq!(unknown[0].input, Some("url-prefix"));
         assert!(resolve(&computed, None, Some(&root)).is_ok(), "set by hand");
+    }
+
+    #[test]
+    fn folders_above_changed_images_come_shallowest_first() {
+        let paths = ["apps/web/public/a.png", "apps/web/b.png", "c.png"];
+        assert_eq!(
+            folders_above(&paths, 8),
+            ["apps", "apps/web", "apps/web/public"]
+        );
+        assert_eq!(folders_above(&paths, 1), ["apps"]);
+        let removed = [
+            change(ChangeKind::Removed, "old/a.png", None, EntryKind::File),
+            change(
+                ChangeKind::Renamed,
+                "new/b.png",
+                Some("gone/b.png"),
+                EntryKind::File,
+            ),
+        ];
+        assert!(removed_from("old", &removed));
+        assert!(removed_from("gone", &removed));
+        assert!(!removed_from("new", &removed));
+        assert!(!removed_from("ol", &removed));
     }
 
     #[test]

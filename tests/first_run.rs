@@ -494,3 +494,96 @@ async fn skip_reasons_say_what_really_happens_to_each_image() {
     assert_eq!(skipped, expected);
     assert!(!ran.stdout.contains("::warning"), "{}", ran.stdout);
 }
+
+/// A `public-dir` that is not a folder at the pushed commit points nowhere:
+/// exit 2 with the fix, nothing sent, through the API and through git. One
+/// that the push emptied is not a mistake.
+#[tokio::test]
+async fn a_public_dir_that_does_not_exist_is_bad_input() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    for source in ["api", "git"] {
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .input("diff-source", source)
+            .input("public-dir", "nowhere")
+            .push(&before, &after)
+            .run();
+        ran.assert_code(2);
+        assert!(
+            ran.stdout.contains("`nowhere` is not a folder at"),
+            "{source}: {}",
+            ran.stdout
+        );
+        assert!(
+            ran.stdout.contains("set public-dir to the folder"),
+            "{}",
+            ran.stdout
+        );
+    }
+    assert!(vercel.received().is_empty());
+
+    // The push removed the folder's last image: its path is invalidated.
+    let repo = GitRepo::new();
+    repo.write("old/a.png", "1").write("README.md", "x");
+    let before = repo.commit("one");
+    repo.remove("old/a.png");
+    let after = repo.commit("two");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let ran = Action::new()
+        .against(&github.url(), &vercel.url(), repo.path())
+        .input("public-dir", "old")
+        .push(&before, &after)
+        .run();
+    ran.assert_code(0);
+    assert_eq!(vercel.images(), ["/a.png"]);
+}
+
+/// A monorepo without `site-dir`: the root has no framework, the changed
+/// image sits under an app that has one. The warning names the `site-dir`
+/// to set, not `public-dir`.
+#[tokio::test]
+async fn a_monorepo_without_site_dir_is_told_which_site_dir_to_set() {
+    let repo = GitRepo::new();
+    repo.write(
+        "package.json",
+        r#"{"private":true,"workspaces":["apps/*"]}"#,
+    )
+    .write(
+        "apps/web/package.json",
+        r#"{"dependencies":{"next":"15.0.0"}}"#,
+    )
+    .write(
+        "apps/web/next.config.ts",
+        "export default { basePath: '/shop' }\n",
+    )
+    .write("apps/web/public/hero.png", "1");
+    let before = repo.commit("one");
+    repo.write("apps/web/public/hero.png", "2");
+    let after = repo.commit("two");
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    for source in ["api", "git"] {
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .input("diff-source", source)
+            .push(&before, &after)
+            .run();
+        ran.assert_code(0);
+        let warning = ran
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("::warning") && l.contains("outside the public dir"))
+            .unwrap_or_else(|| panic!("{source}: {}", ran.stdout));
+        assert!(warning.contains("set `site-dir: apps/web`"), "{warning}");
+        assert!(warning.contains("apps/web/next.config.ts"), "{warning}");
+        assert!(!warning.contains("Set public-dir"), "{warning}");
+        assert!(
+            ran.summary.contains("set `site-dir: apps/web`"),
+            "{}",
+            ran.summary
+        );
+    }
+    assert!(vercel.received().is_empty());
+}

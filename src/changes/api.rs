@@ -299,6 +299,26 @@ pub async fn files_in(
         .collect())
 }
 
+/// Whether `folder` is a folder of commit `sha` (one request to the
+/// contents API; a file there is not a folder).
+pub async fn folder_exists(
+    github: &GitHub,
+    repo: &str,
+    sha: &str,
+    folder: &str,
+    on_retry: &dyn Fn(RetryNote),
+) -> Result<bool, ApiError> {
+    let path = contents_path(repo, folder, sha);
+    match github
+        .get::<serde_json::Value>(&path, CONTENTS, on_retry)
+        .await
+    {
+        Ok(listing) => Ok(listing.is_array()),
+        Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct FileContent {
     #[serde(default)]

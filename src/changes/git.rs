@@ -336,6 +336,14 @@ pub fn files_in(dir: &Path, rev: &str, folder: &str) -> Result<(String, Vec<Stri
     Ok((head, files))
 }
 
+/// Whether `folder` is a folder of commit `rev`.
+pub fn folder_exists(dir: &Path, rev: &str, folder: &str) -> Result<bool, GitError> {
+    let repo = Repo::open(dir)?;
+    let head = repo.resolve(rev)?;
+    let output = repo.run(["cat-file", "-t", &format!("{head}:{folder}")])?;
+    Ok(output.status.success() && output.stdout.starts_with(b"tree"))
+}
+
 /// The text of the file at `path` in commit `sha` (invalid UTF-8 replaced).
 pub fn read(dir: &Path, sha: &str, path: &str) -> Result<String, GitError> {
     let repo = Repo::open(dir)?;

@@ -158,8 +158,12 @@ impl Report {
             .collect();
         if !outside.is_empty() {
             let shown: Vec<&str> = outside.iter().take(5).map(String::as_str).collect();
+            let fix = match &self.site_dir_hint {
+                Some(hint) => format!("{}{}.", hint[..1].to_uppercase(), &hint[1..]),
+                None => "Set public-dir if they are served.".to_string(),
+            };
             log.warning(&format!(
-                "{} changed image(s) are outside the public dir and were not invalidated: {}{}. Set public-dir if they are served.",
+                "{} changed image(s) are outside the public dir and were not invalidated: {}{}. {fix}",
                 outside.len(),
                 shown.join(", "),
                 if outside.len() > 5 { ", ..." } else { "" }

@@ -144,6 +144,9 @@ pub struct Report {
     pub report_file: Option<String>,
     /// Set when the live site was asked (`site-url`).
     pub live: Option<LiveReport>,
+    /// The `site-dir` to set, said, when images outside the public dir sit
+    /// under an app whose framework the root does not have.
+    pub site_dir_hint: Option<String>,
 }
 
 /// A list output that holds only the first `kept` of its `total` items.

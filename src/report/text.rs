@@ -10,8 +10,8 @@ impl Report {
         self.text_besides(&[])
     }
 
-    /// The text without the notes in `said` (warnings the terminal has
-    /// shown already): each is said once.
+    /// The text without the notes that `said` (warnings the terminal has
+    /// shown already) holds: each is said once.
     pub fn text_besides(&self, said: &[String]) -> String {
         let mut out = String::new();
         let (_, headline) = self.headline();
@@ -54,7 +54,11 @@ impl Report {
         if let Some(reason) = &self.nothing {
             let _ = writeln!(out, "  nothing was sent: {}", one_line(reason));
         }
-        for note in self.notes.iter().filter(|note| !said.contains(note)) {
+        for note in self
+            .notes
+            .iter()
+            .filter(|note| !said.iter().any(|warning| warning.contains(note.as_str())))
+        {
             let _ = writeln!(out, "  note: {}", one_line(note));
         }
         if let Some(warming) = self.live.as_ref().and_then(|l| l.warming.as_ref()) {
