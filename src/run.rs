@@ -881,7 +881,7 @@ impl<W: Write> Stages<'_, W> {
         self.log.borrow_mut().end_group();
         let (site, mapping) = read?;
         self.check_public_dirs(detected, &head).await?;
-        report.site_dir_hint = self.site_dir_hint(detected, &head, &site, &mapping).await?;
+        report.site_dir_hint = self.site_dir_hint(detected, &head, &site, &mapping)?;
         report.notes.extend(report.site_dir_hint.clone());
         if site.recognised() || !config.site_dir.is_empty() {
             report.notes.push(site.describe());
@@ -1043,21 +1043,18 @@ impl<W: Write> Stages<'_, W> {
     }
 }
 
-/// How many folders a monorepo hint looks into, at most.
-const HINT_FOLDERS: usize = 8;
-
 impl<W: Write> Stages<'_, W> {
     /// An explicit `public-dir` that is not a folder at `head`, and that
-    /// the push did not remove, points nowhere: bad input (exit 2), since
-    /// no image can be served from it.
+    /// the push did not empty, points nowhere: bad input (exit 2), since no
+    /// image can be served from it. A folder the push changed something in
+    /// costs no request.
     async fn check_public_dirs(&self, detected: &Detected, head: &str) -> Result<(), Error> {
         let Some(dirs) = &self.config.public_dirs else {
             return Ok(());
         };
         let mut errors = Vec::new();
         for dir in dirs.dirs().iter().filter(|dir| !dir.is_empty()) {
-            if select::removed_from(dir, &detected.changes) || self.folder_exists(head, dir).await?
-            {
+            if select::changed_in(dir, &detected.changes) || self.folder_exists(head, dir).await? {
                 continue;
             }
             errors.push(InputError::new(
@@ -1089,9 +1086,11 @@ impl<W: Write> Stages<'_, W> {
     }
 
     /// Without `site-dir`, when the root has no recognised framework and
-    /// changed images outside the public dir sit under a folder that has
-    /// one (`apps/web/next.config.ts`): the `site-dir` to set, said.
-    async fn site_dir_hint(
+    /// changed images outside the public dir sit under a folder that has a
+    /// framework's config (`apps/web/next.config.ts`): the `site-dir` to
+    /// set, said. The config files come from the comparison's listing (or
+    /// the checkout): no request of its own.
+    fn site_dir_hint(
         &self,
         detected: &Detected,
         head: &str,
@@ -1108,61 +1107,29 @@ impl<W: Write> Stages<'_, W> {
             .filter(|path| self.config.include.is_match(path))
             .filter(|path| mapping.public_dirs.strip(path).is_none())
             .collect();
-        for dir in select::folders_above(&outside, HINT_FOLDERS) {
-            let found = self.site_in(&dir, head).await?;
-            if found.recognised() {
-                let hint = format!(
-                    "no framework was recognised in the repository root, but {} is configured in `{dir}`{}: set `site-dir: {dir}` (the Vercel project's Root Directory)",
-                    found.framework.name(),
-                    found
-                        .config_file
-                        .as_deref()
-                        .map(|file| format!(" ({file})"))
-                        .unwrap_or_default()
-                );
-                self.log.borrow_mut().text(&hint);
-                return Ok(Some(hint));
-            }
+        if outside.is_empty() {
+            return Ok(None);
         }
-        Ok(None)
-    }
-
-    /// The site in `dir` at `head`, from its config files.
-    async fn site_in(&self, dir: &str, head: &str) -> Result<Site, Error> {
-        let api = match (self.config.diff_source, &self.github) {
-            (DiffSource::Api, Some(github)) => Some(github),
-            _ => None,
+        let configs = match (&detected.framework_configs, self.config.diff_source) {
+            (Some(configs), _) => configs.clone(),
+            (None, DiffSource::Git) => changes::git::framework_configs(&self.checkout(), head)
+                .map_err(ChangesError::from)?,
+            (None, DiffSource::Api) => return Ok(None),
         };
-        let listed = match api {
-            Some(github) => {
-                match changes::api::files_in(github, &self.repository, head, dir, self.on_retry)
-                    .await
-                {
-                    Err(crate::github::GitHubError::Status { status: 404, .. }) => Vec::new(),
-                    listed => listed.map_err(ChangesError::from)?,
-                }
-            }
-            None => {
-                changes::git::files_in(&self.checkout(), head, dir)
-                    .map_err(ChangesError::from)?
-                    .1
-            }
-        };
-        let mut files = Vec::new();
-        for path in site::config_files(dir, |path| listed.iter().any(|l| l == path)) {
-            let text = match api {
-                Some(github) => {
-                    changes::api::read(github, &self.repository, head, &path, self.on_retry)
-                        .await
-                        .map_err(ChangesError::from)?
-                }
-                None => {
-                    changes::git::read(&self.checkout(), head, &path).map_err(ChangesError::from)?
-                }
-            };
-            files.push(SiteFile { path, text });
+        let hint = select::folders_above(&outside, usize::MAX)
+            .into_iter()
+            .find_map(|dir| {
+                let config = configs
+                    .iter()
+                    .find(|path| path.rsplit_once('/').is_some_and(|(d, _)| d == dir))?;
+                Some(format!(
+                    "no framework was recognised in the repository root, but `{dir}` has {config}: set `site-dir: {dir}` (the Vercel project's Root Directory)"
+                ))
+            });
+        if let Some(hint) = &hint {
+            self.log.borrow_mut().text(hint);
         }
-        Ok(site::detect(dir, &files))
+        Ok(hint)
     }
 }
 

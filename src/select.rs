@@ -609,18 +609,17 @@ fn in_source_folder(path: &str, site_dir: &str) -> bool {
         .is_some_and(|(folder, _)| SOURCE_FOLDERS.contains(&folder))
 }
 
-/// Whether the push removed something under `dir` (a removal, or the old
-/// name of a rename): a public dir it emptied is not a mistake.
-pub fn removed_from(dir: &str, changes: &[Change]) -> bool {
+/// Whether the push changed something under `dir`: then it is a folder at
+/// `head`, or the push emptied it (a removal, the old name of a rename),
+/// which is not a mistake either. Either way no request need ask.
+pub fn changed_in(dir: &str, changes: &[Change]) -> bool {
     let under = |path: &str| {
         path.strip_prefix(dir)
             .is_some_and(|rest| rest.starts_with('/'))
     };
-    changes.iter().any(|change| match change.kind {
-        ChangeKind::Removed => under(&change.path),
-        ChangeKind::Renamed => change.old_path.as_deref().is_some_and(under),
-        _ => false,
-    })
+    changes
+        .iter()
+        .any(|change| under(&change.path) || change.old_path.as_deref().is_some_and(under))
 }
 
 /// The folders above `paths` (the root left out), shallowest first, each
@@ -1099,10 +1098,11 @@ mod tests {
                 EntryKind::File,
             ),
         ];
-        assert!(removed_from("old", &removed));
-        assert!(removed_from("gone", &removed));
-        assert!(!removed_from("new", &removed));
-        assert!(!removed_from("ol", &removed));
+        assert!(changed_in("old", &removed));
+        assert!(changed_in("gone", &removed));
+        assert!(changed_in("new", &removed));
+        assert!(!changed_in("ol", &removed));
+        assert!(!changed_in("elsewhere", &removed));
     }
 
     #[test]

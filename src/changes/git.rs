@@ -310,7 +310,23 @@ pub fn detect(dir: &Path, range: &Range) -> Result<Detected, GitError> {
         notes: Vec::new(),
         api_requests: 0,
         site_files: None,
+        framework_configs: None,
     })
+}
+
+/// The framework config files of the whole tree at `rev` (local, no
+/// request), at most [`super::MAX_FRAMEWORK_CONFIGS`].
+pub fn framework_configs(dir: &Path, rev: &str) -> Result<Vec<String>, GitError> {
+    let repo = Repo::open(dir)?;
+    let head = repo.resolve(rev)?;
+    let raw = repo.output(&["ls-tree", "-r", "-z", "--name-only", "--full-tree", &head])?;
+    Ok(raw
+        .split(|&b| b == 0)
+        .filter_map(|path| std::str::from_utf8(path).ok())
+        .filter(|path| super::is_framework_config(path))
+        .map(str::to_string)
+        .take(super::MAX_FRAMEWORK_CONFIGS)
+        .collect())
 }
 
 /// The files (not folders, links or submodules) directly in `folder` (empty:
