@@ -240,7 +240,8 @@ impl<W: Write> Stages<'_, W> {
                     .map_err(DeployError::from)?;
                 if previous.is_none() {
                     report.notes.push(format!(
-                        "no earlier successful deployment to `{environment}` was found, so the deployed commit was compared with its parent"
+                        "no earlier successful deployment to `{}` was found, so the deployed commit was compared with its parent",
+                        crate::untrusted::excerpt(&environment)
                     ));
                 }
                 previous
