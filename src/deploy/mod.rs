@@ -17,6 +17,13 @@ use tokio::time::Instant;
 use crate::github::{CONTENTS, GitHub, GitHubError, RetryNote};
 use crate::untrusted::{plain_url, short_sha};
 
+mod environment;
+mod wait;
+
+pub use self::environment::{Awaited, is_awaited, production_project};
+use self::environment::{Survey, bounded};
+use self::wait::Wait;
+
 const DEPLOYMENTS: &str = "deployments: read";
 
 /// How often to look at a deployment's status: the first interval grows by
@@ -142,7 +149,7 @@ impl DeployError {
 
 /// A deployment that went live.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Live {
+pub struct LiveDeployment {
     pub id: u64,
     /// The commit that is live now: the awaited one, or the descendant
     /// that superseded it.
@@ -170,7 +177,7 @@ struct Polled {
 
 /// How a deployment's newest status counts for the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
+enum StatusClass {
     Live,
     Failed,
     Pending,
@@ -283,7 +290,7 @@ fn conclude(
     environment: &str,
     started: Instant,
     requests: u32,
-) -> (String, Result<Option<Live>, DeployError>) {
+) -> (String, Result<Option<LiveDeployment>, DeployError>) {
     match looked {
         Look::Live {
             id,
@@ -294,7 +301,7 @@ fn conclude(
             listed,
         } => (
             state,
-            Ok(Some(Live {
+            Ok(Some(LiveDeployment {
                 id,
                 superseded_by: superseded.then(|| live.clone()),
                 sha: live,
@@ -316,256 +323,6 @@ fn conclude(
             }),
         ),
         Look::Waiting { state, .. } => (state, Ok(None)),
-    }
-}
-
-/// The environment a wait is for: `deployment-environment` as given, and
-/// the project, for `auto` in a repository that deploys several.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Awaited {
-    /// The production environment the commit's deployments are in.
-    Auto {
-        project: Option<String>,
-    },
-    Named(String),
-}
-
-impl Awaited {
-    /// From the input: `auto` (any case), or a name.
-    pub fn from_input(value: &str, project: Option<&str>) -> Self {
-        if value.eq_ignore_ascii_case("auto") {
-            Awaited::Auto {
-                project: project.map(str::to_string),
-            }
-        } else {
-            Awaited::Named(value.to_string())
-        }
-    }
-
-    /// For the log: the name, or what `auto` looks for.
-    pub fn describe(&self) -> String {
-        match self {
-            Awaited::Named(name) => name.clone(),
-            Awaited::Auto { .. } => "its production environment (auto)".to_string(),
-        }
-    }
-}
-
-/// Whether `name` is a production environment as Vercel's Git integration
-/// names them: `Production`, or `Production – {project}` (an en dash) when
-/// several projects deploy from one repository. `Some("")` for the first,
-/// `Some(project)` for the second.
-pub fn production_project(name: &str) -> Option<&str> {
-    if name.eq_ignore_ascii_case("production") {
-        return Some("");
-    }
-    let rest = name
-        .get(..10)
-        .filter(|p| p.eq_ignore_ascii_case("production"))?;
-    let rest = &name[rest.len()..];
-    rest.strip_prefix(" – ")
-        .or_else(|| rest.strip_prefix(" - "))
-        .filter(|project| !project.is_empty())
-}
-
-/// Whether a `deployment_status` event's environment is the awaited one.
-pub fn is_awaited(environment: &str, awaited: &Awaited) -> bool {
-    match awaited {
-        Awaited::Named(name) => environment.eq_ignore_ascii_case(name),
-        Awaited::Auto { project } => match production_project(environment) {
-            Some("") => true,
-            Some(named) => project
-                .as_deref()
-                .is_none_or(|p| named.eq_ignore_ascii_case(p)),
-            None => false,
-        },
-    }
-}
-
-/// Untrusted text from GitHub, on one line and at most `max` characters.
-fn bounded(text: &str, max: usize) -> String {
-    let line = crate::untrusted::one_line(text.trim());
-    if line.chars().count() <= max {
-        return line.into_owned();
-    }
-    let kept: String = line.chars().take(max).collect();
-    format!("{kept}...")
-}
-
-/// What the repository's newest deployments say about environments.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Survey {
-    /// The environments the awaited commit's deployments are in.
-    own: Vec<String>,
-    /// The production environments of the repository's deployments.
-    production: Vec<String>,
-}
-
-impl Survey {
-    fn of(sha: &str, listed: &[Deployment]) -> Self {
-        let mut survey = Survey::default();
-        for deployment in listed {
-            let Some(environment) = &deployment.environment else {
-                continue;
-            };
-            let environment = bounded(environment, MAX_ENVIRONMENT_CHARS);
-            if deployment.sha.eq_ignore_ascii_case(sha) && !survey.own.contains(&environment) {
-                survey.own.push(environment.clone());
-            }
-            if production_project(&environment).is_some()
-                && !survey.production.contains(&environment)
-            {
-                survey.production.push(environment);
-            }
-        }
-        survey
-    }
-
-    /// The production environment to wait in: the project's own when the
-    /// repository has several, the only one otherwise; `Ok(None)` while
-    /// none is known; `Err` with them when there are several and none is
-    /// named for `project`.
-    fn production(&self, project: Option<&str>) -> Result<Option<String>, Vec<String>> {
-        let named = |p: &str| {
-            self.production.iter().find(|name| {
-                production_project(name).is_some_and(|n| !n.is_empty() && n.eq_ignore_ascii_case(p))
-            })
-        };
-        if let Some(found) = project.and_then(named) {
-            return Ok(Some(found.clone()));
-        }
-        match self.production.as_slice() {
-            [] => Ok(None),
-            [one] => Ok(Some(one.clone())),
-            several => Err(several.to_vec()),
-        }
-    }
-}
-
-/// One wait's progress, between polls.
-struct Wait<'a> {
-    sha: &'a str,
-    awaited: &'a Awaited,
-    /// The environment polled: the one named, or the one `auto` found.
-    environment: Option<String>,
-    started: Instant,
-    deadline: Instant,
-    requests_before: u32,
-    /// The last state said, and when a line was last said.
-    last: String,
-    said: Instant,
-    /// Polls left after the awaited deployment failed, and that failure.
-    grace: u32,
-    failed: Option<DeployError>,
-    /// Why the last poll got no answer, when it did not.
-    unanswered: Option<GitHubError>,
-}
-
-impl<'a> Wait<'a> {
-    fn new(sha: &'a str, awaited: &'a Awaited, timeout: Duration, requests: u32) -> Self {
-        let started = Instant::now();
-        Self {
-            sha,
-            awaited,
-            environment: match awaited {
-                Awaited::Named(name) => Some(name.clone()),
-                Awaited::Auto { .. } => None,
-            },
-            started,
-            deadline: started + timeout,
-            requests_before: requests,
-            last: "not created yet".to_string(),
-            said: started,
-            grace: FAILED_GRACE_POLLS,
-            failed: None,
-            unanswered: None,
-        }
-    }
-
-    fn project(&self) -> Option<&str> {
-        match self.awaited {
-            Awaited::Auto { project } => project.as_deref(),
-            Awaited::Named(_) => None,
-        }
-    }
-
-    fn shown_environment(&self) -> String {
-        match &self.environment {
-            Some(name) => name.clone(),
-            None => match self.project() {
-                Some(project) => {
-                    format!("`Production` or `Production – {project}` (auto, not found yet)")
-                }
-                None => "a production environment (auto, not found yet)".to_string(),
-            },
-        }
-    }
-
-    /// What `auto` looks for, for a message.
-    fn sought(&self) -> String {
-        match self.project() {
-            Some(project) => {
-                format!("`Production` or `Production – {project}` (deployment-environment: auto)")
-            }
-            None => "a production environment (deployment-environment: auto)".to_string(),
-        }
-    }
-
-    fn timed_out(&self) -> DeployError {
-        DeployError::TimedOut {
-            sha: self.sha.to_string(),
-            environment: self.shown_environment(),
-            last: self.last.clone(),
-            waited: self.started.elapsed(),
-        }
-    }
-
-    /// How a wait that reached its deadline ends: the failure seen, else
-    /// the reason GitHub gave no answer at the last poll, else a timeout.
-    fn end(&mut self) -> DeployError {
-        if let Some(failed) = self.failed.take() {
-            return failed;
-        }
-        match self.unanswered.take() {
-            Some(error) => DeployError::GitHub(error),
-            None => self.timed_out(),
-        }
-    }
-
-    fn elsewhere(&self, awaited: &str, found: Vec<String>) -> DeployError {
-        DeployError::Elsewhere {
-            sha: short_sha(self.sha),
-            awaited: awaited.to_string(),
-            found,
-            waited: self.started.elapsed(),
-        }
-    }
-
-    /// A poll GitHub did not answer: configuration ends the wait, and so
-    /// does a rate limit that resets after the deadline; anything else is
-    /// said and the wait goes on.
-    fn unanswered(
-        &mut self,
-        error: GitHubError,
-        on_state: &dyn Fn(&str, &str),
-    ) -> Result<(), DeployError> {
-        let resets_late = matches!(
-            &error,
-            GitHubError::RateLimited { reset, .. }
-                if reset.is_none_or(|at| {
-                    let left = at.duration_since(std::time::SystemTime::now()).unwrap_or_default();
-                    Instant::now() + left >= self.deadline
-                })
-        );
-        if error.is_configuration() || resets_late {
-            return Err(error.into());
-        }
-        on_state(
-            &format!("status unknown ({error}); asking again"),
-            &self.shown_environment(),
-        );
-        self.unanswered = Some(error);
-        Ok(())
     }
 }
 
@@ -621,13 +378,13 @@ impl Deployments<'_> {
     /// What the newest status of deployment `id` means: `success` is live;
     /// `inactive` is live only if it once succeeded (a newer deployment
     /// replaced it), else it was cancelled (one more request).
-    async fn outcome(&self, id: u64) -> Result<(Outcome, Polled), GitHubError> {
+    async fn outcome(&self, id: u64) -> Result<(StatusClass, Polled), GitHubError> {
         let polled = self.newest(id).await?;
         let outcome = match polled.state.as_str() {
-            "success" => Outcome::Live,
-            "inactive" if self.ever_live(id).await? => Outcome::Live,
-            "inactive" | "failure" | "error" => Outcome::Failed,
-            _ => Outcome::Pending,
+            "success" => StatusClass::Live,
+            "inactive" if self.ever_live(id).await? => StatusClass::Live,
+            "inactive" | "failure" | "error" => StatusClass::Failed,
+            _ => StatusClass::Pending,
         };
         Ok((outcome, polled))
     }
@@ -749,14 +506,14 @@ impl Deployments<'_> {
             None => {
                 let (outcome, polled) = self.outcome(id).await?;
                 match outcome {
-                    Outcome::Live => {
+                    StatusClass::Live => {
                         own.live = Some((id, polled));
                         return Ok(own);
                     }
-                    Outcome::Failed => {
+                    StatusClass::Failed => {
                         watch.failed.insert(id, polled.clone());
                     }
-                    Outcome::Pending => {}
+                    StatusClass::Pending => {}
                 }
                 polled
             }
@@ -802,17 +559,17 @@ impl Deployments<'_> {
             }
             let (outcome, polled) = self.outcome(deployment.id).await?;
             match outcome {
-                Outcome::Live => {
+                StatusClass::Live => {
                     return Ok(Covering::Live {
                         id: deployment.id,
                         sha: deployment.sha.clone(),
                         url: polled.url,
                     });
                 }
-                Outcome::Failed => {
+                StatusClass::Failed => {
                     watch.failed.insert(deployment.id, polled);
                 }
-                Outcome::Pending => {
+                StatusClass::Pending => {
                     coming.get_or_insert_with(|| deployment.sha.clone());
                 }
             }
@@ -836,7 +593,7 @@ impl Deployments<'_> {
         timeout: Duration,
         polling: &Polling,
         on_state: &dyn Fn(&str, &str),
-    ) -> Result<Live, DeployError> {
+    ) -> Result<LiveDeployment, DeployError> {
         let mut wait = Wait::new(sha, awaited, timeout, self.github.requests());
         let mut intervals = polling.intervals();
         let mut watch = Watch::default();
@@ -874,7 +631,7 @@ impl Deployments<'_> {
         polling: &Polling,
         watch: &mut Watch,
         on_state: &dyn Fn(&str, &str),
-    ) -> Result<Option<Live>, DeployError> {
+    ) -> Result<Option<LiveDeployment>, DeployError> {
         let late = wait.started.elapsed() >= polling.elsewhere_after;
         let environment = match &wait.environment {
             Some(environment) => environment.clone(),
@@ -964,7 +721,10 @@ impl Deployments<'_> {
     /// The sha of the deployment that was live in `environment` before
     /// `live`: the same lookup as [`Deployments::previous_success`], on the
     /// listing of the wait's last poll.
-    pub async fn previous_live(&self, live: &Live) -> Result<Option<String>, GitHubError> {
+    pub async fn previous_live(
+        &self,
+        live: &LiveDeployment,
+    ) -> Result<Option<String>, GitHubError> {
         self.previous_in(&live.listed, live.id, &live.sha).await
     }
 
@@ -1002,110 +762,4 @@ impl Deployments<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn polls_grow_by_half_up_to_the_longest_interval() {
-        let polling = Polling {
-            initial: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-            elsewhere_after: Duration::from_secs(60),
-        };
-        let intervals: Vec<u128> = polling.intervals().take(7).map(|d| d.as_millis()).collect();
-        assert_eq!(intervals, [50, 75, 112, 168, 200, 200, 200]);
-        let flat = Polling {
-            initial: Duration::from_secs(20),
-            max: Duration::from_secs(15),
-            elsewhere_after: Duration::from_secs(60),
-        };
-        assert_eq!(flat.intervals().next(), Some(Duration::from_secs(15)));
-    }
-
-    #[test]
-    fn production_environments_are_named_as_vercel_names_them() {
-        assert_eq!(production_project("Production"), Some(""));
-        assert_eq!(production_project("production"), Some(""));
-        assert_eq!(production_project("Production – site"), Some("site"));
-        assert_eq!(production_project("Production - site"), Some("site"));
-        assert_eq!(production_project("Preview"), None);
-        assert_eq!(production_project("Preview – site"), None);
-        assert_eq!(production_project("Productions"), None);
-        assert_eq!(production_project("Production – "), None);
-        assert_eq!(production_project("Prod"), None);
-        let auto = Awaited::from_input("AUTO", Some("site"));
-        assert!(is_awaited("Production", &auto));
-        assert!(is_awaited("Production – site", &auto));
-        assert!(!is_awaited("Production – docs", &auto));
-        assert!(!is_awaited("Preview", &auto));
-        let named = Awaited::from_input("Staging", Some("site"));
-        assert!(is_awaited("staging", &named));
-        assert!(!is_awaited("Production", &named));
-    }
-
-    #[test]
-    fn auto_picks_the_projects_production_environment() {
-        let listed = |pairs: &[(&str, &str)]| -> Vec<Deployment> {
-            pairs
-                .iter()
-                .enumerate()
-                .map(|(i, (sha, environment))| Deployment {
-                    id: i as u64,
-                    sha: sha.to_string(),
-                    environment: Some(environment.to_string()),
-                })
-                .collect()
-        };
-        let one = Survey::of("aa", &listed(&[("bb", "Production"), ("aa", "Preview")]));
-        assert_eq!(one.own, ["Preview"]);
-        assert_eq!(
-            one.production(Some("site")),
-            Ok(Some("Production".to_string()))
-        );
-        let several = Survey::of(
-            "aa",
-            &listed(&[("aa", "Production – docs"), ("aa", "Production – site")]),
-        );
-        assert_eq!(
-            several.production(Some("SITE")),
-            Ok(Some("Production – site".to_string()))
-        );
-        assert_eq!(
-            several.production(Some("prj_123")),
-            Err(vec![
-                "Production – docs".to_string(),
-                "Production – site".to_string()
-            ])
-        );
-        assert_eq!(Survey::of("aa", &[]).production(None), Ok(None));
-        let long = Survey::of("aa", &listed(&[("aa", &"x".repeat(5000))]));
-        assert!(long.own[0].chars().count() <= MAX_ENVIRONMENT_CHARS + 3);
-    }
-
-    #[test]
-    fn waits_are_shown_in_seconds_then_minutes() {
-        assert_eq!(format_wait(Duration::from_millis(2500)), "2.5s");
-        assert_eq!(format_wait(Duration::from_secs(125)), "2m 05s");
-    }
-
-    #[test]
-    fn failures_say_what_to_do() {
-        let failed = DeployError::Failed {
-            sha: "abc".into(),
-            environment: "Production".into(),
-            state: "failure".into(),
-            url: Some("https://x.vercel.app".into()),
-            waited: Duration::from_secs(3),
-        };
-        assert!(failed.to_string().contains("`failure`"));
-        assert!(failed.help().contains("https://x.vercel.app"));
-        assert!(!failed.is_configuration());
-        let timed_out = DeployError::TimedOut {
-            sha: "abc".into(),
-            environment: "Production".into(),
-            last: "in_progress".into(),
-            waited: Duration::from_secs(600),
-        };
-        assert!(timed_out.help().contains("deployment-timeout"));
-    }
-}
+mod tests;

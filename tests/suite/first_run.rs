@@ -2,15 +2,13 @@
 //! configuration is wrong, and the mistakes people make on the way in. Each
 //! ends with the real cause, the fix, and the documented exit code.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::git::GitRepo;
-use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use wiremock::ResponseTemplate;
 
 /// A token Vercel does not know is answered by the fake as Vercel answers
