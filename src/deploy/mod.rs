@@ -635,7 +635,7 @@ impl Deployments<'_> {
         let late = wait.started.elapsed() >= polling.elsewhere_after;
         let environment = match &wait.environment {
             Some(environment) => environment.clone(),
-            None => match self.find_environment(wait, late).await? {
+            None => match self.find_environment(wait, late, on_state).await? {
                 Some(found) => {
                     on_state(
                         &format!(
@@ -688,14 +688,15 @@ impl Deployments<'_> {
     /// project's, ends the wait.
     async fn find_environment(
         &self,
-        wait: &Wait<'_>,
+        wait: &mut Wait<'_>,
         late: bool,
+        on_state: &dyn Fn(&str, &str),
     ) -> Result<Option<String>, DeployError> {
         let survey = match self.survey(wait.sha).await {
             Ok(survey) => survey,
-            Err(error) if error.is_configuration() || late => return Err(error.into()),
-            Err(_) => return Ok(None),
+            Err(error) => return wait.unanswered(error, on_state).map(|()| None),
         };
+        wait.unanswered = None;
         match survey.production(wait.project()) {
             Ok(found) => Ok(found),
             Err(several) if late => Err(wait.elsewhere(&wait.sought(), several)),
