@@ -585,3 +585,32 @@ async fn a_monorepo_without_site_dir_is_told_which_site_dir_to_set() {
     }
     assert!(vercel.received().is_empty());
 }
+
+/// A long wait is never silent: the state is said again at least every
+/// 30 s, with the time waited and the environment, even when it does not
+/// change. (This test waits about 35 s.)
+#[tokio::test]
+async fn a_long_wait_says_its_state_about_every_30_seconds() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    github.add_deployment(deployment(7, &after, "Production", vec!["in_progress"]));
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let ran = waiting(&github, &vercel, &repo)
+        .input("deployment-timeout", "35")
+        .args(&["--poll-max-interval", "5"])
+        .push(&before, &after)
+        .run();
+    ran.assert_code(1);
+    let said: Vec<f64> = ran
+        .stdout
+        .lines()
+        .filter(|line| line.ends_with("s  deployment to Production: in_progress"))
+        .filter_map(|line| line.trim_start().split('s').next()?.parse().ok())
+        .collect();
+    assert!(said.len() >= 2, "{}", ran.stdout);
+    assert!(
+        said.iter().any(|elapsed| *elapsed >= 30.0),
+        "said again after 30 s: {said:?}\n{}",
+        ran.stdout
+    );
+}
