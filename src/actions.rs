@@ -132,20 +132,22 @@ struct Held {
     message: String,
 }
 
-/// The job log. Write errors are ignored on purpose: when the log itself is
-/// gone there is nowhere left to report them, and the run's real results go to
-/// files that are checked.
 /// One line of a stage's progress: shown, or shown only with debug
 /// logging.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
+    /// Shown in the log.
     Text(String),
+    /// Shown only with debug logging.
     Debug(String),
     /// A line about a wait (a retry, a deployment still building): shown
     /// on a terminal without `--verbose` too ([`Log::progress`]).
     Progress(String),
 }
 
+/// The job log. Write errors are ignored on purpose: when the log itself is
+/// gone there is nowhere left to report them, and the run's real results go to
+/// files that are checked.
 pub struct Log<W: Write> {
     out: W,
     style: LogStyle,
@@ -197,10 +199,8 @@ impl<W: Write> Log<W> {
         }
     }
 
-    /// One line of text; `text` may hold untrusted parts. A newline inside it
-    /// is shown as `\n`, never printed: one call, one line. On a terminal,
-    /// lines inside a group are detail and need `--verbose`.
-    /// A line of a stage's progress, at its level.
+    /// A line of a stage's progress, at its level: [`Line::Text`] as
+    /// [`Log::text`], [`Line::Debug`] as [`Log::debug`].
     pub fn say(&mut self, line: &Line) {
         match line {
             Line::Text(text) => self.text(text),
@@ -209,6 +209,9 @@ impl<W: Write> Log<W> {
         }
     }
 
+    /// One line of text; `text` may hold untrusted parts. A newline inside it
+    /// is shown as `\n`, never printed: one call, one line. On a terminal,
+    /// lines inside a group are detail and need `--verbose`.
     pub fn text(&mut self, text: &str) {
         if self.style == LogStyle::Terminal && self.in_group && !self.debug {
             return;

@@ -114,7 +114,7 @@ pub struct Stop {
 }
 
 /// A live event, for the log.
-pub enum Progress<'a> {
+pub enum SendProgress<'a> {
     Retrying {
         batch: usize,
         attempt: u32,
@@ -128,12 +128,12 @@ pub enum Progress<'a> {
     },
 }
 
-impl Progress<'_> {
+impl SendProgress<'_> {
     /// The event as the log shows it, of `batches` requests in all: one
     /// line, and each path of a finished batch as detail.
     pub fn lines(&self, batches: usize) -> Vec<Line> {
         match *self {
-            Progress::Retrying {
+            SendProgress::Retrying {
                 batch,
                 attempt,
                 failure,
@@ -144,7 +144,7 @@ impl Progress<'_> {
                 failure.describe(),
                 wait.as_secs_f64()
             ))],
-            Progress::Finished {
+            SendProgress::Finished {
                 batch,
                 paths,
                 result,
@@ -262,7 +262,7 @@ impl Vercel {
         &self,
         paths: &[String],
         concurrency: usize,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(SendProgress<'_>),
     ) -> Sent {
         debug_assert_eq!(paths.iter().collect::<HashSet<_>>().len(), paths.len());
         let batches: Vec<&[String]> = paths.chunks(BATCH_SIZE).collect();
@@ -275,7 +275,7 @@ impl Vercel {
         let mut sent = Sent::default();
         let mut finished = Vec::new();
         while let Some((index, batch, result)) = results.next().await {
-            progress(Progress::Finished {
+            progress(SendProgress::Finished {
                 batch: index,
                 paths: batch,
                 result: result.as_ref().map(|n| *n),
@@ -301,7 +301,7 @@ impl Vercel {
         &self,
         index: usize,
         batch: &[String],
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(SendProgress<'_>),
     ) -> Result<u32, Failure> {
         let body = serde_json::to_vec(&Body {
             src_images: batch,
@@ -324,7 +324,7 @@ impl Vercel {
                 }
             },
             |attempt, failure, wait| {
-                progress(Progress::Retrying {
+                progress(SendProgress::Retrying {
                     batch: index,
                     attempt,
                     failure,

@@ -400,30 +400,25 @@ impl Config {
         }
     }
 
-    /// What the live-site client needs, `None` when the site is not asked
-    /// (or in a dry run, which invalidates nothing): the origin, the
-    /// requests' limits and timing. How the site serves its images comes
-    /// from the site stage ([`live::Settings::serving`]); until then,
-    /// Next.js's defaults.
-    pub fn live_settings(&self) -> Option<live::Settings> {
+    /// Where the live site is and the requests' limits and timing, `None`
+    /// when the site is not asked (or in a dry run, which invalidates
+    /// nothing). How the site serves its images comes from the site stage
+    /// ([`live::Served`]).
+    pub fn live_requests(&self) -> Option<live::Requests> {
         let inputs = &self.live;
         let origin = inputs
             .site_url
             .clone()
             .filter(|_| inputs.asked() && !self.dry_run)?;
-        let mut settings = live::Settings::new(
-            origin,
-            live::Optimizer::NextJs {
-                base_path: String::new(),
-            },
-        );
-        settings.concurrency = self.concurrency;
-        settings.timeout = self.http.timeout;
-        settings.retry = self.http.retry.clone();
-        settings.bypass = inputs.bypass.clone();
-        settings.timing = inputs.timing.clone();
-        settings.warm_limit = inputs.warm_limit;
-        Some(settings)
+        Some(live::Requests {
+            site: origin,
+            concurrency: self.concurrency,
+            timeout: self.http.timeout,
+            retry: self.http.retry.clone(),
+            bypass: inputs.bypass.clone(),
+            timing: inputs.timing.clone(),
+            warm_limit: inputs.warm_limit,
+        })
     }
 
     /// What the Vercel client needs to send.

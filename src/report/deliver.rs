@@ -5,9 +5,9 @@
 //! first.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use std::path::{Path, PathBuf};
 
 use super::{Outcome, Report};
 use crate::actions::{self, Level, Log, LogStyle, MAX_OUTPUTS_CHARS, StepFile};

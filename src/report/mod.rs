@@ -111,7 +111,7 @@ pub struct DeploymentNote {
 
 /// Why the run ended before or instead of invalidating.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub struct RunProblem {
     pub message: String,
     pub help: Vec<String>,
 }
@@ -128,7 +128,7 @@ pub struct Report {
     /// Set when there was nothing to do, with the reason.
     pub nothing: Option<String>,
     /// Set when the run failed as a whole.
-    pub problem: Option<Problem>,
+    pub problem: Option<RunProblem>,
     pub rows: Vec<Row>,
     /// Changed files that are not images (no `include` match).
     pub ignored: usize,
@@ -647,7 +647,7 @@ pub(crate) mod tests {
     fn redaction_reaches_every_text_field() {
         let mut report = Report::default();
         report.record(&sample_selection(), None, Some("token tok_secret1 refused"));
-        report.problem = Some(Problem {
+        report.problem = Some(RunProblem {
             message: "x tok_secret1".into(),
             help: vec!["tok_secret1".into()],
         });

@@ -13,7 +13,7 @@ use crate::event::{Base, Compare};
 use crate::github::GitHub;
 use crate::report::{DeploymentNote, count, short_sha};
 
-use super::plan::Gate;
+use super::plan::WaitPlan;
 use super::refusals;
 use super::{Noted, Stages, Undelivered};
 
@@ -22,7 +22,7 @@ use super::{Noted, Stages, Undelivered};
 pub(super) struct Resolved {
     /// `None` when the run only has images named by hand.
     pub range: Option<Range>,
-    pub gate: Sending,
+    pub sending: Sending,
 }
 
 /// Whether the selection may be sent.
@@ -44,31 +44,37 @@ impl<W: Write> Stages<'_, W> {
     pub(super) async fn resolve(
         &self,
         compare: Option<Compare>,
-        gate: Gate,
+        wait: WaitPlan,
     ) -> Noted<Result<Resolved, Error>> {
         let mut noted = Noted::new(());
-        let value = match (compare, gate) {
-            (None, Gate::BeforeSending) => Ok(Resolved {
+        let value = match (compare, wait) {
+            // Only images named by hand: nothing to compare; send them once
+            // the deployment of `head` is live when asked to wait (the plan
+            // gives `LiveToLive` only with commits to compare, and it waits
+            // too).
+            (None, WaitPlan::BeforeSending | WaitPlan::LiveToLive) => Ok(Resolved {
                 range: None,
-                gate: Sending::AfterWaiting,
+                sending: Sending::AfterWaiting,
             }),
-            (None, _) => Ok(Resolved {
+            (None, WaitPlan::Open | WaitPlan::Live) => Ok(Resolved {
                 range: None,
-                gate: Sending::Now,
+                sending: Sending::Now,
             }),
-            (Some(compare), Gate::LiveToLive) => self.went_live(compare, &mut noted).await,
-            (Some(compare), gate) => {
-                self.planned(compare, &mut noted)
-                    .await
-                    .map(|range| Resolved {
-                        range: Some(range),
-                        gate: if gate == Gate::BeforeSending {
-                            Sending::AfterWaiting
-                        } else {
-                            Sending::Now
-                        },
-                    })
-            }
+            (Some(compare), WaitPlan::LiveToLive) => self.went_live(compare, &mut noted).await,
+            (Some(compare), WaitPlan::BeforeSending) => self
+                .planned(compare, &mut noted)
+                .await
+                .map(|range| Resolved {
+                    range: Some(range),
+                    sending: Sending::AfterWaiting,
+                }),
+            (Some(compare), WaitPlan::Open | WaitPlan::Live) => self
+                .planned(compare, &mut noted)
+                .await
+                .map(|range| Resolved {
+                    range: Some(range),
+                    sending: Sending::Now,
+                }),
         };
         Noted {
             value,
@@ -125,7 +131,7 @@ impl<W: Write> Stages<'_, W> {
                 let range = self.live_range(compare, &live, noted).await?;
                 Ok(Resolved {
                     range: Some(range),
-                    gate: Sending::Now,
+                    sending: Sending::Now,
                 })
             }
             Err(undelivered) => {
@@ -139,7 +145,7 @@ impl<W: Write> Stages<'_, W> {
                 }
                 Ok(Resolved {
                     range: Some(self.planned(compare, noted).await?),
-                    gate: Sending::Never(undelivered),
+                    sending: Sending::Never(undelivered),
                 })
             }
         }
@@ -199,10 +205,10 @@ impl<W: Write> Stages<'_, W> {
     /// plan asked for it; the note of the wait, or why nothing is sent.
     pub(super) async fn pass(
         &self,
-        gate: Sending,
+        sending: Sending,
         head: &str,
     ) -> Result<Option<DeploymentNote>, Undelivered> {
-        match gate {
+        match sending {
             Sending::Now => Ok(None),
             Sending::Never(undelivered) => Err(undelivered),
             Sending::AfterWaiting => {
