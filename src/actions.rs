@@ -142,6 +142,9 @@ pub enum Line {
     Text(String),
     /// Shown only with debug logging.
     Debug(String),
+    /// A line about a wait (a retry, a deployment still building): shown
+    /// on a terminal without `--verbose` too ([`Log::progress`]).
+    Progress(String),
 }
 
 /// The job log. Write errors are ignored on purpose: when the log itself is
@@ -159,6 +162,9 @@ pub struct Log<W: Write> {
     annotations: [usize; 3],
     /// Those past the runner's count, by level, to fold into one at the end.
     held: [Vec<Held>; 3],
+    /// The warnings printed so far, so that the closing report need not
+    /// repeat them on a terminal.
+    warned: Vec<String>,
 }
 
 impl<W: Write> Log<W> {
@@ -171,6 +177,7 @@ impl<W: Write> Log<W> {
             secrets: Vec::new(),
             annotations: [0; 3],
             held: [Vec::new(), Vec::new(), Vec::new()],
+            warned: Vec::new(),
         }
     }
 
@@ -200,6 +207,7 @@ impl<W: Write> Log<W> {
         match line {
             Line::Text(text) => self.text(text),
             Line::Debug(text) => self.debug(text),
+            Line::Progress(text) => self.progress(text),
         }
     }
 
@@ -212,6 +220,23 @@ impl<W: Write> Log<W> {
         }
         let text = redact(text, &self.secrets);
         self.line(&one_line(&text));
+    }
+
+    /// A line about something that takes a while (a retry waiting, a
+    /// deployment still building): like [`Log::text`], but shown on a
+    /// terminal without `--verbose` too, so a wait is never silent.
+    pub fn progress(&mut self, text: &str) {
+        if self.style == LogStyle::Terminal {
+            let text = redact(text, &self.secrets);
+            self.line(&one_line(&text));
+        } else {
+            self.text(text);
+        }
+    }
+
+    /// The warnings printed so far, as given.
+    pub fn warned(&self) -> &[String] {
+        &self.warned
     }
 
     /// The one place that writes a line: secrets are redacted here.
@@ -264,6 +289,9 @@ impl<W: Write> Log<W> {
         let message = &*redact(message, &self.secrets);
         let title = title.map(|t| redact(t, &self.secrets));
         let title = title.as_deref();
+        if level == Level::Warning {
+            self.warned.push(message.to_string());
+        }
         match self.style {
             LogStyle::Actions => {
                 let index = level.index();

@@ -185,6 +185,7 @@ fn finish<W: Write>(
     let delivered = report.deliver(log, terminal, delivery);
     match error {
         Some(error) => error.exit_code(),
+        None if delivered.refused_configuration => EXIT_FAILED,
         None if delivered.failed_images && delivery.fail_on_error => EXIT_FAILED,
         None if delivered.unverified_images && delivery.fail_on_unverified => EXIT_FAILED,
         None if delivered.write_failed => EXIT_FAILED,

@@ -73,6 +73,23 @@ pub fn hide_url_credentials(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Untrusted text of several lines (a program's error output), kept as
+/// lines: each made safe by [`one_line`], blank ones dropped, at most
+/// `max_lines` of them and 200 characters each, `...` where something was
+/// cut.
+pub fn excerpt_lines(text: &str, max_lines: usize) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let mut shown: Vec<String> = lines.iter().take(max_lines).map(|l| excerpt(l)).collect();
+    if lines.len() > max_lines {
+        shown.push("...".to_string());
+    }
+    shown.join("\n")
+}
+
 /// An error and its causes, most specific last, each said once: hyper's
 /// "client error (Connect)" alone does not say that the DNS lookup failed.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -211,6 +228,17 @@ mod tests {
         );
         assert_eq!(hide_url_credentials("no url"), "no url");
         assert_eq!(hide_url_credentials("a://@b"), "a://@b");
+    }
+
+    #[test]
+    fn excerpts_of_several_lines_stay_lines() {
+        let stderr = "fatal: one\n\nfatal: two\u{1b}[31m\n";
+        assert_eq!(
+            excerpt_lines(stderr, 5),
+            "fatal: one\nfatal: two\\u{1b}[31m"
+        );
+        assert_eq!(excerpt_lines("a\nb\nc", 2), "a\nb\n...");
+        assert_eq!(excerpt_lines(&"x".repeat(500), 1).len(), 203);
     }
 
     #[test]

@@ -21,6 +21,10 @@ use crate::changes::{ChangeKind, DiffSource};
 use crate::deploy::Polling;
 use crate::event;
 use crate::inputs::{self, Reader};
+
+mod ids;
+
+use self::ids::{team_id, vercel_id};
 pub use crate::inputs::{Env, InputError, InputErrors, input_var};
 use crate::live;
 use crate::retry::{Http, RetryPolicy};
@@ -256,12 +260,13 @@ impl Config {
         let polling = Polling {
             initial: r.seconds("poll-initial-interval"),
             max: r.seconds("poll-max-interval"),
+            elsewhere_after: r.seconds("environment-grace"),
         };
         let mode = mode(&mut r);
         let config = Config {
-            project: identifier(&mut r, "project"),
-            team_id: identifier(&mut r, "team-id"),
-            team_slug: identifier(&mut r, "team-slug"),
+            project: vercel_id(&mut r, "project"),
+            team_id: team_id(&mut r),
+            team_slug: vercel_id(&mut r, "team-slug"),
             include: globs(&mut r, "include", &mut warnings),
             exclude: globs(&mut r, "exclude", &mut warnings),
             site_dir: site_dir(&mut r),
@@ -393,6 +398,7 @@ impl Config {
             images: self.images.clone(),
             sha: self.runner.sha.clone(),
             deployment_environment: self.deployment_environment.clone(),
+            project: self.project.clone(),
         }
     }
 

@@ -74,7 +74,8 @@ fn defaults_apply_when_inputs_are_empty() {
     assert!(config.fail_on_error);
     assert!(!config.dry_run);
     assert_eq!(config.change_types.len(), 4);
-    assert_eq!(config.deployment_environment, "Production");
+    assert_eq!(config.deployment_environment, "auto");
+    assert_eq!(config.polling.elsewhere_after, Duration::from_secs(60));
     assert_eq!(config.deployment_timeout, Duration::from_secs(600));
     assert_eq!(config.vercel_api_url.as_str(), "https://api.vercel.com/");
     assert_eq!(config.diff_source, DiffSource::Git);
@@ -371,6 +372,65 @@ fn every_input_the_table_can_refuse_is_read() {
         let variable = input.variable();
         pairs.push((&variable, "not-a-value"));
         assert_eq!(error_inputs(build(&[], &pairs)), [input.name]);
+    }
+}
+
+#[test]
+fn placeholders_and_slugs_in_id_inputs_are_refused_with_the_fix() {
+    let with = |name: &str, value: &str| {
+        let variable = format!("INPUT_{}", name.to_uppercase());
+        let mut pairs = vec![("INPUT_VERCEL-TOKEN", "tok"), ("INPUT_PROJECT", "site")];
+        pairs.push((variable.as_str(), value));
+        build(&[], &pairs)
+    };
+    for (name, value) in [
+        ("team-id", "team_xxxxxxxxxxxx"),
+        ("team-id", "<team-id>"),
+        ("team-id", "YOUR_TEAM_ID"),
+        ("team-slug", "<team-slug>"),
+        ("team-slug", "your-team"),
+        ("project", "YOUR_PROJECT"),
+        ("project", "prj_XXXXXXXX"),
+        ("project", "{project}"),
+    ] {
+        let errors = with(name, value).expect_err(value);
+        assert_eq!(errors.0.len(), 1, "{value}");
+        assert_eq!(errors.0[0].input, name, "{value}");
+        assert!(
+            errors.0[0].problem.contains("placeholder"),
+            "{value}: {:?}",
+            errors.0
+        );
+    }
+    let slug = with("team-id", "acme-inc").expect_err("a slug");
+    assert!(
+        slug.0[0].problem.contains("looks like a team slug"),
+        "{:?}",
+        slug.0
+    );
+    assert!(
+        slug.0[0].help.contains("team-slug: acme-inc"),
+        "{:?}",
+        slug.0
+    );
+    let odd = with("team-id", "team_abc-def").expect_err("not letters and digits");
+    assert!(odd.0[0].problem.contains("is not a team id"), "{:?}", odd.0);
+    for fine in ["team_nTChTnFEANqGEKAYBUwrS00A", "team_x1"] {
+        assert_eq!(
+            with("team-id", fine).expect(fine).team_id.as_deref(),
+            Some(fine)
+        );
+    }
+    for fine in [
+        "my-site",
+        "prj_O2x3dZ12QiroXFf4lkDF2EpLLCuZ",
+        "xbox",
+        "yourself",
+    ] {
+        assert_eq!(
+            with("project", fine).expect(fine).project.as_deref(),
+            Some(fine)
+        );
     }
 }
 

@@ -253,7 +253,7 @@ impl LiveProgress<'_> {
                 attempt,
                 reason,
                 wait,
-            } => Line::Text(format!(
+            } => Line::Progress(format!(
                 "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
                 wait.as_secs_f64()
             )),

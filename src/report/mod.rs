@@ -23,6 +23,15 @@ use crate::vercel::{Mode, Sent, Stop};
 
 pub use crate::untrusted::short_sha;
 
+/// A count and its noun, in agreement: `1 request`, `2 requests`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The result of one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -135,6 +144,9 @@ pub struct Report {
     pub report_file: Option<String>,
     /// Set when the live site was asked (`site-url`).
     pub live: Option<LiveReport>,
+    /// The `site-dir` to set, said, when images outside the public dir sit
+    /// under an app whose framework the root does not have.
+    pub site_dir_hint: Option<String>,
 }
 
 /// A list output that holds only the first `kept` of its `total` items.

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::live::{self, Image};
-use crate::report::LiveReport;
+use crate::report::{LiveReport, count};
 use crate::select::{Role, Selection, Target};
 use crate::site::Site;
 use crate::vercel::Sent;
@@ -103,10 +103,10 @@ impl<W: Write> Stages<'_, W> {
         let baseline = site.baseline(images, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} image(s) asked, {} not served at the path sent ({} requests)",
+            "{} image(s) asked, {} not served at the path sent ({})",
             baseline.images.len(),
             baseline.not_served(),
-            baseline.requests
+            count(baseline.requests as usize, "request")
         ));
         log.end_group();
         baseline
@@ -178,10 +178,10 @@ impl<W: Write> Stages<'_, W> {
         let verification = site.verify(images, baseline, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} verified, {} not verified ({} requests)",
+            "{} verified, {} not verified ({})",
             verification.count(live::Live::is_verified),
             verification.count(|l| !l.is_verified()),
-            verification.requests
+            count(verification.requests as usize, "request")
         ));
         log.end_group();
         verification
@@ -207,8 +207,11 @@ impl<W: Write> Stages<'_, W> {
         let warming = site.warm(images, deadline, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} variant(s) warmed, {} failed, {} not requested ({} requests)",
-            warming.warmed, warming.failed, warming.left, warming.requests
+            "{} variant(s) warmed, {} failed, {} not requested ({})",
+            warming.warmed,
+            warming.failed,
+            warming.left,
+            count(warming.requests as usize, "request")
         ));
         log.end_group();
         warming

@@ -127,6 +127,7 @@ pub(crate) async fn execute<W: Write>(
     // `sited.site` is what later stages (verify, warm) read about the site:
     // its base path and the widths, qualities and formats it allows.
     let sited = stages.site(&detected).await.into_report(report)?;
+    report.site_dir_hint = sited.site_dir_hint.clone();
     let selection = stages.select(&detected, &images, &sited);
     match stages
         .send(&detected, &selection, sending, &sited)
@@ -149,7 +150,7 @@ pub(crate) async fn execute<W: Write>(
 }
 
 fn log_retry<W: Write>(log: &RefCell<Log<W>>, note: RetryNote) {
-    log.borrow_mut().text(&format!(
+    log.borrow_mut().progress(&format!(
         "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
         note.path,
         note.attempt,

@@ -11,7 +11,7 @@ use crate::deploy::{self, DeployError, Deployments};
 use crate::error::Error;
 use crate::event::{Base, Compare};
 use crate::github::GitHub;
-use crate::report::{DeploymentNote, short_sha};
+use crate::report::{DeploymentNote, count, short_sha};
 
 use super::plan::WaitPlan;
 use super::refusals;
@@ -109,7 +109,8 @@ impl<W: Write> Stages<'_, W> {
                     .map_err(DeployError::from)?;
                 if previous.is_none() {
                     noted.notes.push(format!(
-                        "no earlier successful deployment to `{environment}` was found, so the deployed commit was compared with its parent"
+                        "no earlier successful deployment to `{}` was found, so the deployed commit was compared with its parent",
+                        crate::untrusted::excerpt(&environment)
                     ));
                 }
                 previous
@@ -159,7 +160,7 @@ impl<W: Write> Stages<'_, W> {
         live: &deploy::LiveDeployment,
         noted: &mut Noted<()>,
     ) -> Result<Range, Error> {
-        let environment = &self.config.deployment_environment;
+        let environment = &live.environment;
         let github = self.github("wait-for-deployment")?;
         let before = github.requests();
         let previous = self
@@ -168,12 +169,12 @@ impl<W: Write> Stages<'_, W> {
             .await
             .map_err(DeployError::from)?;
         self.log.borrow_mut().text(&format!(
-            "Live before it in {environment}: {} ({} GitHub requests)",
+            "Live before it in {environment}: {} ({})",
             previous
                 .as_deref()
                 .map(short_sha)
                 .unwrap_or_else(|| "none found".to_string()),
-            github.requests() - before
+            count((github.requests() - before) as usize, "GitHub request")
         ));
         if let Some(newer) = &live.superseded_by {
             noted.notes.push(format!(
@@ -241,22 +242,24 @@ impl<W: Write> Stages<'_, W> {
             .resolve_commit(&self.repository, &head, self.on_retry)
             .await
             .map_err(|e| Undelivered::new(not_waited, DeployError::from(e)))?;
+        let awaited =
+            deploy::Awaited::from_input(&config.deployment_environment, config.project.as_deref());
         self.log.borrow_mut().group(&format!(
             "Waiting for the deployment of {} to {}",
             short_sha(&head),
-            config.deployment_environment
+            awaited.describe()
         ));
         let started = std::time::Instant::now();
         let waited = self
             .deployments(github)
             .wait_until_live(
                 &head,
-                &config.deployment_environment,
+                &awaited,
                 config.deployment_timeout,
                 &config.polling,
-                &|state| {
-                    self.log.borrow_mut().text(&format!(
-                        "{:>6.1}s  deployment: {state}",
+                &|state, environment| {
+                    self.log.borrow_mut().progress(&format!(
+                        "{:>6.1}s  deployment to {environment}: {state}",
                         started.elapsed().as_secs_f64()
                     ))
                 },
@@ -266,10 +269,10 @@ impl<W: Write> Stages<'_, W> {
         match waited {
             Ok(live) => {
                 self.log.borrow_mut().text(&format!(
-                    "The deployment of {} is live after {} ({} GitHub requests)",
+                    "The deployment of {} is live after {} ({})",
                     short_sha(&live.sha),
                     deploy::format_wait(live.waited),
-                    live.requests
+                    count(live.requests as usize, "GitHub request")
                 ));
                 let note = DeploymentNote {
                     url: live.url.clone(),
@@ -278,16 +281,7 @@ impl<W: Write> Stages<'_, W> {
                 Ok((note, live))
             }
             Err(error) => {
-                let reason = match &error {
-                    DeployError::Failed { state, .. } => {
-                        format!("the deployment failed (`{state}`), so no image was invalidated")
-                    }
-                    DeployError::TimedOut { .. } => {
-                        "waiting for the deployment timed out, so no image was invalidated"
-                            .to_string()
-                    }
-                    DeployError::GitHub(_) => not_waited.to_string(),
-                };
+                let reason = error.unsent_reason();
                 Err(Undelivered::new(reason, error))
             }
         }

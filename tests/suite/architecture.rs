@@ -27,6 +27,10 @@ const DEPLOY_IMPORTERS: &[&str] = &[
     "config/mod.rs",
     // `DeployError` chooses the exit code.
     "error.rs",
+    // Whether a `deployment_status` is to the awaited environment, named
+    // as the wait names it (`deploy::is_awaited`: `auto`, `Production –
+    // {project}`); the event is one of the range's builders.
+    "event.rs",
     // The summary writes how long the run waited as the log does
     // (`deploy::format_wait`).
     "report/markdown.rs",
