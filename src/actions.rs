@@ -141,6 +141,8 @@ pub struct Log<W: Write> {
     debug: bool,
     /// Inside a group on a terminal: detail, shown only with `--verbose`.
     in_group: bool,
+    /// `--quiet`: errors only (and the masking, which shows nothing).
+    quiet: bool,
     /// Values replaced by `***` in everything written, should an API echo one.
     secrets: Vec<String>,
     /// Annotations written so far, errors then warnings then notices.
@@ -156,10 +158,17 @@ impl<W: Write> Log<W> {
             style,
             debug,
             in_group: false,
+            quiet: false,
             secrets: Vec::new(),
             annotations: [0; 3],
             held: [Vec::new(), Vec::new(), Vec::new()],
         }
+    }
+
+    /// This log printing errors only (`--quiet`): no text, groups,
+    /// warnings, notices or debug lines. Masking still happens.
+    pub fn errors_only(self, quiet: bool) -> Self {
+        Self { quiet, ..self }
     }
 
     pub fn style(&self) -> LogStyle {
@@ -186,7 +195,7 @@ impl<W: Write> Log<W> {
     /// is shown as `\n`, never printed: one call, one line. On a terminal,
     /// lines inside a group are detail and need `--verbose`.
     pub fn text(&mut self, text: &str) {
-        if self.style == LogStyle::Terminal && self.in_group && !self.debug {
+        if self.quiet || (self.style == LogStyle::Terminal && self.in_group && !self.debug) {
             return;
         }
         self.line(&one_line(text));
@@ -216,6 +225,7 @@ impl<W: Write> Log<W> {
 
     pub fn group(&mut self, title: &str) {
         match self.style {
+            _ if self.quiet => {}
             LogStyle::Actions => {
                 self.emit(&format!("::group::{}", escape_data(&one_line(title))));
             }
@@ -226,7 +236,7 @@ impl<W: Write> Log<W> {
     }
 
     pub fn end_group(&mut self) {
-        if self.style == LogStyle::Actions {
+        if self.style == LogStyle::Actions && !self.quiet {
             self.emit("::endgroup::");
         }
         self.in_group = false;
@@ -236,6 +246,9 @@ impl<W: Write> Log<W> {
     /// terminal. In Actions the tenth of a level and those after it wait for
     /// [`Log::flush`], which folds them into one.
     pub fn annotate(&mut self, level: Level, title: Option<&str>, message: &str) {
+        if self.quiet && level != Level::Error {
+            return;
+        }
         match self.style {
             LogStyle::Actions => {
                 let index = level.index();
@@ -317,6 +330,7 @@ impl<W: Write> Log<W> {
     /// need `--verbose`.
     pub fn debug(&mut self, message: &str) {
         match self.style {
+            _ if self.quiet => {}
             LogStyle::Actions => {
                 self.emit(&format!("::debug::{}", escape_data(message)));
             }
@@ -581,6 +595,28 @@ mod tests {
             step_file(Some(Path::new("/github/home")), None, "r.json"),
             None
         );
+    }
+
+    #[test]
+    fn an_errors_only_log_prints_the_masks_and_the_errors_alone() {
+        for style in [LogStyle::Actions, LogStyle::Terminal] {
+            let mut log = Log::new(Vec::new(), style, true).errors_only(true);
+            log.mask(&Secret::new("tok_abcdef"));
+            log.group("Changes");
+            log.text("modified a.png");
+            log.debug("detail");
+            log.warning("a warning");
+            log.annotate(Level::Notice, None, "a notice");
+            log.end_group();
+            log.error("it broke: tok_abcdef");
+            log.flush();
+            let out = String::from_utf8(log.into_inner()).expect("utf-8");
+            let expected = match style {
+                LogStyle::Actions => "::add-mask::tok_abcdef\n::error::it broke: ***\n",
+                LogStyle::Terminal => "error: it broke: ***\n",
+            };
+            assert_eq!(out, expected, "{style:?}");
+        }
     }
 
     #[test]
