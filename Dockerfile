@@ -33,7 +33,11 @@ RUN mkdir src \
 # The binary must be static (no PT_INTERP) to run in distroless static, and
 # built for the platform being built: a base digest that is not a multi-arch
 # index would otherwise give an amd64 binary in the arm64 image.
+# The commit --version names: the release workflow passes the one it builds
+# (a build argument is a variable of the RUN steps after it); without it the
+# binary says the commit is unknown.
 ARG TARGETARCH
+ARG VERCEL_IMAGE_INVALIDATE_COMMIT
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \
