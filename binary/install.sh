@@ -89,15 +89,16 @@ pinned=$(awk -v asset="$asset" '
   END { if (n != 1) exit 1 }
 ' "$checksums") || fail "the pinned checksums ($checksums) hold no single SHA-256 for $asset: this commit is not a complete release commit. Use a release tag of the action."
 
-sha256() {
-  if command -v sha256sum > /dev/null; then
-    sha256sum "$1" | awk '{ print tolower($1) }'
-  elif command -v shasum > /dev/null; then
-    shasum -a 256 "$1" | awk '{ print tolower($1) }'
-  else
-    fail "neither sha256sum nor shasum is installed: the binary cannot be checked"
-  fi
-}
+# The tools, found before anything is downloaded.
+if command -v sha256sum > /dev/null; then
+  hasher=(sha256sum)
+elif command -v shasum > /dev/null; then
+  hasher=(shasum -a 256)
+else
+  fail "neither sha256sum nor shasum is installed: $asset cannot be checked, so it is not downloaded"
+fi
+command -v curl > /dev/null || fail "curl is not installed: it is needed to download $asset"
+sha256() { "${hasher[@]}" "$1" | awk '{ print tolower($1) }'; }
 
 # --- where it goes -------------------------------------------------------------
 dir=${INSTALL_DIR:-}
@@ -126,7 +127,6 @@ if [[ -f "$binary" && "$(sha256 "$binary")" == "$pinned" ]]; then
 fi
 
 # --- download and check --------------------------------------------------------
-command -v curl > /dev/null || fail "curl is not installed: it is needed to download $asset"
 url="${release_url%/}/$asset"
 partial="$dir/.$NAME.download.$$"
 trap 'rm -f "$partial"' EXIT

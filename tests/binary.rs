@@ -884,3 +884,83 @@ async fn the_binary_action_runs_the_release_binary_with_its_inputs_and_outputs()
             .contains("/a.png")
     );
 }
+
+/// A folder of links to the tools install.sh uses, but `leave_out`, for a
+/// PATH of a runner that lacks them.
+#[cfg(unix)]
+fn tools_without(work: &Path, leave_out: &[&str]) -> PathBuf {
+    let bin = work.join(format!("bin-without-{}", leave_out.join("-")));
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for tool in [
+        "awk",
+        "bash",
+        "chmod",
+        "curl",
+        "dirname",
+        "mkdir",
+        "mv",
+        "rm",
+        "sha256sum",
+        "shasum",
+        "uname",
+    ] {
+        if leave_out.contains(&tool) {
+            continue;
+        }
+        let found = std::env::split_paths(&path)
+            .map(|dir| dir.join(tool))
+            .find(|candidate| candidate.is_file())
+            .unwrap_or_else(|| panic!("{tool} is not installed"));
+        std::os::unix::fs::symlink(&found, bin.join(tool)).expect("link");
+    }
+    bin
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn shasum_checks_where_sha256sum_is_missing_and_neither_is_an_error() {
+    let release = Release::start().await;
+    let sums = write(
+        release.work.path(),
+        "SHA256SUMS",
+        &release.serve_all().await,
+    );
+
+    // macOS has shasum and no sha256sum: the same check, the same refusal.
+    let bin = tools_without(release.work.path(), &["sha256sum"]);
+    let dir = release.work.path().join("install");
+    let install = Install::new(&release.url(), &sums, &dir).env("PATH", &bin.display().to_string());
+    let (out, _) = install.run(release.work.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(dir.join("vercel-image-invalidate")).expect("installed"),
+        release.body(PLATFORMS[0].2)
+    );
+    let wrong = write(
+        release.work.path(),
+        "wrong",
+        &format!("{}  {}\n", "0".repeat(64), PLATFORMS[0].2),
+    );
+    let other_dir = release.work.path().join("other");
+    let (out, _) = Install::new(&release.url(), &wrong, &other_dir)
+        .env("PATH", &bin.display().to_string())
+        .run(release.work.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("refusing it"), "{}", stderr(&out));
+
+    // Neither: nothing is downloaded.
+    let asked = release.asked().await.len();
+    let bin = tools_without(release.work.path(), &["sha256sum", "shasum"]);
+    let (out, _) = Install::new(&release.url(), &sums, &other_dir)
+        .env("PATH", &bin.display().to_string())
+        .run(release.work.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("neither sha256sum nor shasum is installed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(release.asked().await.len(), asked);
+    assert_eq!(files_in(&other_dir), Vec::<String>::new());
+}
