@@ -118,6 +118,18 @@ pub struct Change {
     pub lossy: bool,
 }
 
+impl Change {
+    /// The change as the log shows it: `renamed   old.png -> new.png`.
+    pub fn log_line(&self) -> String {
+        let old = self
+            .old_path
+            .as_ref()
+            .map(|old| format!("{old} -> "))
+            .unwrap_or_default();
+        format!("{:<9} {old}{}", self.kind.as_str(), self.path)
+    }
+}
+
 /// Turns tree deltas into changes, pairing exact renames: among removed and
 /// added plain files with the same content, paths are paired in sorted order.
 pub fn classify(deltas: Vec<Delta>) -> Vec<Change> {

@@ -2,14 +2,12 @@
 //! result (the report file's text) alone on stdout and everything else on
 //! stderr; `--quiet` prints errors only. Also `--version`.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::vercel::{FakeVercel, error};
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::vercel::{FakeVercel, error};
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_json::Value;
 
 /// Three changed images (one outside the public dir) and a README.

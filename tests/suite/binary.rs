@@ -9,16 +9,14 @@
 //! file when executed: a test can tell that nothing ran, and that what was
 //! installed is the asset it expected.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::git::GitRepo;
-use common::github::{FakeGitHub, OWNER_REPO};
-use common::vercel::FakeVercel;
-use common::{GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::{FakeGitHub, OWNER_REPO};
+use crate::common::vercel::FakeVercel;
+use crate::common::{GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_json::Value;
 
 use tempfile::TempDir;
