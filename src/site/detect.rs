@@ -458,24 +458,15 @@ fn base_path(value: &Value) -> Result<String, &'static str> {
     })
 }
 
-/// A folder relative to the site dir (`./static/`, `static`), normalised;
-/// one outside the site dir or absolute is not usable.
+/// A folder relative to the site dir (`./static/`, `static`), normalised
+/// as [`super::normal_folder`] does; one outside the site dir or absolute
+/// is not usable.
 fn folder(value: &Value) -> Result<String, &'static str> {
-    const EXPECTED: &str = "a folder inside the site dir";
-    let raw = string(value)?.replace('\\', "/");
-    let mut dir = raw.trim();
-    while let Some(rest) = dir.strip_prefix("./") {
-        dir = rest;
-    }
-    let dir = dir.trim_end_matches('/');
+    let dir = super::normal_folder(&string(value)?, false);
     if dir.starts_with('/') || dir.contains(':') || dir.split('/').any(|p| p == "..") {
-        return Err(EXPECTED);
+        return Err("a folder inside the site dir");
     }
-    Ok(if dir == "." {
-        String::new()
-    } else {
-        dir.to_string()
-    })
+    Ok(dir)
 }
 
 fn next_js(site: &mut Site, config: Option<&Config>) {

@@ -13,13 +13,13 @@ use std::fmt;
 /// One token. `start..end` is its byte range in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
-    pub kind: Kind,
+    pub kind: TokenKind,
     pub start: usize,
     pub end: usize,
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+pub enum TokenKind {
     /// A name or keyword (`module`, `export`, `basePath`, `true`).
     Ident(String),
     /// A string literal, its escapes decoded.
@@ -27,8 +27,8 @@ pub enum Kind {
     /// A template literal without substitutions, its escapes decoded.
     Template(String),
     /// The start of a template literal with substitutions (`` `a${ ``); the
-    /// tokens of the substitution follow, then [`Kind::TemplateMiddle`]
-    /// (`` }b${ ``) or [`Kind::TemplateTail`] (`` }c` ``).
+    /// tokens of the substitution follow, then [`TokenKind::TemplateMiddle`]
+    /// (`` }b${ ``) or [`TokenKind::TemplateTail`] (`` }c` ``).
     TemplateHead,
     TemplateMiddle,
     TemplateTail,
@@ -123,7 +123,7 @@ impl<'s> Lexer<'s> {
         LexError { offset, message }
     }
 
-    fn push(&mut self, kind: Kind, start: usize) {
+    fn push(&mut self, kind: TokenKind, start: usize) {
         self.tokens.push(Token {
             kind,
             start,
@@ -143,7 +143,7 @@ impl<'s> Lexer<'s> {
                 '"' | '\'' => {
                     self.bump();
                     let value = self.string(c, start)?;
-                    self.push(Kind::Str(value), start);
+                    self.push(TokenKind::Str(value), start);
                 }
                 '`' => {
                     self.bump();
@@ -162,7 +162,7 @@ impl<'s> Lexer<'s> {
                         self.bump();
                     }
                     let name = self.src[start..self.pos].to_string();
-                    self.push(Kind::Ident(name), start);
+                    self.push(TokenKind::Ident(name), start);
                 }
                 '\\' => return Err(self.error(start, "escaped names are not supported")),
                 _ => {
@@ -178,7 +178,7 @@ impl<'s> Lexer<'s> {
                         }
                         _ => {}
                     }
-                    self.push(Kind::Punct(punct), start);
+                    self.push(TokenKind::Punct(punct), start);
                 }
             }
         }
@@ -222,17 +222,17 @@ impl<'s> Lexer<'s> {
     fn regex_allowed(&self) -> bool {
         match self.tokens.last().map(|t| &t.kind) {
             None => true,
-            Some(Kind::Punct(p)) => !matches!(*p, ")" | "]" | "}" | "++" | "--"),
-            Some(Kind::Ident(name)) => {
+            Some(TokenKind::Punct(p)) => !matches!(*p, ")" | "]" | "}" | "++" | "--"),
+            Some(TokenKind::Ident(name)) => {
                 // `a.return / 2` names a property, not the keyword.
                 let property = self.tokens.len() >= 2
                     && matches!(
                         self.tokens[self.tokens.len() - 2].kind,
-                        Kind::Punct("." | "?.")
+                        TokenKind::Punct("." | "?.")
                     );
                 !property && BEFORE_EXPRESSION.contains(&name.as_str())
             }
-            Some(Kind::TemplateHead | Kind::TemplateMiddle) => true,
+            Some(TokenKind::TemplateHead | TokenKind::TemplateMiddle) => true,
             Some(_) => false,
         }
     }
@@ -261,9 +261,9 @@ impl<'s> Lexer<'s> {
                 None => return Err(self.error(start, "unterminated template literal")),
                 Some('`') => {
                     let kind = if opening {
-                        Kind::Template(value)
+                        TokenKind::Template(value)
                     } else {
-                        Kind::TemplateTail
+                        TokenKind::TemplateTail
                     };
                     self.push(kind, start);
                     return Ok(());
@@ -272,9 +272,9 @@ impl<'s> Lexer<'s> {
                     self.bump();
                     self.braces.push(true);
                     let kind = if opening {
-                        Kind::TemplateHead
+                        TokenKind::TemplateHead
                     } else {
-                        Kind::TemplateMiddle
+                        TokenKind::TemplateMiddle
                     };
                     self.push(kind, start);
                     return Ok(());
@@ -411,7 +411,7 @@ impl<'s> Lexer<'s> {
             return Err(self.error(start, "invalid number"));
         }
         let value = value.ok_or_else(|| self.error(start, "invalid number"))?;
-        self.push(Kind::Num(value), start);
+        self.push(TokenKind::Num(value), start);
         Ok(())
     }
 
@@ -446,7 +446,7 @@ impl<'s> Lexer<'s> {
         while self.peek().is_some_and(is_ident_part) {
             self.bump();
         }
-        self.push(Kind::Regex, start);
+        self.push(TokenKind::Regex, start);
         Ok(())
     }
 }
@@ -467,7 +467,7 @@ fn is_ident_part(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn kinds(source: &str) -> Vec<Kind> {
+    fn kinds(source: &str) -> Vec<TokenKind> {
         tokenize(source)
             .expect("tokenizes")
             .into_iter()
@@ -475,17 +475,17 @@ mod tests {
             .collect()
     }
 
-    fn ident(name: &str) -> Kind {
-        Kind::Ident(name.to_string())
+    fn ident(name: &str) -> TokenKind {
+        TokenKind::Ident(name.to_string())
     }
 
-    fn string(value: &str) -> Kind {
-        Kind::Str(value.to_string())
+    fn string(value: &str) -> TokenKind {
+        TokenKind::Str(value.to_string())
     }
 
     #[test]
     fn comments_are_not_tokens() {
-        let cases: &[(&str, Vec<Kind>)] = &[
+        let cases: &[(&str, Vec<TokenKind>)] = &[
             ("a // b: '/x'\nc", vec![ident("a"), ident("c")]),
             ("a /* basePath: '/x' */ c", vec![ident("a"), ident("c")]),
             (
@@ -521,92 +521,103 @@ mod tests {
 
     #[test]
     fn templates_nest_substitutions() {
-        assert_eq!(kinds("`/docs`"), vec![Kind::Template("/docs".to_string())]);
+        assert_eq!(
+            kinds("`/docs`"),
+            vec![TokenKind::Template("/docs".to_string())]
+        );
         assert_eq!(
             kinds("`a${b}c`"),
-            vec![Kind::TemplateHead, ident("b"), Kind::TemplateTail]
+            vec![TokenKind::TemplateHead, ident("b"), TokenKind::TemplateTail]
         );
         // A `}` inside the substitution's object does not end it; a nested
         // template and a string holding `${` do not either.
         assert_eq!(
             kinds("`a${ {x: `n${1}`}.x + '}`' }b${c}d` e"),
             vec![
-                Kind::TemplateHead,
-                Kind::Punct("{"),
+                TokenKind::TemplateHead,
+                TokenKind::Punct("{"),
                 ident("x"),
-                Kind::Punct(":"),
-                Kind::TemplateHead,
-                Kind::Num(1.0),
-                Kind::TemplateTail,
-                Kind::Punct("}"),
-                Kind::Punct("."),
+                TokenKind::Punct(":"),
+                TokenKind::TemplateHead,
+                TokenKind::Num(1.0),
+                TokenKind::TemplateTail,
+                TokenKind::Punct("}"),
+                TokenKind::Punct("."),
                 ident("x"),
-                Kind::Punct("+"),
+                TokenKind::Punct("+"),
                 string("}`"),
-                Kind::TemplateMiddle,
+                TokenKind::TemplateMiddle,
                 ident("c"),
-                Kind::TemplateTail,
+                TokenKind::TemplateTail,
                 ident("e"),
             ]
         );
         assert_eq!(
             kinds("`basePath: '/x' // ${'}'}`"),
-            vec![Kind::TemplateHead, string("}"), Kind::TemplateTail]
+            vec![
+                TokenKind::TemplateHead,
+                string("}"),
+                TokenKind::TemplateTail
+            ]
         );
     }
 
     #[test]
     fn slashes_are_regexes_or_division_by_what_comes_before() {
-        let cases: &[(&str, Vec<Kind>)] = &[
+        let cases: &[(&str, Vec<TokenKind>)] = &[
             (
                 "x = /\\/'[/]/g",
-                vec![ident("x"), Kind::Punct("="), Kind::Regex],
+                vec![ident("x"), TokenKind::Punct("="), TokenKind::Regex],
             ),
             (
                 "a / b / c",
                 vec![
                     ident("a"),
-                    Kind::Punct("/"),
+                    TokenKind::Punct("/"),
                     ident("b"),
-                    Kind::Punct("/"),
+                    TokenKind::Punct("/"),
                     ident("c"),
                 ],
             ),
             (
                 "(a) / 2",
                 vec![
-                    Kind::Punct("("),
+                    TokenKind::Punct("("),
                     ident("a"),
-                    Kind::Punct(")"),
-                    Kind::Punct("/"),
-                    Kind::Num(2.0),
+                    TokenKind::Punct(")"),
+                    TokenKind::Punct("/"),
+                    TokenKind::Num(2.0),
                 ],
             ),
             (
                 "f(/'/, '/')",
                 vec![
                     ident("f"),
-                    Kind::Punct("("),
-                    Kind::Regex,
-                    Kind::Punct(","),
+                    TokenKind::Punct("("),
+                    TokenKind::Regex,
+                    TokenKind::Punct(","),
                     string("/"),
-                    Kind::Punct(")"),
+                    TokenKind::Punct(")"),
                 ],
             ),
-            ("return /x/", vec![ident("return"), Kind::Regex]),
+            ("return /x/", vec![ident("return"), TokenKind::Regex]),
             (
                 "a.in / 2",
                 vec![
                     ident("a"),
-                    Kind::Punct("."),
+                    TokenKind::Punct("."),
                     ident("in"),
-                    Kind::Punct("/"),
-                    Kind::Num(2.0),
+                    TokenKind::Punct("/"),
+                    TokenKind::Num(2.0),
                 ],
             ),
             (
                 "[/\\.png$/i]",
-                vec![Kind::Punct("["), Kind::Regex, Kind::Punct("]")],
+                vec![
+                    TokenKind::Punct("["),
+                    TokenKind::Regex,
+                    TokenKind::Punct("]"),
+                ],
             ),
         ];
         for (source, expected) in cases {
@@ -616,41 +627,41 @@ mod tests {
 
     #[test]
     fn numbers_and_punctuators() {
-        let cases: &[(&str, Vec<Kind>)] = &[
-            ("1_000", vec![Kind::Num(1000.0)]),
+        let cases: &[(&str, Vec<TokenKind>)] = &[
+            ("1_000", vec![TokenKind::Num(1000.0)]),
             (
                 "0x1F 0o17 0b11 .5 1e3 10n",
                 vec![
-                    Kind::Num(31.0),
-                    Kind::Num(15.0),
-                    Kind::Num(3.0),
-                    Kind::Num(0.5),
-                    Kind::Num(1000.0),
-                    Kind::Num(10.0),
+                    TokenKind::Num(31.0),
+                    TokenKind::Num(15.0),
+                    TokenKind::Num(3.0),
+                    TokenKind::Num(0.5),
+                    TokenKind::Num(1000.0),
+                    TokenKind::Num(10.0),
                 ],
             ),
             (
                 "a?.b ?? c",
                 vec![
                     ident("a"),
-                    Kind::Punct("?."),
+                    TokenKind::Punct("?."),
                     ident("b"),
-                    Kind::Punct("??"),
+                    TokenKind::Punct("??"),
                     ident("c"),
                 ],
             ),
             (
                 "{...a}",
                 vec![
-                    Kind::Punct("{"),
-                    Kind::Punct("..."),
+                    TokenKind::Punct("{"),
+                    TokenKind::Punct("..."),
                     ident("a"),
-                    Kind::Punct("}"),
+                    TokenKind::Punct("}"),
                 ],
             ),
             (
                 "x >>>= 1",
-                vec![ident("x"), Kind::Punct(">>>="), Kind::Num(1.0)],
+                vec![ident("x"), TokenKind::Punct(">>>="), TokenKind::Num(1.0)],
             ),
             ("$a _b é", vec![ident("$a"), ident("_b"), ident("é")]),
         ];

@@ -11,6 +11,7 @@ mod deployments;
 mod detection;
 mod docs;
 mod faults;
+mod first_run;
 mod frameworks;
 mod image;
 mod limits;

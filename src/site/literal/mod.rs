@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::lex::{Kind, LexError, Token, tokenize};
+use super::lex::{LexError, Token, TokenKind, tokenize};
 
 /// A value as written in the config.
 #[derive(Clone, Debug, PartialEq)]
@@ -276,21 +276,21 @@ impl<'a> Parser<'a> {
         parser
     }
 
-    fn kind(&self, at: usize) -> Option<&'a Kind> {
+    fn kind(&self, at: usize) -> Option<&'a TokenKind> {
         self.tokens.get(at).map(|t| &t.kind)
     }
 
     fn is_punct(&self, at: usize, punct: &str) -> bool {
-        matches!(self.kind(at), Some(Kind::Punct(p)) if *p == punct)
+        matches!(self.kind(at), Some(TokenKind::Punct(p)) if *p == punct)
     }
 
     fn is_ident(&self, at: usize, name: &str) -> bool {
-        matches!(self.kind(at), Some(Kind::Ident(n)) if n == name)
+        matches!(self.kind(at), Some(TokenKind::Ident(n)) if n == name)
     }
 
     fn ident(&self, at: usize) -> Option<&'a str> {
         match self.kind(at) {
-            Some(Kind::Ident(name)) => Some(name),
+            Some(TokenKind::Ident(name)) => Some(name),
             _ => None,
         }
     }
@@ -328,11 +328,11 @@ impl<'a> Parser<'a> {
     fn ends_expression(&self, at: usize, statement: bool) -> bool {
         match self.kind(at) {
             None => true,
-            Some(Kind::Punct(p)) => matches!(*p, "," | ";" | ")" | "]" | "}"),
-            Some(Kind::Ident(name)) => {
+            Some(TokenKind::Punct(p)) => matches!(*p, "," | ";" | ")" | "]" | "}"),
+            Some(TokenKind::Ident(name)) => {
                 statement && self.newline_before(at) && STATEMENT_STARTS.contains(&name.as_str())
             }
-            Some(Kind::TemplateMiddle | Kind::TemplateTail) => true,
+            Some(TokenKind::TemplateMiddle | TokenKind::TemplateTail) => true,
             _ => false,
         }
     }

@@ -14,8 +14,8 @@ impl<'a> Parser<'a> {
                 return;
             }
             match kind {
-                Kind::Punct("{" | "(" | "[") | Kind::TemplateHead => depth += 1,
-                Kind::Punct("}" | ")" | "]") | Kind::TemplateTail => {
+                TokenKind::Punct("{" | "(" | "[") | TokenKind::TemplateHead => depth += 1,
+                TokenKind::Punct("}" | ")" | "]") | TokenKind::TemplateTail => {
                     depth = depth.saturating_sub(1)
                 }
                 _ => {}
@@ -36,12 +36,12 @@ impl<'a> Parser<'a> {
                 return;
             }
             match kind {
-                Kind::Punct("{" | "(" | "[" | "<") | Kind::TemplateHead => depth += 1,
-                Kind::Punct("}" | ")" | "]" | ">") | Kind::TemplateTail => {
+                TokenKind::Punct("{" | "(" | "[" | "<") | TokenKind::TemplateHead => depth += 1,
+                TokenKind::Punct("}" | ")" | "]" | ">") | TokenKind::TemplateTail => {
                     depth = depth.saturating_sub(1)
                 }
-                Kind::Punct(">>") => depth = depth.saturating_sub(2),
-                Kind::Punct(">>>") => depth = depth.saturating_sub(3),
+                TokenKind::Punct(">>") => depth = depth.saturating_sub(2),
+                TokenKind::Punct(">>>") => depth = depth.saturating_sub(3),
                 _ => {}
             }
             self.pos += 1;
@@ -56,11 +56,11 @@ impl<'a> Parser<'a> {
         let mut at = 0;
         while let Some(kind) = self.kind(at) {
             match kind {
-                Kind::Punct("{" | "(" | "[") | Kind::TemplateHead => depth += 1,
-                Kind::Punct("}" | ")" | "]") | Kind::TemplateTail => {
+                TokenKind::Punct("{" | "(" | "[") | TokenKind::TemplateHead => depth += 1,
+                TokenKind::Punct("}" | ")" | "]") | TokenKind::TemplateTail => {
                     depth = depth.saturating_sub(1)
                 }
-                Kind::Ident(word)
+                TokenKind::Ident(word)
                     if depth == 0 && matches!(word.as_str(), "const" | "let" | "var") =>
                 {
                     if let Some(name) = self.ident(at + 1) {
@@ -74,7 +74,7 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                Kind::Ident(word)
+                TokenKind::Ident(word)
                     if (at == 0 || !self.is_punct(at - 1, ".") && !self.is_punct(at - 1, "?."))
                         && !self.is_dead(at) =>
                 {
@@ -108,12 +108,12 @@ impl<'a> Parser<'a> {
         };
         match self.kind(prev) {
             None => true,
-            Some(Kind::Punct(";" | "}")) => true,
-            Some(Kind::Punct("]")) => self.newline_before(at),
+            Some(TokenKind::Punct(";" | "}")) => true,
+            Some(TokenKind::Punct("]")) => self.newline_before(at),
             // `call()` then a new statement, unlike `if (x) ...`.
-            Some(Kind::Punct(")")) => !self.closes_condition(prev),
-            Some(Kind::Punct(_)) => false,
-            Some(Kind::Ident(word)) => {
+            Some(TokenKind::Punct(")")) => !self.closes_condition(prev),
+            Some(TokenKind::Punct(_)) => false,
+            Some(TokenKind::Ident(word)) => {
                 self.newline_before(at) && !matches!(word.as_str(), "else" | "do")
             }
             Some(_) => self.newline_before(at),
@@ -132,9 +132,9 @@ impl<'a> Parser<'a> {
         while let Some(prev) = i.checked_sub(1) {
             i = prev;
             match self.kind(i) {
-                Some(Kind::Punct(")" | "]" | "}")) => depth += 1,
-                Some(Kind::Punct("(" | "[" | "{")) if depth > 0 => depth -= 1,
-                Some(Kind::Punct("(" | "{")) => {
+                Some(TokenKind::Punct(")" | "]" | "}")) => depth += 1,
+                Some(TokenKind::Punct("(" | "[" | "{")) if depth > 0 => depth -= 1,
+                Some(TokenKind::Punct("(" | "{")) => {
                     let Some(before) = i.checked_sub(1) else {
                         return false;
                     };
@@ -172,14 +172,14 @@ impl<'a> Parser<'a> {
         let mut at = close;
         loop {
             match self.kind(at) {
-                Some(Kind::Punct(")")) => depth += 1,
-                Some(Kind::Punct("(")) => {
+                Some(TokenKind::Punct(")")) => depth += 1,
+                Some(TokenKind::Punct("(")) => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
                         return false;
                     }
                 }
-                Some(Kind::Ident(word)) if word == name => return true,
+                Some(TokenKind::Ident(word)) if word == name => return true,
                 _ => {}
             }
             let Some(before) = at.checked_sub(1) else {
@@ -196,8 +196,8 @@ impl<'a> Parser<'a> {
         let mut at = close;
         loop {
             match self.kind(at) {
-                Some(Kind::Punct(")" | "]" | "}") | Kind::TemplateTail) => depth += 1,
-                Some(Kind::Punct("(" | "[" | "{") | Kind::TemplateHead) => {
+                Some(TokenKind::Punct(")" | "]" | "}") | TokenKind::TemplateTail) => depth += 1,
+                Some(TokenKind::Punct("(" | "[" | "{") | TokenKind::TemplateHead) => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 {
                         return at
@@ -222,11 +222,11 @@ impl<'a> Parser<'a> {
         let mut depth = 0usize;
         for at in 0..self.tokens.len() {
             match self.kind(at) {
-                Some(Kind::Punct("{" | "(" | "[") | Kind::TemplateHead) => depth += 1,
-                Some(Kind::Punct("}" | ")" | "]") | Kind::TemplateTail) => {
+                Some(TokenKind::Punct("{" | "(" | "[") | TokenKind::TemplateHead) => depth += 1,
+                Some(TokenKind::Punct("}" | ")" | "]") | TokenKind::TemplateTail) => {
                     depth = depth.saturating_sub(1)
                 }
-                Some(Kind::Ident(word)) if depth == 0 && word == "function" => {
+                Some(TokenKind::Ident(word)) if depth == 0 && word == "function" => {
                     let declared = at == 0
                         || self.statement_starts(at)
                         || matches!(self.ident(at - 1), Some("async" | "export"));
@@ -251,12 +251,12 @@ impl<'a> Parser<'a> {
         let mut in_body = false;
         while let Some(kind) = self.kind(at) {
             match kind {
-                Kind::Punct("{") if depth == 0 => {
+                TokenKind::Punct("{") if depth == 0 => {
                     in_body = true;
                     depth += 1;
                 }
-                Kind::Punct("{" | "(" | "[") | Kind::TemplateHead => depth += 1,
-                Kind::Punct("}" | ")" | "]") | Kind::TemplateTail => {
+                TokenKind::Punct("{" | "(" | "[") | TokenKind::TemplateHead => depth += 1,
+                TokenKind::Punct("}" | ")" | "]") | TokenKind::TemplateTail => {
                     depth = depth.saturating_sub(1);
                     if depth == 0 && in_body {
                         return at + 1;
@@ -317,7 +317,7 @@ impl<'a> Parser<'a> {
                 next += 2;
             } else if self.is_punct(next, "[") {
                 match (self.kind(next + 1), self.is_punct(next + 2, "]")) {
-                    (Some(Kind::Str(key)), true) => {
+                    (Some(TokenKind::Str(key)), true) => {
                         if let Some(keys) = keys.as_mut() {
                             keys.push(key.clone());
                         }
@@ -328,8 +328,8 @@ impl<'a> Parser<'a> {
                         let mut depth = 0usize;
                         while let Some(kind) = self.kind(next) {
                             match kind {
-                                Kind::Punct("[") => depth += 1,
-                                Kind::Punct("]") => {
+                                TokenKind::Punct("[") => depth += 1,
+                                TokenKind::Punct("]") => {
                                     depth -= 1;
                                     if depth == 0 {
                                         break;
@@ -347,8 +347,7 @@ impl<'a> Parser<'a> {
             }
         }
         let is_member = next > at + 1 + usize::from(root == "module.exports") * 2;
-        let compound =
-            matches!(self.kind(next), Some(Kind::Punct(p)) if COMPOUND_ASSIGNMENTS.contains(p));
+        let compound = matches!(self.kind(next), Some(TokenKind::Punct(p)) if COMPOUND_ASSIGNMENTS.contains(p));
         if !self.is_punct(next, "=") && !compound {
             return None;
         }

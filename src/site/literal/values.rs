@@ -14,11 +14,11 @@ impl<'a> Parser<'a> {
         let mut at = 0;
         while let Some(kind) = self.kind(at) {
             match kind {
-                Kind::Punct("{" | "(" | "[") | Kind::TemplateHead => depth += 1,
-                Kind::Punct("}" | ")" | "]") | Kind::TemplateTail => {
+                TokenKind::Punct("{" | "(" | "[") | TokenKind::TemplateHead => depth += 1,
+                TokenKind::Punct("}" | ")" | "]") | TokenKind::TemplateTail => {
                     depth = depth.saturating_sub(1)
                 }
-                Kind::Ident(word) if !self.is_dead(at) => {
+                TokenKind::Ident(word) if !self.is_dead(at) => {
                     let member_is = |object: &str, property: &str| {
                         word == object
                             && self.is_punct(at + 1, ".")
@@ -220,19 +220,19 @@ impl<'a> Parser<'a> {
     pub(super) fn literal(&mut self) -> Option<Value> {
         let kind = self.kind(self.pos)?;
         let value = match kind {
-            Kind::Punct("{") => return self.object(),
-            Kind::Punct("[") => return self.array(),
-            Kind::Punct("(") => return self.nested(Self::parenthesised),
-            Kind::Punct(sign @ ("-" | "+")) => match self.kind(self.pos + 1) {
-                Some(Kind::Num(n)) => {
+            TokenKind::Punct("{") => return self.object(),
+            TokenKind::Punct("[") => return self.array(),
+            TokenKind::Punct("(") => return self.nested(Self::parenthesised),
+            TokenKind::Punct(sign @ ("-" | "+")) => match self.kind(self.pos + 1) {
+                Some(TokenKind::Num(n)) => {
                     self.pos += 1;
                     Value::Num(if *sign == "-" { -n } else { *n })
                 }
                 _ => return None,
             },
-            Kind::Str(s) | Kind::Template(s) => Value::Str(s.clone()),
-            Kind::Num(n) => Value::Num(*n),
-            Kind::Ident(word) => match word.as_str() {
+            TokenKind::Str(s) | TokenKind::Template(s) => Value::Str(s.clone()),
+            TokenKind::Num(n) => Value::Num(*n),
+            TokenKind::Ident(word) => match word.as_str() {
                 "true" => Value::Bool(true),
                 "false" => Value::Bool(false),
                 "null" => Value::Null,
@@ -311,7 +311,7 @@ impl<'a> Parser<'a> {
                     Some("get" | "set" | "async" | "static")
                 ) && !matches!(
                     self.kind(self.pos + 1),
-                    Some(Kind::Punct(":" | "," | "(" | "}" | "="))
+                    Some(TokenKind::Punct(":" | "," | "(" | "}" | "="))
                 ) {
                     self.pos += 1;
                 }
@@ -327,8 +327,8 @@ impl<'a> Parser<'a> {
                 }
             }
             match self.kind(self.pos)? {
-                Kind::Punct(",") => self.pos += 1,
-                Kind::Punct("}") => {}
+                TokenKind::Punct(",") => self.pos += 1,
+                TokenKind::Punct("}") => {}
                 _ => return None,
             }
         }
@@ -338,13 +338,15 @@ impl<'a> Parser<'a> {
     /// last token. The outer `None`: not an object literal.
     pub(super) fn member_key(&mut self) -> Option<Option<String>> {
         let key = match self.kind(self.pos)? {
-            Kind::Ident(name) => Some(name.clone()),
-            Kind::Str(s) => Some(s.clone()),
-            Kind::Num(n) => Some(n.to_string()),
-            Kind::Punct("[") => {
+            TokenKind::Ident(name) => Some(name.clone()),
+            TokenKind::Str(s) => Some(s.clone()),
+            TokenKind::Num(n) => Some(n.to_string()),
+            TokenKind::Punct("[") => {
                 self.pos += 1;
                 let key = match self.kind(self.pos)? {
-                    Kind::Str(s) | Kind::Template(s) if self.is_punct(self.pos + 1, "]") => {
+                    TokenKind::Str(s) | TokenKind::Template(s)
+                        if self.is_punct(self.pos + 1, "]") =>
+                    {
                         self.pos += 1;
                         Some(s.clone())
                     }
@@ -367,16 +369,16 @@ impl<'a> Parser<'a> {
     /// bound), `pos` after it. `None`: not an object literal.
     pub(super) fn member_value(&mut self, member_start: usize) -> Option<Value> {
         match self.kind(self.pos)? {
-            Kind::Punct(":") => {
+            TokenKind::Punct(":") => {
                 let start = self.pos + 1;
                 let value = self.value_at(start, false);
                 Some(value)
             }
-            Kind::Punct("," | "}") => {
+            TokenKind::Punct("," | "}") => {
                 // Shorthand `{ basePath }`: the name's value.
                 let name_at = self.pos - 1;
                 let value = match self.kind(name_at) {
-                    Some(Kind::Ident(name)) => match self.bindings.get(name.as_str()) {
+                    Some(TokenKind::Ident(name)) => match self.bindings.get(name.as_str()) {
                         Some(&bound) if self.depth < MAX_DEPTH => {
                             let after = self.pos;
                             self.depth += 1;
@@ -391,7 +393,7 @@ impl<'a> Parser<'a> {
                 };
                 Some(value)
             }
-            Kind::Punct("(") | Kind::Punct("<") => {
+            TokenKind::Punct("(") | TokenKind::Punct("<") => {
                 // A method: its parameters, then its body.
                 self.skip_expression(false);
                 Some(Value::Unknown(self.text(member_start, self.pos)))
@@ -408,7 +410,7 @@ impl<'a> Parser<'a> {
         let mut spread = false;
         loop {
             match self.kind(self.pos)? {
-                Kind::Punct("]") => {
+                TokenKind::Punct("]") => {
                     self.pos += 1;
                     return Some(if spread {
                         Value::Unknown(self.text(start, self.pos))
@@ -416,12 +418,12 @@ impl<'a> Parser<'a> {
                         Value::Array(items)
                     });
                 }
-                Kind::Punct(",") => {
+                TokenKind::Punct(",") => {
                     items.push(Value::Undefined);
                     self.pos += 1;
                     continue;
                 }
-                Kind::Punct("...") => {
+                TokenKind::Punct("...") => {
                     spread = true;
                     self.pos += 1;
                     self.skip_expression(false);
@@ -432,8 +434,8 @@ impl<'a> Parser<'a> {
                 }
             }
             match self.kind(self.pos)? {
-                Kind::Punct(",") => self.pos += 1,
-                Kind::Punct("]") => {}
+                TokenKind::Punct(",") => self.pos += 1,
+                TokenKind::Punct("]") => {}
                 _ => return None,
             }
         }
