@@ -304,23 +304,15 @@ async fn a_base_path_set_under_a_condition_stops_the_run_and_names_the_input() {
 }
 
 #[tokio::test]
-async fn a_config_exported_as_a_function_stops_the_run_under_auto() {
+async fn a_config_exported_as_a_function_is_read_for_the_production_build() {
     let (repo, before, after) = site(
         &[(
             "next.config.js",
-            "module.exports = (phase) => ({ basePath: phase === 'x' ? '/a' : '/b' });\n",
+            "const { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_BUILD } = require('next/constants');\n\nmodule.exports = (phase, { defaultConfig }) => {\n  if (phase === PHASE_DEVELOPMENT_SERVER) {\n    return { ...defaultConfig, basePath: '/dev' };\n  }\n  return {\n    ...defaultConfig,\n    basePath: phase === PHASE_PRODUCTION_BUILD ? '/b' : '/a',\n  };\n};\n",
         )],
         &[("public/hero.png", "hero")],
     );
-    let runs = run_both(&repo, &before, &after, &[], 2).await;
-    for (source, ran) in runs.both() {
-        let all = ran.everything();
-        assert!(
-            all.contains("url-prefix is `auto`, but `basePath` in next.config.js"),
-            "{source}: {all}"
-        );
-    }
-    let runs = run_both(&repo, &before, &after, &[("url-prefix", "/b/")], 0).await;
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
     runs.assert_sent(&["/b/hero.png"], json!([]));
 }
 

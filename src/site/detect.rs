@@ -1,7 +1,8 @@
 //! From the text of the site's config files to a [`Site`]: which framework,
 //! and what its config says about public dir, base path and images.
 
-use super::literal::{self, ExportError, Exported, Found, Value};
+use super::eval::Invocation;
+use super::literal::{self, Exported, Found, Value};
 use super::{
     ASTRO_CONFIGS, Framework, GATSBY_CONFIGS, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages,
     SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages,
@@ -167,7 +168,12 @@ fn read_framework(
     file: Option<&SiteFile>,
     depends: &dyn Fn(&str) -> Option<String>,
 ) {
-    let config = file.map(|f| Config::read(f, &mut site.warnings));
+    let invocation = match family {
+        Family::Next => Invocation::NextBuild,
+        Family::Remix | Family::Vite => Invocation::ViteBuild,
+        _ => Invocation::Plain,
+    };
+    let config = file.map(|f| Config::read(f, invocation, &mut site.warnings));
     site.config_file = file.map(|f| f.path.clone());
     if let Some(config) = &config {
         site.wrappers = config.wrappers.clone();
@@ -281,12 +287,14 @@ struct Config {
 }
 
 impl Config {
-    fn read(file: &SiteFile, warnings: &mut Vec<String>) -> Config {
-        let value = match literal::exported(&file.text) {
-            Ok(Exported { value, wrappers }) => {
+    fn read(file: &SiteFile, invocation: Invocation, warnings: &mut Vec<String>) -> Config {
+        let error = match literal::exported_for(&file.text, invocation) {
+            Ok(Exported {
+                value, wrappers, ..
+            }) => {
                 let why = match &value {
-                    Value::Object(_) => None,
-                    Value::Unknown(source) => {
+                    value if value.is_object() => None,
+                    Value::Unknown(source) | Value::Either(_, _, source) => {
                         Some(format!("computed when the site is built (`{source}`)"))
                     }
                     other => Some(format!("{}, not an object", other.describe())),
@@ -303,11 +311,9 @@ impl Config {
                     wrappers,
                 };
             }
-            Err(ExportError::Lex(error)) => format!("not readable JavaScript ({error})"),
-            Err(ExportError::NoExport) => {
-                "not found: the file has no `export default` or `module.exports =`".to_string()
-            }
+            Err(error) => error,
         };
+        let value = error.to_string();
         warnings.push(format!(
             "the config in {} could not be read: {value}; settings are taken as unknown",
             file.path
@@ -321,7 +327,7 @@ impl Config {
 
     /// Whether each setting is unknown for the same reason, already said.
     fn opaque(&self) -> bool {
-        !matches!(self.value, Ok(Value::Object(_)))
+        !matches!(&self.value, Ok(value) if value.is_object())
     }
 
     fn unknown(&self, key: &str, why: String, input: Option<&'static str>) -> Unknown {

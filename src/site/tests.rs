@@ -534,13 +534,13 @@ fn a_computed_config_warns_once() {
         "",
         &[(
             "next.config.js",
-            "module.exports = (phase, { defaultConfig }) => {\n  return { basePath: '/docs' }\n}",
+            "module.exports = (phase, { defaultConfig }) => {\n  return require('./config/' + process.env.SITE)\n}",
         )],
     );
     assert_eq!(
         site.warnings,
         [
-            "the config exported by next.config.js is computed when the site is built (`(phase, { defaultConfig }) => { return { basePath: '/docs' } }`), so none of its settings is known; set the inputs `public-dir` and `url-prefix`"
+            "the config exported by next.config.js is computed when the site is built (`require('./config/' + process.env.SITE)`), so none of its settings is known; set the inputs `public-dir` and `url-prefix`"
         ]
     );
     assert_eq!(
