@@ -23,13 +23,43 @@ pub const MAX_CALLS: usize = 24;
 const MAX_STRING: usize = 64 * 1024;
 const MAX_ARRAY: usize = 10_000;
 /// How many values the exported config is written out as, and how deep.
-const MAX_SNAPSHOT: usize = 100_000;
+const MAX_SNAPSHOT: usize = 20_000;
 const MAX_DEPTH: usize = 64;
 
 /// The longest source quoted in a message.
 const LONGEST_SOURCE: usize = 80;
 
-type Obj = Rc<RefCell<Vec<E>>>;
+type Obj = Rc<RefCell<ObjData>>;
+
+/// An object's members in order, with where each key was last set and
+/// where the members that are not plain keys are, so that reading a key
+/// looks only at what comes after its last setting.
+#[derive(Debug, Default)]
+pub struct ObjData {
+    entries: Vec<E>,
+    last: HashMap<Rc<str>, usize>,
+    others: Vec<usize>,
+}
+
+impl ObjData {
+    fn push(&mut self, entry: E) {
+        let at = self.entries.len();
+        match &entry {
+            E::Prop(key, _) => {
+                self.last.insert(Rc::clone(key), at);
+            }
+            _ => self.others.push(at),
+        }
+        self.entries.push(entry);
+    }
+}
+
+/// How deep conditions nest in one value; deeper, the value is unknown.
+const MAX_EITHER: u8 = 8;
+/// How deep reading a member follows spreads.
+const MAX_LOOKUP: usize = 64;
+/// How deep expressions nest when evaluated.
+const MAX_EXPR_DEPTH: usize = 200;
 
 #[derive(Clone, Debug)]
 pub enum V {
@@ -48,9 +78,10 @@ pub enum V {
     Builtin(Builtin),
     /// One of two values, by a condition the file cannot tell; the source
     /// of what chose.
-    Either(Rc<(V, V)>, Rc<str>),
-    /// What a plugin returned for a config: the config passed through.
-    Through(Rc<str>, Rc<V>),
+    Either(Rc<(V, V, u8)>, Rc<str>),
+    /// What plugins returned for a config: their names, outermost first,
+    /// and the config passed through.
+    Through(Rc<Vec<Rc<str>>>, Rc<V>),
     /// A value that exists but is not read (a regex, a class, a getter).
     Opaque(Rc<str>),
     /// Computed when the site is built; the source.
@@ -170,12 +201,45 @@ pub struct Evaluator<'a> {
     module: Obj,
     exported: bool,
     default: Option<V>,
+    /// How deep expressions and member reads nest right now.
+    depth: usize,
+    /// Every object and array made, emptied at the end one by one, so that
+    /// no long chain of them is dropped recursively.
+    arena: Vec<V>,
+}
+
+impl Drop for Evaluator<'_> {
+    fn drop(&mut self) {
+        for value in std::mem::take(&mut self.arena) {
+            match value {
+                V::Object(data) => drop(std::mem::take(&mut data.borrow_mut().entries)),
+                V::Array(items) => drop(std::mem::take(&mut *items.borrow_mut())),
+                _ => {}
+            }
+        }
+    }
 }
 
 type R<T> = Result<T, OverBudget>;
 
 fn obj(entries: Vec<E>) -> V {
-    V::Object(Rc::new(RefCell::new(entries)))
+    let mut data = ObjData::default();
+    for entry in entries {
+        data.push(entry);
+    }
+    V::Object(Rc::new(RefCell::new(data)))
+}
+
+/// A plugin's result: the config passed through, the names flattened.
+fn through(name: Rc<str>, inner: V) -> V {
+    match inner {
+        V::Through(names, inner) => {
+            let mut all = vec![name];
+            all.extend(names.iter().take(63).cloned());
+            V::Through(Rc::new(all), inner)
+        }
+        inner => V::Through(Rc::new(vec![name]), Rc::new(inner)),
+    }
 }
 
 fn string(s: &str) -> V {
@@ -184,11 +248,18 @@ fn string(s: &str) -> V {
 
 /// Both values when they may differ, else the one.
 fn either(a: V, b: V, source: Rc<str>) -> V {
+    let depth = |v: &V| match v {
+        V::Either(pair, _) => pair.2,
+        _ => 0,
+    };
     if same(&a, &b) {
-        a
-    } else {
-        V::Either(Rc::new((a, b)), source)
+        return a;
     }
+    let nested = depth(&a).max(depth(&b)) + 1;
+    if nested > MAX_EITHER {
+        return V::Unknown(source);
+    }
+    V::Either(Rc::new((a, b, nested)), source)
 }
 
 /// Whether two values are surely the same (scalars, or one object).
@@ -246,9 +317,11 @@ impl<'a> Evaluator<'a> {
             steps,
             uncertain: 0,
             calls: 0,
-            module: Rc::new(RefCell::new(Vec::new())),
+            module: Rc::new(RefCell::new(ObjData::default())),
             exported: false,
             default: None,
+            depth: 0,
+            arena: Vec::new(),
         }
     }
 
@@ -618,6 +691,16 @@ impl<'a> Evaluator<'a> {
 
     pub fn expr(&mut self, id: Id, scope: &Rc<Scope>) -> R<V> {
         self.steps.take(1)?;
+        if self.depth >= MAX_EXPR_DEPTH {
+            return Ok(V::Unknown(self.text(id)));
+        }
+        self.depth += 1;
+        let value = self.expr_inner(id, scope);
+        self.depth -= 1;
+        value
+    }
+
+    fn expr_inner(&mut self, id: Id, scope: &Rc<Scope>) -> R<V> {
         let value = match self.tree.node(id) {
             Node::Num(n) => V::Num(*n),
             Node::Str(s) => string(s),
@@ -667,7 +750,7 @@ impl<'a> Evaluator<'a> {
                     let binary = op.trim_end_matches('=');
                     value = match binary {
                         "&&" | "||" | "??" => V::Unknown(self.text(id)),
-                        _ => self.operate(binary, &old, &value, id),
+                        _ => self.operate(binary, &old, &value, id)?,
                     };
                 }
                 self.assign(*target, value.clone(), scope, id)?;
@@ -758,7 +841,7 @@ impl<'a> Evaluator<'a> {
                 return Ok(V::Unknown(self.text(id)));
             }
         }
-        Ok(V::Array(Rc::new(RefCell::new(out))))
+        Ok(self.keep(V::Array(Rc::new(RefCell::new(out)))))
     }
 
     fn object(&mut self, props: &[(Prop, super::tree::Span)], scope: &Rc<Scope>) -> R<V> {
@@ -800,7 +883,15 @@ impl<'a> Evaluator<'a> {
                 }
             }
         }
-        Ok(obj(entries))
+        Ok(self.keep(obj(entries)))
+    }
+
+    /// Keeps an object or array for [`Drop`].
+    fn keep(&mut self, value: V) -> V {
+        if matches!(value, V::Object(_) | V::Array(_)) {
+            self.arena.push(value.clone());
+        }
+        value
     }
 
     fn unary(&self, op: &str, arg: V, id: Id) -> V {
@@ -850,21 +941,26 @@ impl<'a> Evaluator<'a> {
             };
         }
         let b = self.expr(right, scope)?;
-        Ok(self.operate(op, &a, &b, id))
+        self.operate(op, &a, &b, id)
     }
 
     /// A binary operator on two values; over both ways of an [`V::Either`].
-    fn operate(&self, op: &str, a: &V, b: &V, id: Id) -> V {
+    fn operate(&mut self, op: &str, a: &V, b: &V, id: Id) -> R<V> {
+        self.steps.take(1)?;
         if let V::Either(pair, why) = a {
-            let x = self.operate(op, &pair.0, b, id);
-            let y = self.operate(op, &pair.1, b, id);
-            return either(x, y, Rc::clone(why));
+            let x = self.operate(op, &pair.0, b, id)?;
+            let y = self.operate(op, &pair.1, b, id)?;
+            return Ok(either(x, y, Rc::clone(why)));
         }
         if let V::Either(pair, why) = b {
-            let x = self.operate(op, a, &pair.0, id);
-            let y = self.operate(op, a, &pair.1, id);
-            return either(x, y, Rc::clone(why));
+            let x = self.operate(op, a, &pair.0, id)?;
+            let y = self.operate(op, a, &pair.1, id)?;
+            return Ok(either(x, y, Rc::clone(why)));
         }
+        Ok(self.operate_known(op, a, b, id))
+    }
+
+    fn operate_known(&self, op: &str, a: &V, b: &V, id: Id) -> V {
         let unknown = || V::Unknown(self.text(id));
         let known = |v: &V| !matches!(v, V::Unknown(_) | V::Opaque(_) | V::Through(..));
         if !known(a) || !known(b) {
@@ -962,7 +1058,7 @@ impl<'a> Evaluator<'a> {
             value
         };
         match object {
-            V::Object(entries) => entries.borrow_mut().push(E::Prop(key.into(), value)),
+            V::Object(data) => data.borrow_mut().push(E::Prop(key.into(), value)),
             V::Array(items) => {
                 if let Ok(index) = key.parse::<usize>() {
                     let mut items = items.borrow_mut();
@@ -1000,31 +1096,14 @@ impl<'a> Evaluator<'a> {
             V::Unknown(at.map_or_else(|| Rc::clone(source), |id| this.text(id)))
         };
         Ok(match object {
-            V::Object(entries) => {
-                let entries = entries.borrow();
-                let mut found = V::Undefined;
-                for entry in entries.iter().rev() {
-                    self.steps.take(1)?;
-                    match entry {
-                        E::Prop(name, value) if &**name == key => {
-                            found = value.clone();
-                            break;
-                        }
-                        E::Prop(..) => {}
-                        E::Opaque(source) => {
-                            found = V::Unknown(Rc::clone(source));
-                            break;
-                        }
-                        E::Spread(inner, _) => {
-                            let value = self.get(inner, key, None)?;
-                            if !matches!(value, V::Undefined) {
-                                found = value;
-                                break;
-                            }
-                        }
-                    }
+            V::Object(data) => {
+                if self.depth >= MAX_LOOKUP + MAX_EXPR_DEPTH {
+                    return Ok(V::Unknown("spreads nested too deep".into()));
                 }
-                found
+                self.depth += 1;
+                let found = self.member(data, key);
+                self.depth -= 1;
+                found?
             }
             V::Array(items) => match key {
                 "length" => V::Num(items.borrow().len() as f64),
@@ -1051,6 +1130,34 @@ impl<'a> Evaluator<'a> {
             // Reading below `undefined` throws; `?.` gives `undefined`.
             V::Undefined | V::Null => V::Undefined,
             _ => V::Unknown(at.map_or_else(|| key.into(), |id| self.text(id))),
+        })
+    }
+
+    /// A key of an object: its last setting, unless a spread or an
+    /// unknown member after it sets it.
+    fn member(&mut self, data: &Obj, key: &str) -> R<V> {
+        let data = Rc::clone(data);
+        let data = data.borrow();
+        let set_at = data.last.get(key).copied();
+        for &at in data.others.iter().rev() {
+            if set_at.is_some_and(|set| at < set) {
+                break;
+            }
+            self.steps.take(1)?;
+            match &data.entries[at] {
+                E::Opaque(source) => return Ok(V::Unknown(Rc::clone(source))),
+                E::Spread(inner, _) => {
+                    let value = self.get(inner, key, None)?;
+                    if !matches!(value, V::Undefined) {
+                        return Ok(value);
+                    }
+                }
+                E::Prop(..) => {}
+            }
+        }
+        Ok(match set_at.map(|at| &data.entries[at]) {
+            Some(E::Prop(_, value)) => value.clone(),
+            _ => V::Undefined,
         })
     }
 
@@ -1089,7 +1196,6 @@ impl<'a> Evaluator<'a> {
                 self.call_closure(&closure, values)
             }
             V::Builtin(builtin) => Ok(self.builtin(builtin, &values, id)),
-            V::Either(..) => Ok(V::Unknown(self.text(id))),
             _ => self.plugin(callee, &function, values, id),
         }
     }
@@ -1142,14 +1248,11 @@ impl<'a> Evaluator<'a> {
     /// config, unless it merges several (`merge(a, b)`); the functions it
     /// is given may run, any number of times.
     fn plugin(&mut self, callee: Id, function: &V, values: Vec<V>, id: Id) -> R<V> {
-        let plain = |s: &str| {
-            s.chars()
-                .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
-        };
-        let name: Rc<str> = match function {
-            V::Unknown(source) if plain(source) => Rc::clone(source),
-            V::Through(name, _) => format!("{name}(...)").into(),
-            _ => self.text(callee),
+        // A name bound to a plugin names it, unless it only passes one on
+        // (`plugin` in `reduce((acc, plugin) => plugin(acc))`).
+        let name = match (self.tree.node(callee), function) {
+            (Node::Ident(name), V::Through(..)) => name.as_str().into(),
+            _ => plugin_name(function).unwrap_or_else(|| self.text(callee)),
         };
         for value in &values {
             if let V::Func(closure) = value {
@@ -1171,15 +1274,11 @@ impl<'a> Evaluator<'a> {
             .collect();
         Ok(match configs.len() {
             0 => V::Unknown(self.text(id)),
-            1 => V::Through(
-                name,
-                Rc::new(configs.into_iter().next().unwrap_or(V::Undefined)),
-            ),
-            _ if name.starts_with("with") => V::Through(
-                name,
-                Rc::new(configs.into_iter().next().unwrap_or(V::Undefined)),
-            ),
-            _ => merged(configs, true),
+            1 => through(name, configs.into_iter().next().unwrap_or(V::Undefined)),
+            _ if name.starts_with("with") => {
+                through(name, configs.into_iter().next().unwrap_or(V::Undefined))
+            }
+            _ => self.keep(merged(configs, true)),
         })
     }
 
@@ -1227,8 +1326,8 @@ impl<'a> Evaluator<'a> {
                 }
                 _ => unknown(),
             },
-            Builtin::MergeLater => merged(args.to_vec(), true),
-            Builtin::MergeEarlier => merged(args.iter().rev().cloned().collect(), true),
+            Builtin::MergeLater => self.keep(merged(args.to_vec(), true)),
+            Builtin::MergeEarlier => self.keep(merged(args.iter().rev().cloned().collect(), true)),
             Builtin::Boolean => {
                 truthy(args.first().unwrap_or(&V::Undefined)).map_or_else(unknown, V::Bool)
             }
@@ -1253,10 +1352,10 @@ impl<'a> Evaluator<'a> {
                 ("filter", [V::Builtin(Builtin::Boolean)]) => {
                     let mut kept = Vec::new();
                     for item in items {
-                        match truthy(&item) {
-                            Some(true) => kept.push(item),
-                            Some(false) => {}
-                            None => return Ok(Some(V::Unknown(self.text(id)))),
+                        // One that may be there is kept: a plugin the build may
+                        // add passes the config through too.
+                        if truthy(&item) != Some(false) {
+                            kept.push(item);
                         }
                     }
                     Some(V::Array(Rc::new(RefCell::new(kept))))
@@ -1306,6 +1405,17 @@ impl<'a> Evaluator<'a> {
         Ok(None)
     }
 
+    /// A member's value within what is left but one value for each of the
+    /// `after` members still to write, so that one large member leaves
+    /// room for the others' scalars.
+    fn share(&mut self, v: &V, depth: usize, budget: &mut usize, after: usize) -> R<Value> {
+        let allotted = budget.saturating_sub(after).max(1).min(*budget);
+        let mut left = allotted;
+        let value = self.snapshot(v, depth, &mut left)?;
+        *budget = budget.saturating_sub(allotted - left);
+        Ok(value)
+    }
+
     /// The exported value as a plain [`Value`], at most [`MAX_SNAPSHOT`]
     /// values and [`MAX_DEPTH`] deep; beyond, unknown.
     fn snapshot(&mut self, v: &V, depth: usize, budget: &mut usize) -> R<Value> {
@@ -1327,25 +1437,34 @@ impl<'a> Evaluator<'a> {
             V::Array(items) => {
                 let items: Vec<V> = items.borrow().clone();
                 let mut out = Vec::with_capacity(items.len());
-                for item in &items {
-                    out.push(self.snapshot(item, depth + 1, budget)?);
+                for (i, item) in items.iter().enumerate() {
+                    out.push(self.share(item, depth + 1, budget, items.len() - i - 1)?);
                 }
                 Value::Array(out)
             }
             V::Object(entries) => {
-                let entries: Vec<E> = entries.borrow().clone();
+                let entries: Vec<E> = entries.borrow().entries.clone();
+                // The last entries first, as they win: what the budget
+                // leaves out is earlier, and may set any key.
                 let mut out = Vec::with_capacity(entries.len());
-                for entry in &entries {
+                for (i, entry) in entries.iter().rev().enumerate() {
+                    let after = entries.len() - i - 1;
+                    if *budget == 0 {
+                        out.push(Entry::Opaque("too large to read".to_string()));
+                        break;
+                    }
                     out.push(match entry {
-                        E::Prop(key, value) => {
-                            Entry::Prop(key.to_string(), self.snapshot(value, depth + 1, budget)?)
-                        }
+                        E::Prop(key, value) => Entry::Prop(
+                            key.to_string(),
+                            self.share(value, depth + 1, budget, after)?,
+                        ),
                         E::Spread(value, deep) => {
-                            Entry::Spread(self.snapshot(value, depth + 1, budget)?, *deep)
+                            Entry::Spread(self.share(value, depth + 1, budget, after)?, *deep)
                         }
                         E::Opaque(source) => Entry::Opaque(source.to_string()),
                     });
                 }
+                out.reverse();
                 Value::Object(out)
             }
             V::Func(closure) => Value::Unknown(closure.source.to_string()),
@@ -1361,10 +1480,25 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+/// A plugin's name from its value: the import it is (`withA`), or what
+/// made it (`withPWA(...)`).
+fn plugin_name(function: &V) -> Option<Rc<str>> {
+    let plain = |s: &str| {
+        s.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.'))
+    };
+    match function {
+        V::Unknown(source) if plain(source) => Some(Rc::clone(source)),
+        V::Through(names, _) => Some(format!("{}(...)", names.first().map_or("", |n| n)).into()),
+        V::Either(pair, _) => plugin_name(&pair.0).or_else(|| plugin_name(&pair.1)),
+        _ => None,
+    }
+}
+
 /// Adds an entry to an object (through plugins and both ways).
 fn push_entry(target: &V, entry: E) {
     match target {
-        V::Object(entries) => entries.borrow_mut().push(entry),
+        V::Object(data) => data.borrow_mut().push(entry),
         V::Through(_, inner) => push_entry(inner, entry),
         V::Either(pair, _) => {
             push_entry(&pair.0, entry.clone());
@@ -1387,16 +1521,11 @@ fn merged(configs: Vec<V>, deep: bool) -> V {
 }
 
 /// The plugins a config passed through, outermost first.
-fn wrappers_of(mut value: &V) -> Vec<String> {
-    let mut names = Vec::new();
-    while let V::Through(name, inner) = value {
-        names.push(name.to_string());
-        value = inner;
-        if names.len() > 64 {
-            break;
-        }
+fn wrappers_of(value: &V) -> Vec<String> {
+    match value {
+        V::Through(names, _) => names.iter().map(|n| n.to_string()).collect(),
+        _ => Vec::new(),
     }
-    names
 }
 
 /// A value as a property key.
@@ -1506,7 +1635,10 @@ fn builtin_member(builtin: Builtin, key: &str) -> Option<V> {
             let (_, phase) = PHASES.iter().find(|(constant, _)| *constant == name)?;
             string(phase)
         }
-        (Builtin::MergeEarlier | Builtin::MergeLater, "default") => V::Builtin(builtin),
+        (Builtin::MergeEarlier, "defu") | (Builtin::MergeLater, "default" | "merge") => {
+            V::Builtin(builtin)
+        }
+        (Builtin::MergeEarlier, "default") => V::Builtin(builtin),
         _ => return None,
     })
 }

@@ -465,4 +465,6 @@ pub fn parse_site_dir(value: &str) -> Result<String, BadSiteDir> {
 }
 
 #[cfg(test)]
+mod eval_tests;
+#[cfg(test)]
 mod tests;

@@ -18,6 +18,9 @@ use super::lex::{Kind, Token};
 
 /// Brackets nested deeper than this are one opaque node.
 pub const MAX_NESTING: usize = 64;
+/// Expressions nested deeper than this (`a ? b ? c ...`, `x => y => ...`)
+/// are outside the subset.
+const MAX_DEPTH: usize = 160;
 
 /// A node's index in [`Tree::nodes`].
 pub type Id = u32;
@@ -213,6 +216,7 @@ pub fn parse(tokens: &[Token], steps: &mut Steps) -> Result<Tree, OverBudget> {
         partner: partners(tokens),
         pos: 0,
         nesting: 0,
+        depth: 0,
         nodes: Vec::new(),
         spans: Vec::new(),
         steps,
@@ -281,6 +285,8 @@ struct Parser<'t, 's> {
     partner: Vec<usize>,
     pos: usize,
     nesting: usize,
+    /// How deep assignment expressions nest right now.
+    depth: usize,
     nodes: Vec<Node>,
     spans: Vec<Span>,
     steps: &'s mut Steps,
@@ -365,11 +371,13 @@ impl<'t> Parser<'t, '_> {
     fn statement_or_recover(&mut self) -> Result<Id, OverBudget> {
         let start = self.pos;
         let nesting = self.nesting;
+        let depth = self.depth;
         match self.statement() {
             Ok(id) => Ok(id),
             Err(Fail::Budget) => Err(OverBudget),
             Err(Fail::Unsupported) => {
                 self.nesting = nesting;
+                self.depth = depth;
                 self.pos = start;
                 let names = self.skip_statement()?;
                 match self.add(Node::Unparsed(names), start) {
@@ -547,6 +555,7 @@ impl<'t> Parser<'t, '_> {
 
     fn if_statement(&mut self) -> Parsed<Id> {
         let start = self.pos;
+        self.enter()?;
         self.pos += 1;
         self.expect("(")?;
         let test = self.expression()?;
@@ -558,6 +567,7 @@ impl<'t> Parser<'t, '_> {
         } else {
             None
         };
+        self.nesting -= 1;
         self.add(Node::If(test, then, otherwise), start)
     }
 
@@ -602,7 +612,9 @@ impl<'t> Parser<'t, '_> {
                     }
                 }
                 _ => {
+                    self.enter()?;
                     parts.push(self.statement()?);
+                    self.nesting -= 1;
                     if !self.at_word("while") {
                         break;
                     }
@@ -924,6 +936,7 @@ impl<'t> Parser<'t, '_> {
             while matches!(self.kind(self.pos), Some(Kind::Punct("|" | "&"))) {
                 self.pos += 1;
             }
+            let group = self.at_punct("(");
             match self.kind(self.pos) {
                 Some(Kind::Punct("(" | "[" | "{")) => self.jump_over()?,
                 Some(Kind::Ident(word))
@@ -954,7 +967,10 @@ impl<'t> Parser<'t, '_> {
                     break;
                 }
             }
-            if matches!(self.kind(self.pos), Some(Kind::Punct("|" | "&" | "=>"))) {
+            // `=>` continues a function type, `(a: T) => R`, only.
+            if matches!(self.kind(self.pos), Some(Kind::Punct("|" | "&")))
+                || group && self.at_punct("=>")
+            {
                 self.pos += 1;
                 continue;
             }
@@ -1009,6 +1025,16 @@ impl<'t> Parser<'t, '_> {
     /// conditional.
     fn assignment(&mut self) -> Parsed<Id> {
         self.steps.take(1)?;
+        if self.depth >= MAX_DEPTH {
+            return Err(Fail::Unsupported);
+        }
+        self.depth += 1;
+        let value = self.assignment_inner();
+        self.depth -= 1;
+        value
+    }
+
+    fn assignment_inner(&mut self) -> Parsed<Id> {
         let start = self.pos;
         if let Some(arrow) = self.arrow()? {
             return Ok(arrow);
@@ -1234,7 +1260,9 @@ impl<'t> Parser<'t, '_> {
             }
             Some(Kind::Punct("++" | "--")) => {
                 self.pos += 1;
+                self.enter()?;
                 let arg = self.unary()?;
+                self.nesting -= 1;
                 self.add(Node::Update(arg), start)
             }
             Some(Kind::Ident(word))
