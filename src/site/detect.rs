@@ -5,7 +5,7 @@ use super::eval::Invocation;
 use super::literal::{self, Exported, Found, Value};
 use super::{
     ASTRO_CONFIGS, Framework, GATSBY_CONFIGS, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages,
-    SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages,
+    SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages, join,
 };
 
 /// Recognises the framework of the site in `site_dir` (normalised) from
@@ -464,24 +464,56 @@ fn base_path(value: &Value) -> Result<String, &'static str> {
     })
 }
 
-/// A folder relative to the site dir (`./static/`, `static`), normalised;
-/// one outside the site dir or absolute is not usable.
+/// A folder relative to the site dir (`./static/`, `static`, or a path
+/// computed from the config's own folder), normalised; one outside the
+/// site dir or absolute is not usable.
 fn folder(value: &Value) -> Result<String, &'static str> {
+    located_folder(value).map(|(dir, _)| dir)
+}
+
+/// [`folder`], and whether it was computed from the config's folder
+/// (`path.resolve(__dirname, 'static')`), which no `root` moves.
+fn located_folder(value: &Value) -> Result<(String, bool), &'static str> {
     const EXPECTED: &str = "a folder inside the site dir";
-    let raw = string(value)?.replace('\\', "/");
+    let (raw, located) = match value {
+        Value::Path(path) => (path.clone(), true),
+        value => (string(value)?.replace('\\', "/"), false),
+    };
     let mut dir = raw.trim();
     while let Some(rest) = dir.strip_prefix("./") {
         dir = rest;
     }
     let dir = dir.trim_end_matches('/');
-    if dir.starts_with('/') || dir.contains(':') || dir.split('/').any(|p| p == "..") {
+    if dir.starts_with('/') || dir.contains([':', '\0']) || dir.split('/').any(|p| p == "..") {
         return Err(EXPECTED);
     }
-    Ok(if dir == "." {
-        String::new()
-    } else {
-        dir.to_string()
-    })
+    let dir = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok((dir, located))
+}
+
+/// The folder at `key`, relative to `root` (itself relative to the site
+/// dir) unless computed from the config's folder; `default` (relative to
+/// `root`) where the key is not set and `root` is.
+fn folder_under(
+    config: &Config,
+    key: &str,
+    root: &Setting<String>,
+    default: &str,
+) -> Setting<String> {
+    let dir = config.setting(key, Some("public-dir"), located_folder);
+    match (dir, root) {
+        (Setting::Unknown(unknown), _) => Setting::Unknown(unknown),
+        (_, Setting::Unknown(unknown)) => Setting::Unknown(unknown.clone()),
+        (Setting::Known((dir, true)), _) => Setting::Known(dir),
+        (Setting::Known((dir, false)), Setting::Known(root)) => Setting::Known(join(root, &dir)),
+        (Setting::Known((dir, false)), Setting::Absent) => Setting::Known(dir),
+        (Setting::Absent, Setting::Known(root)) => Setting::Known(join(root, default)),
+        (Setting::Absent, Setting::Absent) => Setting::Absent,
+    }
 }
 
 fn next_js(site: &mut Site, config: Option<&Config>) {
@@ -561,7 +593,9 @@ fn astro_site(site: &mut Site, config: Option<&Config>) {
     site.framework = Framework::Astro;
     let Some(config) = config else { return };
     site.base_path = config.setting("base", Some("url-prefix"), base_path);
-    site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
+    // `publicDir` is relative to `root`.
+    let root = config.setting("root", Some("public-dir"), folder);
+    site.public_dir = folder_under(config, "publicDir", &root, "public");
     unknown_base_warning(site, config);
 }
 
@@ -606,7 +640,10 @@ fn vite_site(site: &mut Site, config: Option<&Config>, framework: Framework) {
             value => base_path(value),
         }
     });
-    site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
+    // `publicDir` is relative to `root`: `root: 'public'` serves
+    // `public/public`.
+    let root = config.setting("root", Some("public-dir"), folder);
+    site.public_dir = folder_under(config, "publicDir", &root, "public");
     unknown_base_warning(site, config);
 }
 
@@ -616,6 +653,23 @@ fn svelte_kit_site(site: &mut Site, config: Option<&Config>) {
     site.base_path = config.setting("kit.paths.base", Some("url-prefix"), base_path);
     site.public_dir = config.setting("kit.files.assets", Some("public-dir"), folder);
     unknown_base_warning(site, config);
+}
+
+/// Nuxt 2 serves `dir.static` under `srcDir`; Nuxt 3 `dir.public` under
+/// `srcDir`; Nuxt 4 (and Nuxt 3 with `future.compatibilityVersion: 4`)
+/// `dir.public` from the root, whatever `srcDir` says.
+fn nuxt_public_dir(config: &Config, nuxt2: bool, major: Option<u32>) -> Setting<String> {
+    let src_dir = config.setting("srcDir", Some("public-dir"), folder);
+    if nuxt2 {
+        return folder_under(config, "dir.static", &src_dir, "static");
+    }
+    let v4 = major.is_some_and(|m| m >= 4)
+        || matches!(config.value.as_ref().map(|v| v.path(&["future", "compatibilityVersion"])), Ok(Found::Value(Value::Num(n))) if *n >= 4.0);
+    if v4 {
+        folder_under(config, "dir.public", &Setting::Absent, "public")
+    } else {
+        folder_under(config, "dir.public", &src_dir, "public")
+    }
 }
 
 fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
@@ -656,10 +710,10 @@ fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
             // Nuxt Bridge reads `app.baseURL` too.
             site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
         }
-        site.public_dir = config.setting("dir.static", Some("public-dir"), folder);
+        site.public_dir = nuxt_public_dir(config, true, major);
     } else {
         site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
-        site.public_dir = config.setting("dir.public", Some("public-dir"), folder);
+        site.public_dir = nuxt_public_dir(config, false, major);
     }
     unknown_base_warning(site, config);
 }
