@@ -206,6 +206,9 @@ pub struct Evaluator<'a> {
     /// Every object and array made, emptied at the end one by one, so that
     /// no long chain of them is dropped recursively.
     arena: Vec<V>,
+    /// Names bound to what an unknown call returned (a plugin made by a
+    /// factory), by the value's identity; the value is kept alive with it.
+    aliases: HashMap<usize, (V, Rc<str>)>,
 }
 
 impl Drop for Evaluator<'_> {
@@ -322,6 +325,7 @@ impl<'a> Evaluator<'a> {
             default: None,
             depth: 0,
             arena: Vec::new(),
+            aliases: HashMap::new(),
         }
     }
 
@@ -455,6 +459,12 @@ impl<'a> Evaluator<'a> {
                         Some(init) => self.expr(*init, scope)?,
                         None => V::Undefined,
                     };
+                    if let (Pattern::Name(name), Some(key)) = (pattern, alias_key(&value)) {
+                        // `const withMDX = createMDX({...})`: the plugin's
+                        // name where it is passed on.
+                        self.aliases
+                            .insert(key, (value.clone(), name.as_str().into()));
+                    }
                     self.bind(pattern, value, scope, id)?;
                 }
             }
@@ -1250,8 +1260,10 @@ impl<'a> Evaluator<'a> {
     fn plugin(&mut self, callee: Id, function: &V, values: Vec<V>, id: Id) -> R<V> {
         // A name bound to a plugin names it, unless it only passes one on
         // (`plugin` in `reduce((acc, plugin) => plugin(acc))`).
-        let name = match (self.tree.node(callee), function) {
-            (Node::Ident(name), V::Through(..)) => name.as_str().into(),
+        let alias = alias_key(function).and_then(|key| self.aliases.get(&key));
+        let name = match (alias, self.tree.node(callee), function) {
+            (Some((_, alias)), _, _) => Rc::clone(alias),
+            (None, Node::Ident(name), V::Through(..)) => name.as_str().into(),
             _ => plugin_name(function).unwrap_or_else(|| self.text(callee)),
         };
         for value in &values {
@@ -1477,6 +1489,15 @@ impl<'a> Evaluator<'a> {
             V::Through(_, inner) => self.snapshot(inner, depth, budget)?,
             V::Opaque(source) | V::Unknown(source) => Value::Unknown(source.to_string()),
         })
+    }
+}
+
+/// The identity of a value an unknown call returned.
+fn alias_key(value: &V) -> Option<usize> {
+    match value {
+        V::Through(names, _) => Some(Rc::as_ptr(names) as *const u8 as usize),
+        V::Unknown(source) => Some(Rc::as_ptr(source) as *const u8 as usize),
+        _ => None,
     }
 }
 

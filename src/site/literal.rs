@@ -209,6 +209,8 @@ fn combine<'v>(a: Found<'v>, b: Found<'v>, why: &str) -> Found<'v> {
     match (a, b) {
         (Found::Absent, Found::Absent) => Found::Absent,
         (Found::Value(x), Found::Value(y)) if x == y => Found::Value(x),
+        // Unknown both ways for the same reason: that reason.
+        (Found::Unknown(x), Found::Unknown(y)) if x == y => Found::Unknown(x),
         _ => Found::Unknown(why.to_string()),
     }
 }

@@ -964,7 +964,7 @@ fn vite_counts_only_where_no_other_framework_does() {
 }
 
 #[test]
-fn options_that_move_the_public_dir() {
+fn nuxt_src_dir_moves_the_public_dir_by_version() {
     let nuxt = |version: &str, config: &str| {
         let package = format!(r#"{{"dependencies": {{"nuxt": "{version}"}}}}"#);
         site(
@@ -1029,6 +1029,10 @@ fn options_that_move_the_public_dir() {
             Err(()) => assert!(found.is_err(), "{version} {config}: {found:?}"),
         }
     }
+}
+
+#[test]
+fn vite_and_astro_serve_public_dir_under_root_and_svelte_kit_its_assets() {
     let vite = |config: &str| {
         site(
             "",
