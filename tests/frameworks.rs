@@ -805,3 +805,44 @@ async fn a_config_over_the_size_cap_stops_the_run_naming_the_input() {
         assert!(!all.contains("rerun"), "{source}: {all}");
     }
 }
+
+#[tokio::test]
+async fn a_config_that_is_a_symbolic_link_is_read_at_its_target() {
+    let repo = GitRepo::new();
+    repo.write(
+        "config/next.config.js",
+        "module.exports = { basePath: '/linked' };\n",
+    );
+    repo.symlink("next.config.js", "config/next.config.js");
+    repo.write("public/hero.png", "1");
+    let before = repo.commit("site");
+    repo.write("public/hero.png", "2");
+    let after = repo.commit("image");
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(&["/linked/hero.png"], json!([]));
+    assert_eq!(runs.api_contents, ["next.config.js"]);
+}
+
+#[tokio::test]
+async fn a_package_json_over_one_megabyte_is_read_through_the_blobs_api() {
+    // The contents API leaves out files over 1 MB (`"encoding": "none"`).
+    let package = format!(
+        "{{\"dependencies\": {{\"next\": \"15.1.0\"}}, \"description\": \"{}\"}}",
+        "x".repeat(1_200_000)
+    );
+    let (repo, before, after) = site(
+        &[
+            ("package.json", &package),
+            ("next.config.mjs", "export default { basePath: '/big' };\n"),
+        ],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(&["/big/hero.png"], json!([]));
+    for (source, ran) in runs.both() {
+        assert!(!ran.everything().contains("rerun"), "{source}");
+    }
+    assert_eq!(runs.api_contents, ["next.config.mjs", "package.json"]);
+    // Two listings, two contents requests and the blob.
+    assert_eq!(runs.api_requests, 5);
+}

@@ -250,7 +250,8 @@ fn files_directly_in(prefix: &str, listing: &Listing, folder: &str) -> Option<Ve
         listing
             .entries
             .iter()
-            .filter(|(_, side)| side.kind == EntryKind::File)
+            // A config file may be a link to one elsewhere.
+            .filter(|(_, side)| matches!(side.kind, EntryKind::File | EntryKind::Symlink))
             .map(|(path, _)| join(prefix, path))
             .filter(|path| parent(path) == folder)
             .collect(),
@@ -294,18 +295,31 @@ pub async fn files_in(
     let entries: Vec<DirEntry> = github.get(&path, CONTENTS, on_retry).await?;
     Ok(entries
         .into_iter()
-        .filter(|entry| entry.kind == "file")
+        .filter(|entry| entry.kind == "file" || entry.kind == "symlink")
         .map(|entry| entry.path)
         .collect())
 }
 
 #[derive(Debug, Deserialize)]
 struct FileContent {
+    #[serde(rename = "type", default)]
+    kind: String,
     #[serde(default)]
     content: String,
     #[serde(default)]
     encoding: String,
+    #[serde(default)]
+    sha: String,
+    #[serde(default)]
+    size: u64,
+    /// A link's target, where GitHub cannot follow it to a file.
+    #[serde(default)]
+    target: Option<String>,
 }
+
+/// The largest file read through the Git blobs API (GitHub's own limit
+/// for it is 100 MB; no config comes near this).
+const LARGEST_BLOB: u64 = 16_000_000;
 
 /// The text of the file at `path` in commit `sha`, by one request to the
 /// contents API (invalid UTF-8 replaced).
@@ -317,17 +331,33 @@ pub async fn read(
     on_retry: &dyn Fn(RetryNote),
 ) -> Result<String, ApiError> {
     let request = contents_path(repo, path, sha);
-    let file: FileContent = github.get(&request, CONTENTS, on_retry).await?;
-    let undecodable = |why: &str| GitHubError::Decode {
+    let mut file: FileContent = github.get(&request, CONTENTS, on_retry).await?;
+    let undecodable = |why: String| GitHubError::Decode {
         path: request.clone(),
-        message: why.to_string(),
+        message: why,
     };
-    if file.encoding != "base64" {
-        return Err(undecodable(
-            "the file's content was not included (GitHub leaves out files over 1 MB)",
-        ));
+    if file.kind == "symlink" {
+        // A link GitHub does not follow (to a folder, or out of the
+        // repository): its target is no file to read.
+        return Err(undecodable(format!(
+            "`{path}` is a symbolic link to `{}`, which is not a file of the repository; set the inputs `public-dir` and `url-prefix`",
+            file.target.as_deref().unwrap_or("?")
+        )));
     }
-    let bytes = base64_decode(&file.content).ok_or_else(|| undecodable("invalid base64"))?;
+    if file.encoding == "none" && file.size <= LARGEST_BLOB && !file.sha.is_empty() {
+        // Over 1 MB the contents API leaves the content out; the Git blobs
+        // API gives it.
+        let blob = format!("/repos/{repo}/git/blobs/{}", file.sha);
+        file = github.get(&blob, CONTENTS, on_retry).await?;
+    }
+    if file.encoding != "base64" {
+        return Err(undecodable(format!(
+            "GitHub sent the content of `{path}` ({} bytes) encoded as `{}`, not base64",
+            file.size, file.encoding
+        )));
+    }
+    let bytes =
+        base64_decode(&file.content).ok_or_else(|| undecodable("invalid base64".to_string()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 

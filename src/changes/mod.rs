@@ -87,6 +87,31 @@ impl EntryKind {
     }
 }
 
+/// How many symbolic links in a row are followed.
+pub const MAX_LINKS: usize = 8;
+
+/// The repository path a symbolic link at `link` points to, given its
+/// target as written (relative to the link's folder); `None` for one that
+/// is absolute or leaves the repository.
+pub fn link_target(link: &str, target: &str) -> Option<String> {
+    let target = target.trim_end_matches(['\n', '\r']);
+    if target.starts_with('/') || target.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// One side of a changed path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Side {
