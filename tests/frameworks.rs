@@ -846,3 +846,39 @@ async fn a_package_json_over_one_megabyte_is_read_through_the_blobs_api() {
     // Two listings, two contents requests and the blob.
     assert_eq!(runs.api_requests, 5);
 }
+
+#[tokio::test]
+async fn a_public_dir_that_is_a_symbolic_link_serves_its_targets_images() {
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#);
+    repo.write(
+        "next.config.js",
+        "module.exports = { basePath: '/docs' };\n",
+    );
+    repo.write("assets/a.png", "1");
+    repo.symlink("public", "assets");
+    repo.write("app/logo.png", "1");
+    let before = repo.commit("site");
+    repo.write("assets/a.png", "2");
+    repo.write("app/logo.png", "2");
+    let after = repo.commit("images");
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(
+        &["/docs/a.png"],
+        json!([{"path": "app/logo.png", "reason": IMPORTED}]),
+    );
+    for (source, ran) in runs.both() {
+        assert!(
+            ran.stdout.contains(
+                "public is a symbolic link to assets: the images there are served under public"
+            ),
+            "{source}: {}",
+            ran.stdout
+        );
+    }
+    // The listing shows the link; its target is one more request.
+    assert_eq!(
+        runs.api_contents,
+        ["next.config.js", "package.json", "public"]
+    );
+}

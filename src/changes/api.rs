@@ -168,6 +168,7 @@ pub async fn detect(
     let mut deltas = Vec::new();
     let mut pruned = Vec::new();
     let mut site_files = None;
+    let mut links = Some(Vec::new());
     let mut pending: Pending = vec![(String::new(), base.clone(), Some(head.clone()))];
     if base.as_deref() == Some(head.as_str()) {
         pending.clear();
@@ -180,6 +181,14 @@ pub async fn detect(
         .await?;
         if !old.truncated && !new.truncated {
             site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
+            if let Some(links) = links.as_mut() {
+                links.extend(
+                    new.entries
+                        .iter()
+                        .filter(|(_, side)| side.kind == EntryKind::Symlink)
+                        .map(|(path, _)| join(&prefix, path)),
+                );
+            }
             deltas.extend(diff_flat(&prefix, old, new));
             continue;
         }
@@ -191,6 +200,7 @@ pub async fn detect(
         notes.push(format!(
             "GitHub truncated the file listing of {shown}; compared it folder by folder instead"
         ));
+        links = None;
         let (old, new) = futures_util::future::try_join(
             walker.list(old_tree.as_deref(), false),
             walker.list(new_tree.as_deref(), false),
@@ -217,6 +227,7 @@ pub async fn detect(
         notes,
         api_requests: 0,
         site_files,
+        links,
     })
 }
 
@@ -361,6 +372,29 @@ pub async fn read(
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// Where `path` points in commit `sha` when it is a symbolic link to a
+/// folder of the repository, by one request to the contents API (which
+/// answers a link to a folder with `"type": "symlink"` and its target).
+pub async fn link_target(
+    github: &GitHub,
+    repo: &str,
+    sha: &str,
+    path: &str,
+    on_retry: &dyn Fn(RetryNote),
+) -> Result<Option<String>, ApiError> {
+    let request = contents_path(repo, path, sha);
+    let answer: serde_json::Value = match github.get(&request, CONTENTS, on_retry).await {
+        Err(GitHubError::Status { status: 404, .. }) => return Ok(None),
+        answer => answer?,
+    };
+    Ok(match (answer.get("type"), answer.get("target")) {
+        (Some(kind), Some(serde_json::Value::String(target))) if kind == "symlink" => {
+            super::link_target(path, target)
+        }
+        _ => None,
+    })
+}
+
 /// Standard base64 with padding, line breaks ignored (GitHub wraps it).
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     use base64::Engine as _;
@@ -466,9 +500,13 @@ mod tests {
             ("apps/web/public/a.png", File, "3"),
             ("apps/web/lib", Symlink, "4"),
         ]);
+        // A link counts: a config file may be one.
         assert_eq!(
             files_directly_in("", &head, "apps/web"),
-            Some(vec!["apps/web/next.config.ts".to_string()])
+            Some(vec![
+                "apps/web/next.config.ts".to_string(),
+                "apps/web/lib".to_string()
+            ])
         );
         assert_eq!(
             files_directly_in("", &head, ""),

@@ -284,6 +284,7 @@ pub fn detect(dir: &Path, range: &Range) -> Result<Detected, GitError> {
         notes: Vec::new(),
         api_requests: 0,
         site_files: None,
+        links: None,
     })
 }
 
@@ -313,6 +314,26 @@ pub fn files_in(dir: &Path, rev: &str, folder: &str) -> Result<(String, Vec<Stri
         })
         .collect();
     Ok((head, files))
+}
+
+/// Where `path` points in commit `sha` when it is a symbolic link to a
+/// path of the repository.
+pub fn link_target(dir: &Path, sha: &str, path: &str) -> Result<Option<String>, GitError> {
+    let repo = Repo::open(dir)?;
+    let listed = repo.output(&[
+        "--literal-pathspecs",
+        "ls-tree",
+        "-z",
+        "--full-tree",
+        sha,
+        "--",
+        path,
+    ])?;
+    if !listed.starts_with(b"120000 ") {
+        return Ok(None);
+    }
+    let target = repo.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
+    Ok(super::link_target(path, &String::from_utf8_lossy(&target)))
 }
 
 /// The text of the file at `path` in commit `sha` (invalid UTF-8 replaced).

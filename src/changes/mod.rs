@@ -222,6 +222,10 @@ pub struct Detected {
     /// the comparison listed that folder; `None` when it did not (git, or a
     /// listing GitHub cut short): then whoever needs them lists it.
     pub site_files: Option<Vec<String>>,
+    /// The symbolic links of the repository at `head`, when the comparison
+    /// listed all of it; `None` when it did not (git, or a listing GitHub
+    /// cut short): then whoever needs to know asks.
+    pub links: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
