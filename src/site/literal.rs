@@ -189,6 +189,7 @@ fn spread_lookup<'v>(
             combine(first, second, why)
         }
         Value::Unknown(source) => Found::Unknown(source.clone()),
+        // The key once, then below it: each spread is looked through once.
         Value::Object(entries) => match lookup_entries(entries, key, &[], budget) {
             Found::Absent => lookup_entries(earlier, key, rest, budget),
             Found::Value(inner) if deep && !rest.is_empty() && inner.is_object() => {
@@ -197,7 +198,8 @@ fn spread_lookup<'v>(
                     found => found,
                 }
             }
-            _ => lookup_entries(entries, key, rest, budget),
+            Found::Value(inner) => inner.lookup(rest, budget),
+            unknown => unknown,
         },
         // Spreading `false`, `null`, a string or an array sets no named key.
         _ => lookup_entries(earlier, key, rest, budget),
