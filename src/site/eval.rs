@@ -375,7 +375,15 @@ impl<'a> Evaluator<'a> {
         }
         let mut value = match self.default.take() {
             Some(value) => value,
-            None => self.get(&V::Object(Rc::clone(&self.module)), "exports", None)?,
+            None => {
+                let exports = self.get(&V::Object(Rc::clone(&self.module)), "exports", None)?;
+                // `exports.default = config`, as TypeScript compiles an
+                // `export default` to CommonJS.
+                match self.get(&exports, "default", None)? {
+                    V::Undefined => exports,
+                    default => default,
+                }
+            }
         };
         value = self.invoke(value, invocation)?;
         let wrappers = wrappers_of(&value);

@@ -70,6 +70,14 @@ fn configs_exported_as_functions_are_called_for_the_production_build() {
 }
 
 #[test]
+fn commonjs_exports_default_is_the_config() {
+    assert_eq!(
+        base_path("\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nconst nextConfig = { basePath: '/docs' };\nexports.default = nextConfig;\n").as_deref(),
+        Ok("/docs")
+    );
+}
+
+#[test]
 fn vite_configs_exported_as_functions_get_the_build_command() {
     let source = "import { defineConfig } from 'vite';\nexport default defineConfig(({ command, mode }) => ({\n  base: command === 'build' ? '/app/' : '/',\n  publicDir: mode === 'production' ? 'static' : 'public',\n}));";
     assert_eq!(
