@@ -19,7 +19,7 @@ WORKDIR /src
 # Dependencies first, against a stand-in crate: this layer is rebuilt only when
 # Cargo.toml, Cargo.lock or the benchmarks change. Cargo reads every target the
 # manifest names before it builds anything, so the `[[bench]]` source must be
-# here too (it is not compiled). tests/image.rs replays these COPY steps.
+# here too (it is not compiled). tests/suite/image.rs replays these COPY steps.
 COPY Cargo.toml Cargo.lock ./
 COPY benches/invalidate.rs benches/live.rs benches/config.rs ./benches/
 RUN mkdir src \

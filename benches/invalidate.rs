@@ -28,7 +28,7 @@
 
 // The end-to-end tests' harness: its git repositories, `action.yml`
 // defaults and `GITHUB_OUTPUT` parser.
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
 mod common;
 
 use common::bench::{PeakMemory, Workload};

@@ -30,7 +30,7 @@
 // Printing the results is this program's whole job.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/suite/common/mod.rs"]
 mod common;
 
 use std::path::PathBuf;

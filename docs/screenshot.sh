@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Renders the example job summary of tests/docs.rs (an_example_summary_renders)
+# Renders the example job summary of tests/suite/docs.rs (an_example_summary_renders)
 # to HTML and photographs it with headless Chromium: docs/summary.png, the
 # picture in the README. Needs Debian's `chromium` and `fonts-noto-color-emoji`
 # packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo test --quiet --test docs an_example_summary_renders
+cargo test --quiet --test suite docs::an_example_summary_renders
 cp docs/summary.css target/tmp/summary.css
 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
   --disable-background-networking --disable-component-update --disable-sync \

@@ -135,6 +135,14 @@ struct Held {
 /// The job log. Write errors are ignored on purpose: when the log itself is
 /// gone there is nowhere left to report them, and the run's real results go to
 /// files that are checked.
+/// One line of a stage's progress: shown, or shown only with debug
+/// logging.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Line {
+    Text(String),
+    Debug(String),
+}
+
 pub struct Log<W: Write> {
     out: W,
     style: LogStyle,
@@ -185,6 +193,14 @@ impl<W: Write> Log<W> {
     /// One line of text; `text` may hold untrusted parts. A newline inside it
     /// is shown as `\n`, never printed: one call, one line. On a terminal,
     /// lines inside a group are detail and need `--verbose`.
+    /// A line of a stage's progress, at its level.
+    pub fn say(&mut self, line: &Line) {
+        match line {
+            Line::Text(text) => self.text(text),
+            Line::Debug(text) => self.debug(text),
+        }
+    }
+
     pub fn text(&mut self, text: &str) {
         if self.style == LogStyle::Terminal && self.in_group && !self.debug {
             return;

@@ -87,7 +87,7 @@ impl DeployError {
 
 /// A deployment that went live.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Live {
+pub struct LiveDeployment {
     pub id: u64,
     /// The commit that is live now: the awaited one, or the descendant
     /// that superseded it.
@@ -113,7 +113,7 @@ struct Polled {
 
 /// How a deployment's newest status counts for the cache.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Outcome {
+enum StatusClass {
     Live,
     Failed,
     Pending,
@@ -229,7 +229,7 @@ fn conclude(
     environment: &str,
     started: Instant,
     requests: u32,
-) -> (String, Result<Option<Live>, DeployError>) {
+) -> (String, Result<Option<LiveDeployment>, DeployError>) {
     match looked {
         Look::Live {
             id,
@@ -240,7 +240,7 @@ fn conclude(
             listed,
         } => (
             state,
-            Ok(Some(Live {
+            Ok(Some(LiveDeployment {
                 id,
                 superseded_by: superseded.then(|| live.clone()),
                 sha: live,
@@ -316,13 +316,13 @@ impl Deployments<'_> {
     /// What the newest status of deployment `id` means: `success` is live;
     /// `inactive` is live only if it once succeeded (a newer deployment
     /// replaced it), else it was cancelled (one more request).
-    async fn outcome(&self, id: u64) -> Result<(Outcome, Polled), GitHubError> {
+    async fn outcome(&self, id: u64) -> Result<(StatusClass, Polled), GitHubError> {
         let polled = self.newest(id).await?;
         let outcome = match polled.state.as_str() {
-            "success" => Outcome::Live,
-            "inactive" if self.ever_live(id).await? => Outcome::Live,
-            "inactive" | "failure" | "error" => Outcome::Failed,
-            _ => Outcome::Pending,
+            "success" => StatusClass::Live,
+            "inactive" if self.ever_live(id).await? => StatusClass::Live,
+            "inactive" | "failure" | "error" => StatusClass::Failed,
+            _ => StatusClass::Pending,
         };
         Ok((outcome, polled))
     }
@@ -439,14 +439,14 @@ impl Deployments<'_> {
             None => {
                 let (outcome, polled) = self.outcome(id).await?;
                 match outcome {
-                    Outcome::Live => {
+                    StatusClass::Live => {
                         own.live = Some((id, polled));
                         return Ok(own);
                     }
-                    Outcome::Failed => {
+                    StatusClass::Failed => {
                         watch.failed.insert(id, polled.clone());
                     }
-                    Outcome::Pending => {}
+                    StatusClass::Pending => {}
                 }
                 polled
             }
@@ -492,17 +492,17 @@ impl Deployments<'_> {
             }
             let (outcome, polled) = self.outcome(deployment.id).await?;
             match outcome {
-                Outcome::Live => {
+                StatusClass::Live => {
                     return Ok(Covering::Live {
                         id: deployment.id,
                         sha: deployment.sha.clone(),
                         url: polled.url,
                     });
                 }
-                Outcome::Failed => {
+                StatusClass::Failed => {
                     watch.failed.insert(deployment.id, polled);
                 }
-                Outcome::Pending => {
+                StatusClass::Pending => {
                     coming.get_or_insert_with(|| deployment.sha.clone());
                 }
             }
@@ -523,7 +523,7 @@ impl Deployments<'_> {
         timeout: Duration,
         polling: &Polling,
         on_state: &dyn Fn(&str),
-    ) -> Result<Live, DeployError> {
+    ) -> Result<LiveDeployment, DeployError> {
         let started = Instant::now();
         let deadline = started + timeout;
         let requests_before = self.github.requests();
@@ -586,7 +586,10 @@ impl Deployments<'_> {
     /// The sha of the deployment that was live in `environment` before
     /// `live`: the same lookup as [`Deployments::previous_success`], on the
     /// listing of the wait's last poll.
-    pub async fn previous_live(&self, live: &Live) -> Result<Option<String>, GitHubError> {
+    pub async fn previous_live(
+        &self,
+        live: &LiveDeployment,
+    ) -> Result<Option<String>, GitHubError> {
         self.previous_in(&live.listed, live.id, &live.sha).await
     }
 

@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context as _;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -16,13 +17,10 @@ use crate::untrusted::{is_full_sha, one_line};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventError {
-    #[error("the event payload `{}` could not be read: {source}", path.display())]
-    Unreadable {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the event payload `{}` is not valid JSON: {message}", path.display())]
-    NotJson { path: PathBuf, message: String },
+    /// The payload file could not be read or is not JSON: shown, with
+    /// its context, never matched.
+    #[error("{0:#}")]
+    Payload(anyhow::Error),
     #[error("the `{event}` event payload `{}` {problem}", path.display())]
     Shape {
         event: String,
@@ -46,7 +44,7 @@ impl EventError {
                 "pass --base <commit> (for example --base HEAD~1) to preview a change, or --images with public paths".to_string()
             }
             EventError::Shape { .. } => "this event does not carry the commits to compare: set `base` (and optionally `head`), or `images`".to_string(),
-            EventError::Unreadable { .. } | EventError::NotJson { .. } | EventError::NoPayload(_) => "run this action in a GitHub Actions job, which writes the payload; to run it elsewhere, unset GITHUB_EVENT_NAME and GITHUB_EVENT_PATH and pass --base".to_string(),
+            EventError::Payload(_) | EventError::NoPayload(_) => "run this action in a GitHub Actions job, which writes the payload; to run it elsewhere, unset GITHUB_EVENT_NAME and GITHUB_EVENT_PATH and pass --base".to_string(),
         }
     }
 }
@@ -111,14 +109,12 @@ struct DeploymentPart {
 }
 
 fn read_payload(event: &str, path: &Path) -> Result<Value, EventError> {
-    let text = std::fs::read_to_string(path).map_err(|source| EventError::Unreadable {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let value: Value = serde_json::from_str(&text).map_err(|e| EventError::NotJson {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("the event payload `{}` could not be read", path.display()))
+        .map_err(EventError::Payload)?;
+    let value: Value = serde_json::from_str(&text)
+        .with_context(|| format!("the event payload `{}` is not valid JSON", path.display()))
+        .map_err(EventError::Payload)?;
     if !value.is_object() {
         return Err(EventError::Shape {
             event: event.to_string(),
@@ -492,10 +488,11 @@ mod tests {
         assert!(load(Some("push"), Some(missing.path())).is_err());
         let array = payload("[]");
         assert!(load(Some("push"), Some(array.path())).is_err());
-        assert!(matches!(
-            load(Some("push"), Some(Path::new("/nonexistent/event.json"))),
-            Err(EventError::Unreadable { .. })
-        ));
+        let unreadable = load(Some("push"), Some(Path::new("/nonexistent/event.json")));
+        assert!(
+            matches!(&unreadable, Err(EventError::Payload(e)) if e.to_string().contains("could not be read")),
+            "{unreadable:?}"
+        );
         assert!(matches!(
             load(Some("push"), None),
             Err(EventError::NoPayload(_))

@@ -2,7 +2,7 @@
 //! default, what it means and how its text is read. The command-line flags
 //! and `--help` ([`crate::args`]), the reading of flags and `INPUT_*`
 //! variables ([`Reader`]), and the inputs of `action.yml` and the README
-//! (generated from this table by `tests/docs.rs`) all come from it.
+//! (generated from this table by `tests/suite/docs.rs`) all come from it.
 //!
 //! A value is the first of: the flag (when given, even empty), the
 //! `INPUT_<NAME>` variable (the runner passes every declared input, empty

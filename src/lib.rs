@@ -2,10 +2,12 @@
 //! to revalidate their cached variants.
 //!
 //! The modules follow the data: [`inputs`], [`args`] and [`config`] (the
-//! boundary) -> [`event`] (what to compare) -> [`changes`] (changed files)
-//! -> [`select`] (public paths) -> [`deploy`] (wait until live) ->
-//! [`vercel`] (invalidation) -> [`report`] (summary, outputs, annotations);
-//! [`actions`] speaks the runner's language throughout. `ARCHITECTURE.md`
+//! boundary), then the run's story: plan ([`event`]: what to compare and
+//! what gates it) -> resolve ([`deploy`], read in one place: the range) ->
+//! [`changes`] (changed files) -> [`site`] (how it serves them) ->
+//! [`select`] (public paths) -> send ([`vercel`]) -> [`live`] (verify,
+//! warm) -> [`report`] (summary, outputs, annotations); [`actions`] speaks
+//! the runner's language throughout. `ARCHITECTURE.md`
 //! has the layers. This page is the whole run: flags, masking, config, the
 //! stages, the report, the exit code.
 

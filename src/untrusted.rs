@@ -148,3 +148,27 @@ mod tests {
         );
     }
 }
+
+/// An outside value (a glob, a folder, a prefix) that cannot be used: what
+/// is wrong, quoting the value, and the fix. The boundary names the input
+/// it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueError {
+    pub problem: String,
+    pub help: String,
+}
+
+impl ValueError {
+    pub fn new(problem: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problem)
+    }
+}

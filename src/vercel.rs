@@ -17,6 +17,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use crate::actions::Line;
 use crate::retry::{Attempt, Gate, Http, USER_AGENT, retry, server_hint};
 use crate::secret::Secret;
 use crate::untrusted::{error_chain, excerpt};
@@ -119,6 +120,44 @@ pub enum Progress<'a> {
         paths: &'a [String],
         result: Result<u32, &'a Failure>,
     },
+}
+
+impl Progress<'_> {
+    /// The event as the log shows it, of `batches` requests in all: one
+    /// line, and each path of a finished batch as detail.
+    pub fn lines(&self, batches: usize) -> Vec<Line> {
+        match *self {
+            Progress::Retrying {
+                batch,
+                attempt,
+                failure,
+                wait,
+            } => vec![Line::Text(format!(
+                "request {}/{batches}: attempt {attempt} failed ({}); retrying in {:.1}s",
+                batch + 1,
+                failure.describe(),
+                wait.as_secs_f64()
+            ))],
+            Progress::Finished {
+                batch,
+                paths,
+                result,
+            } => {
+                let outcome = match result {
+                    Ok(1) => "done".to_string(),
+                    Ok(attempts) => format!("done after {attempts} attempts"),
+                    Err(failure) => format!("FAILED: {}", failure.describe()),
+                };
+                let mut lines = vec![Line::Text(format!(
+                    "request {}/{batches}: {} image(s): {outcome}",
+                    batch + 1,
+                    paths.len()
+                ))];
+                lines.extend(paths.iter().map(|path| Line::Debug(format!("  {path}"))));
+                lines
+            }
+        }
+    }
 }
 
 #[derive(Serialize)]

@@ -168,7 +168,7 @@ pub async fn detect(
     let mut deltas = Vec::new();
     let mut pruned = Vec::new();
     let mut site_files = None;
-    let mut links = Some(Vec::new());
+    let mut links = Vec::new();
     let mut pending: Pending = vec![(String::new(), base.clone(), Some(head.clone()))];
     if base.as_deref() == Some(head.as_str()) {
         pending.clear();
@@ -181,14 +181,7 @@ pub async fn detect(
         .await?;
         if !old.truncated && !new.truncated {
             site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
-            if let Some(links) = links.as_mut() {
-                links.extend(
-                    new.entries
-                        .iter()
-                        .filter(|(_, side)| side.kind == EntryKind::Symlink)
-                        .map(|(path, _)| join(&prefix, path)),
-                );
-            }
+            links.extend(links_in(&prefix, &new));
             deltas.extend(diff_flat(&prefix, old, new));
             continue;
         }
@@ -200,12 +193,13 @@ pub async fn detect(
         notes.push(format!(
             "GitHub truncated the file listing of {shown}; compared it folder by folder instead"
         ));
-        links = None;
         let (old, new) = futures_util::future::try_join(
             walker.list(old_tree.as_deref(), false),
             walker.list(new_tree.as_deref(), false),
         )
         .await?;
+        // Folder by folder, the links are those of the folders walked.
+        links.extend(links_in(&prefix, &new));
         if prefix == site_dir {
             site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
         }
@@ -227,7 +221,7 @@ pub async fn detect(
         notes,
         api_requests: 0,
         site_files,
-        links,
+        links: Some(links),
     })
 }
 
@@ -247,6 +241,16 @@ fn pruned_note(pruned: &[String]) -> Option<String> {
         pruned.len(),
         shown.join(", ")
     ))
+}
+
+/// The symbolic links of a listing of `prefix`, as repository paths.
+fn links_in(prefix: &str, listing: &Listing) -> Vec<String> {
+    listing
+        .entries
+        .iter()
+        .filter(|(_, side)| side.kind == EntryKind::Symlink)
+        .map(|(path, _)| join(prefix, path))
+        .collect()
 }
 
 /// The files directly in `folder`, from a complete listing of `prefix`

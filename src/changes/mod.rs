@@ -143,6 +143,18 @@ pub struct Change {
     pub lossy: bool,
 }
 
+impl Change {
+    /// The change as the log shows it: `renamed   old.png -> new.png`.
+    pub fn log_line(&self) -> String {
+        let old = self
+            .old_path
+            .as_ref()
+            .map(|old| format!("{old} -> "))
+            .unwrap_or_default();
+        format!("{:<9} {old}{}", self.kind.as_str(), self.path)
+    }
+}
+
 /// Turns tree deltas into changes, pairing exact renames: among removed and
 /// added plain files with the same content, paths are paired in sorted order.
 pub fn classify(deltas: Vec<Delta>) -> Vec<Change> {
@@ -222,9 +234,9 @@ pub struct Detected {
     /// the comparison listed that folder; `None` when it did not (git, or a
     /// listing GitHub cut short): then whoever needs them lists it.
     pub site_files: Option<Vec<String>>,
-    /// The symbolic links of the repository at `head`, when the comparison
-    /// listed all of it; `None` when it did not (git, or a listing GitHub
-    /// cut short): then whoever needs to know asks.
+    /// The symbolic links at `head` in the listings the comparison fetched
+    /// (all of the repository, or, where GitHub cut the listing short, the
+    /// folders walked); `None` with git, where whoever needs to know asks.
     pub links: Option<Vec<String>>,
 }
 

@@ -1,7 +1,7 @@
-//! The live site, asked after invalidating: [`Site::verify`] requests one
+//! The live site, asked after invalidating: [`LiveSite::verify`] requests one
 //! optimized variant of each image as a browser would and reads Vercel's
 //! `x-vercel-cache` and `ETag` to tell whether visitors now get the new
-//! picture; [`Site::warm`] requests every variant the site allows, so that no
+//! picture; [`LiveSite::warm`] requests every variant the site allows, so that no
 //! visitor is the one served the stale copy while it revalidates.
 //!
 //! Requests go through the same client, retry policy and concurrency limit
@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{ACCEPT, HeaderValue};
 use url::Url;
 
+use crate::actions::Line;
 use crate::retry::{Attempt, Gate, RetryPolicy, retry, server_hint};
 use crate::secret::Secret;
 use crate::untrusted::excerpt;
@@ -62,11 +63,53 @@ pub struct Settings {
     /// Sent as `x-vercel-protection-bypass`.
     pub bypass: Option<Secret>,
     pub timing: Timing,
-    /// Most requests [`Site::warm`] makes in one run, retries included.
+    /// Most requests [`LiveSite::warm`] makes in one run, retries included.
     pub warm_limit: usize,
 }
 
+/// How the site's optimizer serves images, as the site's config says:
+/// where the optimizer is and the widths, qualities and formats it allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    pub optimizer: Optimizer,
+    pub widths: Vec<u32>,
+    pub qualities: Vec<u32>,
+    pub formats: Vec<String>,
+}
+
+impl Served {
+    /// `optimizer` with Next.js's defaults (widths, quality 75, WebP).
+    pub fn new(optimizer: Optimizer) -> Self {
+        Self {
+            optimizer,
+            widths: [NEXT_DEVICE_SIZES.as_slice(), NEXT_IMAGE_SIZES.as_slice()].concat(),
+            qualities: vec![DEFAULT_QUALITY],
+            formats: vec![DEFAULT_FORMAT.to_string()],
+        }
+    }
+}
+
+impl Default for Served {
+    /// Without a config: Next.js at the site root, with its defaults.
+    fn default() -> Self {
+        Self::new(Optimizer::NextJs {
+            base_path: String::new(),
+        })
+    }
+}
+
 impl Settings {
+    /// These settings for a site that serves its images as `served` says.
+    pub fn serving(self, served: Served) -> Self {
+        Self {
+            optimizer: served.optimizer,
+            widths: served.widths,
+            qualities: served.qualities,
+            formats: served.formats,
+            ..self
+        }
+    }
+
     /// Next.js's defaults for `site` (widths, quality 75, WebP), and the
     /// project's usual concurrency, timeout and retries.
     pub fn new(site: Url, optimizer: Optimizer) -> Self {
@@ -155,6 +198,56 @@ pub enum Progress<'a> {
     },
 }
 
+impl Progress<'_> {
+    /// The event as the log shows it.
+    pub fn line(&self) -> Line {
+        match *self {
+            Progress::Retrying {
+                path,
+                attempt,
+                reason,
+                wait,
+            } => Line::Text(format!(
+                "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
+                wait.as_secs_f64()
+            )),
+            Progress::Probed {
+                path,
+                status,
+                cache,
+            } => Line::Debug(format!(
+                "{path}: {status}, x-vercel-cache: {}",
+                cache.unwrap_or("-")
+            )),
+            Progress::Verified(verified) => {
+                let probed = verified
+                    .probed
+                    .as_ref()
+                    .map(|url| format!(" <- {url}"))
+                    .unwrap_or_default();
+                Line::Text(format!(
+                    "{}: {} ({} probe(s)){probed}",
+                    verified.path,
+                    verified.live.describe(),
+                    verified.probes
+                ))
+            }
+            Progress::Warmed {
+                path,
+                variant,
+                result,
+            } => match result {
+                Ok(()) => Line::Debug(format!("{path} {}: warmed", variant.describe())),
+                Err(problem) => Line::Text(format!(
+                    "{path} {}: FAILED: {}",
+                    variant.describe(),
+                    problem.reason()
+                )),
+            },
+        }
+    }
+}
+
 /// What one request was answered.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Answer {
@@ -169,7 +262,7 @@ pub(crate) struct Answer {
 }
 
 /// The client for one live site.
-pub struct Site {
+pub struct LiveSite {
     client: reqwest::Client,
     endpoint: Url,
     bypass: Option<HeaderValue>,
@@ -179,7 +272,7 @@ pub struct Site {
     stop: Mutex<Option<Problem>>,
 }
 
-impl Site {
+impl LiveSite {
     pub fn new(settings: Settings) -> Result<Self, SetupError> {
         let bypass = match &settings.bypass {
             Some(secret) => {
@@ -385,7 +478,7 @@ mod tests {
         );
         settings.bypass = Some(Secret::new("bypass_value_1234"));
         assert!(!format!("{settings:?}").contains("bypass_value_1234"));
-        let site = Site::new(settings).expect("client");
+        let site = LiveSite::new(settings).expect("client");
         let header = site.bypass.as_ref().expect("header");
         assert!(header.is_sensitive());
         assert!(!format!("{header:?}").contains("bypass_value_1234"));
@@ -398,7 +491,7 @@ mod tests {
             Optimizer::Vercel,
         );
         settings.bypass = Some(Secret::new("line\nbreak_secret"));
-        let error = Site::new(settings).err().expect("refused");
+        let error = LiveSite::new(settings).err().expect("refused");
         let text = error.to_string();
         assert!(text.contains("vercel-protection-bypass"), "{text}");
         assert!(!text.contains("break_secret"), "{text}");

@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Answer, Image, Progress, Site, variant};
+use super::{Answer, Image, LiveSite, Progress, variant};
 use crate::vercel::reason_phrase;
 
 /// The settings a wrong path comes from.
@@ -278,7 +278,7 @@ fn judge(seen: &Seen, answer: &Answer, removed: bool, grace_over: bool) -> Judge
     }
 }
 
-impl Site {
+impl LiveSite {
     /// Verifies each image (see the module comment), `concurrency` at once.
     /// Results are in the order of `images`.
     pub async fn verify(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Verification {

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicUsize;
 use futures_util::StreamExt;
 
 use super::verify::problem_for;
-use super::{Image, Problem, Progress, Site, Variant, take, variant};
+use super::{Image, LiveSite, Problem, Progress, Variant, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -39,13 +39,13 @@ pub struct Warming {
     pub limit: usize,
 }
 
-enum Outcome {
+enum WarmStep {
     Warmed,
     Failed(Problem),
     Left,
 }
 
-impl Site {
+impl LiveSite {
     /// Requests every allowed variant of each image once, `concurrency` at
     /// once, images in the order given.
     pub async fn warm(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Warming {
@@ -62,27 +62,27 @@ impl Site {
             .filter(|(_, image)| !image.removed)
             .flat_map(|(index, image)| variants.iter().map(move |v| (index, image, v)));
         let budget = &budget;
-        let outcomes: Vec<(usize, &Variant, Outcome)> = futures_util::stream::iter(jobs)
+        let outcomes: Vec<(usize, &Variant, WarmStep)> = futures_util::stream::iter(jobs)
             .map(|(index, image, variant)| async move {
                 // Jobs start in order, so the ones left are the last.
                 if !take(budget) {
-                    return (index, variant, Outcome::Left);
+                    return (index, variant, WarmStep::Left);
                 }
                 let outcome = match self
                     .fetch(&image.path, variant, Some(budget), progress)
                     .await
                 {
                     Ok(answer) => match problem_for(&answer) {
-                        None => Outcome::Warmed,
-                        Some(problem) => Outcome::Failed(problem),
+                        None => WarmStep::Warmed,
+                        Some(problem) => WarmStep::Failed(problem),
                     },
-                    Err(problem) => Outcome::Failed(problem),
+                    Err(problem) => WarmStep::Failed(problem),
                 };
                 progress(Progress::Warmed {
                     path: &image.path,
                     variant,
                     result: match &outcome {
-                        Outcome::Failed(problem) => Err(problem),
+                        WarmStep::Failed(problem) => Err(problem),
                         _ => Ok(()),
                     },
                 });
@@ -103,7 +103,7 @@ impl Site {
 fn tally(
     images: &[Image],
     variants: u32,
-    mut outcomes: Vec<(usize, &Variant, Outcome)>,
+    mut outcomes: Vec<(usize, &Variant, WarmStep)>,
 ) -> Warming {
     let mut warming = Warming {
         images: images
@@ -121,15 +121,15 @@ fn tally(
     for (index, variant, outcome) in outcomes {
         let image = &mut warming.images[index];
         match outcome {
-            Outcome::Warmed => {
+            WarmStep::Warmed => {
                 image.warmed += 1;
                 warming.warmed += 1;
             }
-            Outcome::Failed(problem) => {
+            WarmStep::Failed(problem) => {
                 image.failed.push((variant.clone(), problem));
                 warming.failed += 1;
             }
-            Outcome::Left => {
+            WarmStep::Left => {
                 image.left += 1;
                 warming.left += 1;
             }

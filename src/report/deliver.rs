@@ -5,6 +5,8 @@
 //! first.
 
 use std::io::Write;
+
+use anyhow::Context as _;
 use std::path::{Path, PathBuf};
 
 use super::{Outcome, Report};
@@ -165,16 +167,15 @@ impl Report {
             return false;
         };
         let json = actions::redact(&self.whole_json(), &to.redactions).into_owned();
-        match std::fs::write(&file.write, json) {
+        let written = std::fs::write(&file.write, json)
+            .with_context(|| format!("could not write the report file {}", file.write.display()));
+        match written {
             Ok(()) => {
                 self.report_file = Some(file.shown.clone());
                 false
             }
             Err(error) => {
-                log.error(&format!(
-                    "could not write the report file {}: {error}",
-                    file.write.display()
-                ));
+                log.error(&format!("{error:#}"));
                 true
             }
         }
@@ -188,38 +189,45 @@ impl Report {
         outputs: Vec<(&'static str, String)>,
     ) -> bool {
         let mut write_failed = false;
-        if let Some(path) = &to.summary
-            && let Err(error) = append(
-                path,
-                actions::redact(&self.markdown(), &to.redactions).as_bytes(),
-            )
-        {
-            log.error(&format!(
-                "could not write the job summary to {}: {error}",
-                path.display()
-            ));
-            write_failed = true;
-        }
-        if let Some(path) = &to.outputs {
-            let mut buffer = Vec::new();
-            let mut outputs: Vec<(&str, String)> = outputs
-                .into_iter()
-                .map(|(name, value)| (name, actions::redact(&value, &to.redactions).into_owned()))
-                .collect();
-            if let Some(path) = &self.report_file {
-                outputs.push(("report-file", path.clone()));
-            }
-            let written =
-                actions::write_outputs(&mut buffer, &outputs).and_then(|()| append(path, &buffer));
+        for written in [self.write_summary(to), self.write_outputs(to, outputs)] {
             if let Err(error) = written {
-                log.error(&format!(
-                    "could not write the step outputs to {}: {error}",
-                    path.display()
-                ));
+                log.error(&format!("{error:#}"));
                 write_failed = true;
             }
         }
         write_failed
+    }
+
+    /// The job summary, appended to the runner's file.
+    fn write_summary(&self, to: &Delivery) -> anyhow::Result<()> {
+        let Some(path) = &to.summary else {
+            return Ok(());
+        };
+        let markdown = actions::redact(&self.markdown(), &to.redactions).into_owned();
+        append(path, markdown.as_bytes())
+            .with_context(|| format!("could not write the job summary to {}", path.display()))
+    }
+
+    /// The step outputs, appended to the runner's file.
+    fn write_outputs(
+        &self,
+        to: &Delivery,
+        outputs: Vec<(&'static str, String)>,
+    ) -> anyhow::Result<()> {
+        let Some(path) = &to.outputs else {
+            return Ok(());
+        };
+        let mut buffer = Vec::new();
+        let mut outputs: Vec<(&str, String)> = outputs
+            .into_iter()
+            .map(|(name, value)| (name, actions::redact(&value, &to.redactions).into_owned()))
+            .collect();
+        if let Some(path) = &self.report_file {
+            outputs.push(("report-file", path.clone()));
+        }
+        actions::write_outputs(&mut buffer, &outputs)
+            .and_then(|()| append(path, &buffer))
+            .with_context(|| format!("could not write the step outputs to {}", path.display()))
     }
 }
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write;
 
-use super::markdown::{code, rich};
+use super::markdown::{code, plural, rich};
 use super::{Outcome, Report};
 use crate::actions::{Level, Log};
 use crate::live::{Live, Problem, Unconfirmed, Verification, Verified, Warming};
@@ -294,10 +294,6 @@ pub(super) fn live_cell(verified: Option<&Verified>) -> String {
         Some(live @ Live::Unverified(_)) => format!("⚠️ {}", rich(&live.describe(), true)),
         Some(live) => format!("✅ {}", live.label()),
     }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 #[cfg(test)]

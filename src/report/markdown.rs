@@ -100,7 +100,8 @@ pub fn rich(raw: &str, in_table: bool) -> String {
         .collect()
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+/// `1 image`, `3 images`.
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 

@@ -15,8 +15,10 @@ pub mod eval;
 pub mod lex;
 pub mod literal;
 mod paths;
+mod served;
 pub mod tree;
 
+use crate::untrusted::ValueError;
 use std::fmt;
 
 pub use detect::detect;
@@ -427,41 +429,42 @@ pub struct SiteFile {
     pub text: String,
 }
 
-/// A `site-dir` that is not a folder inside the repository: what is wrong,
-/// quoting the value, and the fix. The boundary names the input.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct BadSiteDir {
-    pub problem: String,
-    pub help: String,
-}
-
-impl fmt::Display for BadSiteDir {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.problem)
-    }
-}
-
 /// The `site-dir` input, normalised: `./apps/web/` -> `apps/web`; `.` and
 /// the empty string -> the repository root (empty).
-pub fn parse_site_dir(value: &str) -> Result<String, BadSiteDir> {
+pub fn parse_site_dir(value: &str) -> Result<String, ValueError> {
+    let dir = normal_folder(value, false);
+    if dir.starts_with('/')
+        || dir.split('/').any(|part| matches!(part, ".." | "." | "")) && !dir.is_empty()
+    {
+        return Err(ValueError::new(
+            format!(
+                "`{}` is not a folder inside the repository",
+                crate::untrusted::one_line(value)
+            ),
+            "give the Vercel project's Root Directory relative to the repository root, such as `apps/web`, or leave it empty for the root",
+        ));
+    }
+    Ok(dir)
+}
+
+/// A folder as people write it, normalised: `\` -> `/`, leading `./` and
+/// trailing `/` taken off (and leading `/` too, with `strip_leading`), `.`
+/// -> the repository root (the empty string).
+pub fn normal_folder(value: &str, strip_leading: bool) -> String {
     let mut dir = value.trim().replace('\\', "/");
     while let Some(rest) = dir.strip_prefix("./") {
         dir = rest.to_string();
     }
-    let dir = dir.trim_end_matches('/');
-    let dir = if dir == "." { "" } else { dir };
-    if dir.starts_with('/')
-        || dir.split('/').any(|part| matches!(part, ".." | "." | "")) && !dir.is_empty()
-    {
-        return Err(BadSiteDir {
-            problem: format!(
-                "`{}` is not a folder inside the repository",
-                crate::untrusted::one_line(value)
-            ),
-            help: "give the Vercel project's Root Directory relative to the repository root, such as `apps/web`, or leave it empty for the root".to_string(),
-        });
+    let dir = if strip_leading {
+        dir.trim_matches('/')
+    } else {
+        dir.trim_end_matches('/')
+    };
+    if dir == "." {
+        String::new()
+    } else {
+        dir.to_string()
     }
-    Ok(dir.to_string())
 }
 
 #[cfg(test)]

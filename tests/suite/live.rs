@@ -2,17 +2,16 @@
 //! shares its state with the fake edge-cache API: what each image is found
 //! to be, and exactly which variants were requested.
 
-mod common;
-
+use crate::common;
 use std::cell::RefCell;
 use std::time::Duration;
 
-use common::VERCEL_TOKEN;
-use common::site::{Entry, FakeSite, Key, SiteConfig};
-use common::vercel::FakeVercel;
+use crate::common::VERCEL_TOKEN;
+use crate::common::site::{Entry, FakeSite, Key, SiteConfig};
+use crate::common::vercel::FakeVercel;
 use url::Url;
 use vercel_image_invalidate::live::{
-    BROWSER_ACCEPT, Image, Live, Optimizer, Problem, Progress, Settings, Site, Timing,
+    BROWSER_ACCEPT, Image, Live, LiveSite, Optimizer, Problem, Progress, Settings, Timing,
 };
 use vercel_image_invalidate::retry::RetryPolicy;
 use vercel_image_invalidate::secret::Secret;
@@ -112,7 +111,7 @@ async fn a_correct_mapping_is_verified_once_the_new_versions_are_served() {
     }
     invalidate(&vercel, &paths).await;
 
-    let client = Site::new(settings(
+    let client = LiveSite::new(settings(
         &site,
         Optimizer::NextJs {
             base_path: "/docs".into(),
@@ -171,7 +170,7 @@ async fn a_wrong_url_prefix_is_unverified_with_the_setting_to_check() {
     // The mapping put a prefix in front that the site does not use.
     invalidate(&vercel, &["/static/hero.png"]).await;
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let verification = client.verify(&[image("/static/hero.png")], &quiet).await;
 
     assert_eq!(
@@ -208,7 +207,7 @@ async fn an_invalidation_that_matched_nothing_leaves_a_hit_with_the_old_etag() {
 
     let settings = settings(&site, next());
     let grace = settings.timing.grace;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let started = std::time::Instant::now();
     let verification = client.verify(&[image("/hero.png")], &quiet).await;
 
@@ -242,7 +241,7 @@ async fn a_never_cached_image_is_fresh_at_once() {
     site.put("/img/new.png");
     invalidate(&vercel, &["/img/new.png"]).await;
 
-    let client = Site::new(settings(&site, Optimizer::Vercel)).expect("client");
+    let client = LiveSite::new(settings(&site, Optimizer::Vercel)).expect("client");
     let verification = client.verify(&[image("/img/new.png")], &quiet).await;
 
     assert_eq!(
@@ -271,7 +270,7 @@ async fn a_removed_image_answering_404_is_as_expected() {
     // Never cached, and gone.
     invalidate(&vercel, &["/old.png", "/gone.png"]).await;
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let verification = client
         .verify(&[removed("/old.png"), removed("/gone.png")], &quiet)
         .await;
@@ -333,7 +332,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     // Without the bypass: the first 401 stops the rest, which end the same.
     let mut without = settings(&site, next());
     without.concurrency = 1;
-    let client = Site::new(without).expect("client");
+    let client = LiveSite::new(without).expect("client");
     let refused = client.verify(&images, &record).await;
     let protected = Live::Unverified(Problem::Protected { status: 401 });
     assert_eq!(
@@ -355,7 +354,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     // A wrong one is refused too.
     let mut wrong = settings(&site, next());
     wrong.bypass = Some(Secret::new("not_the_bypass"));
-    let wrong = Site::new(wrong)
+    let wrong = LiveSite::new(wrong)
         .expect("client")
         .verify(&images[..1], &record)
         .await;
@@ -365,7 +364,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     let before = site.requests().len();
     let mut with = settings(&site, next());
     with.bypass = Some(Secret::new(BYPASS));
-    let client = Site::new(with.clone()).expect("client");
+    let client = LiveSite::new(with.clone()).expect("client");
     let verified = client.verify(&images, &record).await;
     assert_eq!(verified.verified(), vec!["/a.png", "/b.png", "/c.png"]);
     let sent = &site.requests()[before..];
@@ -393,7 +392,7 @@ async fn a_url_the_optimizer_does_not_allow_says_why() {
     .await;
     site.put("/a.png");
     // The action believes the defaults; the site allows other widths.
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let verification = client.verify(&[image("/a.png")], &quiet).await;
     let [verified] = verification.images.as_slice() else {
         panic!("one image");
@@ -415,7 +414,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
     site.visit("/a.png", 640, 75, "image/webp");
     site.change("/a.png");
     invalidate(&vercel, &["/a.png"]).await;
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
 
     site.fail_next(2);
     let recovered = client.verify(&[image("/a.png")], &quiet).await;
@@ -445,7 +444,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
     };
     let mut nowhere = settings(&site, next());
     nowhere.site = Url::parse(&format!("http://{closed}")).expect("url");
-    let unreachable = Site::new(nowhere)
+    let unreachable = LiveSite::new(nowhere)
         .expect("client")
         .verify(&[image("/a.png")], &quiet)
         .await;
@@ -483,7 +482,7 @@ async fn warm_requests_every_variant_exactly_once() {
     }
     invalidate(&vercel, &["/a.png", "/b c.png", "/gone.png"]).await;
 
-    let client = Site::new(warm_settings(&site)).expect("client");
+    let client = LiveSite::new(warm_settings(&site)).expect("client");
     let images = [image("/a.png"), removed("/gone.png"), image("/b c.png")];
     let warming = client.warm(&images, &quiet).await;
 
@@ -541,7 +540,7 @@ async fn warm_stops_at_the_limit_and_says_how_many_were_left() {
     site.put("/b.png");
     let mut settings = warm_settings(&site);
     settings.warm_limit = 10;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let warming = client
         .warm(&[image("/a.png"), image("/b.png")], &quiet)
         .await;
@@ -573,7 +572,7 @@ async fn retries_count_against_the_warm_limit() {
     let mut settings = warm_settings(&site);
     settings.warm_limit = 4;
     settings.concurrency = 1;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     site.fail_next(2);
     let warming = client.warm(&[image("/a.png")], &quiet).await;
 
@@ -590,7 +589,7 @@ async fn warm_on_a_protected_site_stops_at_the_first_refusal() {
     site.put("/a.png");
     let mut settings = warm_settings(&site);
     settings.concurrency = 1;
-    let client = Site::new(settings).expect("client");
+    let client = LiveSite::new(settings).expect("client");
     let warming = client.warm(&[image("/a.png")], &quiet).await;
     assert_eq!(site.requests().len(), 1);
     assert_eq!((warming.warmed, warming.failed), (0, 12));
@@ -623,7 +622,7 @@ async fn after_a_dangerous_delete_the_variant_is_fetched_afresh() {
     assert_eq!(response.status(), 200);
     assert_eq!(site.entry(&Key::new("/a.png", 640, 75, "image/webp")), None);
 
-    let client = Site::new(settings(&site, next())).expect("client");
+    let client = LiveSite::new(settings(&site, next())).expect("client");
     let verification = client.verify(&[image("/a.png")], &quiet).await;
     assert_eq!(lives(&verification), vec![("/a.png", &Live::NotCached)]);
 }

@@ -2,16 +2,14 @@
 //! each test asserts what the servers received (how many attempts, how far
 //! apart) and what the action reported. Delays are short and configured.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::raw::{Fault, RawServer};
-use common::vercel::{FakeVercel, error};
-use common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::raw::{Fault, RawServer};
+use crate::common::vercel::{FakeVercel, error};
+use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
 use serde_json::json;
 use wiremock::ResponseTemplate;
 

@@ -257,7 +257,7 @@ fn the_context_holds_no_local_secrets_or_build_output() {
         "target/release/vercel-image-invalidate",
         ".git/config",
         "README.md",
-        "tests/push.rs",
+        "tests/suite/push.rs",
     ] {
         assert!(
             !in_context(&rules, path),

@@ -6,13 +6,28 @@
 //! A module is a file under `src/`, or a folder with its files (`changes/`
 //! is one module: its files may use each other freely). `main.rs` reaches the
 //! library as `vercel_image_invalidate::`, which counts as `crate::`.
-//! `cargo test --test architecture -- --nocapture` prints the import table.
+//! `cargo test --test suite architecture:: -- --nocapture` prints the import table.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Functions longer than this, outside tests, fail the check.
 const MAX_FUNCTION_LINES: usize = 80;
+/// The longest source file outside tests, in lines.
+const MAX_FILE_LINES: usize = 800;
+/// The longest file of the orchestration (`src/run/`), in lines.
+const MAX_RUN_FILE_LINES: usize = 400;
+/// The one file that decides the range: what is compared and whether to
+/// wait for a deployment.
+const RANGE_FILE: &str = "run/range.rs";
+/// What reads GitHub's deployments; outside `deploy` itself, only
+/// [`RANGE_FILE`] may name it.
+const DEPLOYMENT_READS: &[&str] = &[
+    "Deployments",
+    "wait_until_live",
+    "previous_success",
+    "previous_live",
+];
 
 /// Source text with comments, string and character literals blanked out
 /// (replaced by spaces, newlines kept), so that braces and paths inside them
@@ -317,19 +332,28 @@ fn layers(text: &str) -> Vec<(String, Vec<String>)> {
 struct Crate {
     /// Module name -> the code of its files (comments and strings blanked).
     modules: BTreeMap<String, Vec<(String, String)>>,
+    /// Each file outside tests and its length in lines.
+    sizes: Vec<(String, usize)>,
 }
 
 impl Crate {
     fn from_sources(files: &[(&str, &str)]) -> Self {
         let mut modules: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+        let mut sizes = Vec::new();
         for (path, source) in files {
             let module = module_of(path);
+            let code = if is_test_file(path, files) {
+                String::new()
+            } else {
+                sizes.push((path.to_string(), source.lines().count()));
+                without_tests(&code_only(source))
+            };
             modules
                 .entry(module)
                 .or_default()
-                .push((path.to_string(), without_tests(&code_only(source))));
+                .push((path.to_string(), code));
         }
-        Self { modules }
+        Self { modules, sizes }
     }
 
     fn read(src: &Path) -> Self {
@@ -401,6 +425,8 @@ impl Crate {
             }
         }
         problems.extend(cycles(&graph));
+        problems.extend(self.long_files());
+        problems.extend(self.deployments_read_outside_the_range());
         for (module, files) in &self.modules {
             for (path, code) in files {
                 for function in long_functions(code) {
@@ -412,6 +438,68 @@ impl Crate {
         }
         problems
     }
+}
+
+impl Crate {
+    /// Files over [`MAX_FILE_LINES`], and files of `run/` over
+    /// [`MAX_RUN_FILE_LINES`].
+    fn long_files(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (path, lines) in &self.sizes {
+            let limit = if path.starts_with("run/") {
+                MAX_RUN_FILE_LINES
+            } else {
+                MAX_FILE_LINES
+            };
+            if *lines > limit {
+                problems.push(format!("{path}: {lines} lines, over {limit}"));
+            }
+        }
+        problems
+    }
+
+    /// Every file but `deploy`'s own and [`RANGE_FILE`] that reads the
+    /// deployments: the range is decided in one place.
+    fn deployments_read_outside_the_range(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (module, files) in &self.modules {
+            for (path, code) in files {
+                if module == "deploy" || path == RANGE_FILE {
+                    continue;
+                }
+                for name in DEPLOYMENT_READS {
+                    if has_word(code, name) {
+                        problems.push(format!(
+                            "{path}: reads the deployments (`{name}`); only {RANGE_FILE} decides the range"
+                        ));
+                    }
+                }
+            }
+        }
+        problems
+    }
+}
+
+/// Whether `word` stands in `code` as a whole identifier.
+fn has_word(code: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    code.match_indices(word).any(|(at, _)| {
+        let before = code[..at].chars().next_back();
+        let after = code[at + word.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+/// A `tests.rs` that its folder's module declares as a test module
+/// (`#[cfg(test)] mod tests;`): test code, held to no rule.
+fn is_test_file(path: &str, files: &[(&str, &str)]) -> bool {
+    let Some(folder) = path.strip_suffix("/tests.rs") else {
+        return false;
+    };
+    let parents = [format!("{folder}/mod.rs"), format!("{folder}.rs")];
+    files.iter().any(|(other, source)| {
+        parents.iter().any(|p| p == other) && source.contains("#[cfg(test)]\nmod tests;")
+    })
 }
 
 /// `changes/api.rs` -> `changes`, `select.rs` -> `select`.
@@ -566,4 +654,46 @@ fn literals_and_comments_hide_no_code_and_fake_none() {
     assert_eq!(code.matches('{').count(), 1, "{code}");
     assert_eq!(code.matches('}').count(), 1, "{code}");
     assert!(code.contains("fn x<'a>(s: &'a str) {}"), "{code}");
+}
+
+#[test]
+fn the_checker_catches_long_files_and_the_range_decided_elsewhere() {
+    let table = "<!-- layers:start -->\n| layer | modules |\n|---|---|\n| top | `run` |\n| stages | `deploy`, `select` |\n<!-- layers:end -->";
+    let layers = layers(table);
+    let lines = |n: usize| "const X: u8 = 0;\n".repeat(n);
+    let (long, run_long, run_ok) = (
+        lines(MAX_FILE_LINES + 1),
+        lines(MAX_RUN_FILE_LINES + 1),
+        lines(MAX_RUN_FILE_LINES),
+    );
+    let declares = format!("{}#[cfg(test)]\nmod tests;\n", lines(3));
+    let files = [
+        ("select/mod.rs", declares.as_str()),
+        // A test module may be as long as it likes.
+        ("select/tests.rs", long.as_str()),
+        ("select/glob.rs", long.as_str()),
+        ("run/mod.rs", run_ok.as_str()),
+        ("run/send.rs", run_long.as_str()),
+        // The deployments, read where the range is decided and elsewhere.
+        ("deploy.rs", "pub struct Deployments;\n"),
+        (
+            "run/range.rs",
+            "use crate::deploy::Deployments;\nfn f(d: Deployments) { d.wait_until_live() }\n",
+        ),
+        (
+            "run/site.rs",
+            "fn g(d: crate::deploy::Deployments) { d.previous_live() }\n// previous_success in a comment is no read\nfn my_previous_success() {}\n",
+        ),
+    ];
+    let problems = Crate::from_sources(&files).problems(&layers);
+    assert_eq!(
+        problems,
+        [
+            "select/glob.rs: 801 lines, over 800",
+            "run/send.rs: 401 lines, over 400",
+            "run/site.rs: reads the deployments (`Deployments`); only run/range.rs decides the range",
+            "run/site.rs: reads the deployments (`previous_live`); only run/range.rs decides the range",
+        ],
+        "{problems:#?}"
+    );
 }

@@ -3,11 +3,10 @@
 //! and hostile text. None may panic; the writers must keep their invariants.
 //!
 //! `PROPTEST_CASES` sets the number of cases (256 by default; `.ci/run` runs
-//! more). A failure is saved under `tests/properties.proptest-regressions`
+//! more). A failure is saved under `tests/suite/properties.proptest-regressions`
 //! and replayed first on every later run; keep that file in git.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeSet;
 
 use clap::Parser;
@@ -21,8 +20,8 @@ use vercel_image_invalidate::inputs::INPUT_NAMES;
 use vercel_image_invalidate::report::Report;
 use vercel_image_invalidate::select::{Globs, PublicDirs, Rules, UrlPrefix};
 
-use common::markdown::{tags, to_html};
-use common::runner::commands;
+use crate::common::markdown::{tags, to_html};
+use crate::common::runner::commands;
 
 /// Text rich in what breaks logs, Markdown and HTML.
 fn hostile() -> impl Strategy<Value = String> {

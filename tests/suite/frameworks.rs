@@ -3,13 +3,12 @@
 //! run through the GitHub API and through git, asserting exactly the
 //! strings Vercel received, the skip reasons, and what GitHub was asked.
 
-mod common;
-
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::markdown::to_html;
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
+use crate::common;
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::markdown::to_html;
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
 use serde_json::{Value, json};
 
 const IMPORTED: &str = "imported: served under a hashed URL, never stale";

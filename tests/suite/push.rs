@@ -1,11 +1,10 @@
 //! End to end: a push event in, invalidation requests and a job summary out.
 
-mod common;
-
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::vercel::{FakeVercel, INVALIDATE};
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common;
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::vercel::{FakeVercel, INVALIDATE};
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 
 /// A repository whose second commit touches every kind of file.
 fn mixed_history() -> (GitRepo, String, String) {

@@ -1,25 +1,24 @@
 //! The documentation agrees with the product: the inputs of `action.yml`
 //! and the README's inputs table are generated from the table of inputs in
-//! `src/inputs.rs` (`UPDATE_DOCS=1 cargo test --test docs` rewrites them),
+//! `src/inputs.rs` (`UPDATE_DOCS=1 cargo test --test suite docs::` rewrites them),
 //! the README's outputs table is `action.yml`'s, word for word, and every
 //! input is a flag. Also renders an example job summary for the README's
 //! picture.
 
-mod common;
-
+use crate::common;
 use std::path::Path;
 use std::sync::Arc;
 
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::vercel::{FakeVercel, error};
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::vercel::{FakeVercel, error};
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_norway::Value;
 use vercel_image_invalidate::inputs::{INPUTS, Input, Place};
 use wiremock::ResponseTemplate;
 
 /// The command that brings the generated parts of the docs up to date.
-const UPDATE: &str = "UPDATE_DOCS=1 cargo test --test docs";
+const UPDATE: &str = "UPDATE_DOCS=1 cargo test --test suite docs::";
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).expect("file")

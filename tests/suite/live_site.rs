@@ -4,18 +4,17 @@
 //! now get: the Live column, the `verified` and `unverified` outputs, the
 //! warnings, the exit code, the warm-up and its limit.
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use common::git::GitRepo;
-use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
-use common::markdown::plain;
-use common::site::{FakeSite, Key, SiteConfig};
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
+use crate::common::markdown::plain;
+use crate::common::site::{FakeSite, Key, SiteConfig};
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
 
 /// Probing at once and without pause, so that tests take a moment; the
 /// fake site revalidates after a count of requests, not after a time.

@@ -3,17 +3,16 @@
 //! against a fake Deployments API whose statuses change from one poll to
 //! the next.
 
-mod common;
-
+use crate::common;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use common::git::GitRepo;
-use common::github::{FakeDeployment, FakeGitHub, OWNER_REPO, Seen};
-use common::markdown::plain;
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::{FakeDeployment, FakeGitHub, OWNER_REPO, Seen};
+use crate::common::markdown::plain;
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 
 /// Short polling so that time-dependent tests take a moment: 0.05 s, then
 /// x1.5 per poll, capped at 0.2 s.

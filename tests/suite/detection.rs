@@ -3,14 +3,13 @@
 
 #![allow(clippy::print_stderr)] // one test says why it is skipped
 
-mod common;
-
+use crate::common;
 use std::collections::BTreeMap;
 
-use common::git::{GitRepo, git_command};
-use common::github::FakeGitHub;
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN, ZERO};
+use crate::common::git::{GitRepo, git_command};
+use crate::common::github::FakeGitHub;
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN, ZERO};
 use serde_json::json;
 
 /// What a run decided, in a form that two runs can be compared by.

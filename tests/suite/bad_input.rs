@@ -1,12 +1,11 @@
 //! Bad input: every case exits 2 before anything is sent, with a message
 //! that names the input (or variable) and says how to fix it.
 
-mod common;
-
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common;
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_json::json;
 
 type Change = Box<dyn Fn(Action) -> Action>;

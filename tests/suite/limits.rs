@@ -4,13 +4,12 @@
 //! report file, a cut annotation says where the rest is, and annotations past
 //! the ninth are folded into one.
 
-mod common;
-
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::runner::commands;
-use common::vercel::FakeVercel;
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common;
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::runner::commands;
+use crate::common::vercel::FakeVercel;
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_json::{Value, json};
 
 const OUTPUTS_LIMIT: usize = 500_000;

@@ -2,16 +2,14 @@
 //! command, the summary shows names literally, the images are still
 //! invalidated under their real paths, and no token appears anywhere.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::git::GitRepo;
-use common::github::FakeGitHub;
-use common::markdown::{tags, to_html};
-use common::runner::commands;
-use common::vercel::{FakeVercel, error};
-use common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
+use crate::common::git::GitRepo;
+use crate::common::github::FakeGitHub;
+use crate::common::markdown::{tags, to_html};
+use crate::common::runner::commands;
+use crate::common::vercel::{FakeVercel, error};
+use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 
 const HOSTILE: &[&str] = &[
     "a\n::error::x.png",

@@ -1,0 +1,254 @@
+//! The site: its framework config read at head (from the checkout or one
+//! GitHub request a file), and `auto` resolved against it.
+
+use std::io::Write;
+
+use crate::changes::{self, ChangesError, Detected, DiffSource};
+use crate::config::InputErrors;
+use crate::error::Error;
+use crate::live::Served;
+use crate::select::{self, Mapping, UrlPrefix};
+use crate::site::{self, Site, SiteFile};
+
+use super::{Noted, Stages, refusals};
+
+/// What the site stage found, for the stages after it.
+pub(super) struct Sited {
+    /// The site's framework and config (base path, image settings), read
+    /// at head; `None` when no changed image needed placing, so its config
+    /// was not read.
+    pub site: Option<Site>,
+    /// The public dirs and URL prefix the selection uses.
+    pub mapping: Mapping,
+    /// How the site's optimizer serves images, for the live stage.
+    pub served: Served,
+}
+
+/// The shown name of the site dir.
+fn shown(site_dir: &str) -> &str {
+    if site_dir.is_empty() {
+        "the repository root"
+    } else {
+        site_dir
+    }
+}
+
+impl<W: Write> Stages<'_, W> {
+    /// Reads the site's config at head, when a changed image needs placing,
+    /// and resolves `auto`. A value the config computes at build time that
+    /// `auto` needs ends the run with the input to set (exit 2): a guessed
+    /// path would be reported green while visitors keep the stale image.
+    pub(super) async fn site(&self, detected: &Detected) -> Noted<Result<Sited, Error>> {
+        match self.site_at_head(detected).await {
+            Ok((sited, notes)) => Noted {
+                value: Ok(sited),
+                notes,
+                deployment: None,
+            },
+            Err(error) => Noted::new(Err(error)),
+        }
+    }
+
+    /// The site stage's value and its notes.
+    async fn site_at_head(&self, detected: &Detected) -> Result<(Sited, Vec<String>), Error> {
+        let config = self.config;
+        let needed = detected.changes.iter().any(|change| {
+            config.include.is_match(&change.path)
+                || change
+                    .old_path
+                    .as_deref()
+                    .is_some_and(|old| config.include.is_match(old))
+        });
+        // A run with no changed image to map (a manual run that lists
+        // `images`) still reads the config when it asks the live site: the
+        // optimizer's path, base path and allowed sizes come from it.
+        let head = match detected.head.as_str() {
+            "" if config.live.asked() => self.live_head()?,
+            "" => None,
+            head => Some(head.to_string()),
+        };
+        let needed = needed || (config.live.asked() && head.is_some());
+        let Some(head) = head.filter(|_| needed) else {
+            let mapping = self.mapping(&site::detect(&config.site_dir, &[]))?;
+            return Ok((
+                Sited {
+                    site: None,
+                    mapping,
+                    served: Served::default(),
+                },
+                Vec::new(),
+            ));
+        };
+        let shown = shown(&config.site_dir);
+        self.log.borrow_mut().group(&format!("Site in {shown}"));
+        let read = self.read_site(detected, &head).await;
+        self.log.borrow_mut().end_group();
+        let (site, mapping) = read?;
+        let mut notes = Vec::new();
+        if site.recognised() || !config.site_dir.is_empty() {
+            notes.push(site.describe());
+        }
+        notes.extend(site.warnings.iter().cloned());
+        notes.extend(mapping.warnings.iter().cloned());
+        let served = site.served(config.url_prefix.as_ref().and_then(UrlPrefix::path));
+        let site = Some(site);
+        Ok((
+            Sited {
+                site,
+                mapping,
+                served,
+            },
+            notes,
+        ))
+    }
+
+    /// The commit whose config says how the live site serves images, for a
+    /// run with no diff (only `images`): `head`, else `GITHUB_SHA`, else the
+    /// checkout's `HEAD` with `diff-source: git`. Through the API with no
+    /// commit known, the run stops (exit 2): a guessed optimizer would send
+    /// every probe to the wrong path and blame the mapping. A dry run asks
+    /// nothing, so it needs no commit.
+    fn live_head(&self) -> Result<Option<String>, InputErrors> {
+        let config = self.config;
+        if let Some(head) = config.head.clone().or_else(|| config.runner.sha.clone()) {
+            return Ok(Some(head));
+        }
+        match config.diff_source {
+            DiffSource::Git => Ok(Some("HEAD".to_string())),
+            DiffSource::Api if config.dry_run => Ok(None),
+            DiffSource::Api => Err(refusals::no_commit_for_the_live_site()),
+        }
+    }
+
+    /// The site as its config files at head say, logged, and the mapping.
+    async fn read_site(&self, detected: &Detected, head: &str) -> Result<(Site, Mapping), Error> {
+        let files = self.site_files(detected, head).await?;
+        let site = site::detect(&self.config.site_dir, &files);
+        {
+            let mut log = self.log.borrow_mut();
+            log.text(&site.describe());
+            for warning in &site.warnings {
+                log.warning(&crate::untrusted::one_line(warning));
+            }
+        }
+        let mut mapping = self.mapping(&site)?;
+        self.linked_public_dirs(&mut mapping, detected, head)
+            .await?;
+        Ok((site, mapping))
+    }
+
+    /// A public dir that is a symbolic link to a folder of the repository
+    /// serves that folder's files under its own path: the target is served
+    /// too. With the API, only a dir the listing shows as a link is asked.
+    async fn linked_public_dirs(
+        &self,
+        mapping: &mut Mapping,
+        detected: &Detected,
+        head: &str,
+    ) -> Result<(), Error> {
+        let dirs: Vec<String> = mapping.public_dirs.dirs().to_vec();
+        for dir in dirs.iter().filter(|d| !d.is_empty()) {
+            let target = match (self.config.diff_source, &self.github) {
+                (DiffSource::Api, Some(github)) => {
+                    if detected.links.as_ref().is_some_and(|l| !l.contains(dir)) {
+                        continue;
+                    }
+                    changes::api::link_target(github, &self.repository, head, dir, self.on_retry)
+                        .await
+                        .map_err(ChangesError::from)?
+                }
+                _ => changes::git::link_target(&self.checkout(), head, dir)
+                    .map_err(ChangesError::from)?,
+            };
+            if let Some(target) = target {
+                self.log.borrow_mut().text(&format!(
+                    "{dir} is a symbolic link to {target}: the images there are served under {dir}"
+                ));
+                mapping.public_dirs.also(target);
+            }
+        }
+        Ok(())
+    }
+
+    /// The site's config files at head with their text: from the checkout
+    /// with `diff-source: git`, else one GitHub request each (the listing
+    /// the comparison fetched says which exist, so none is asked for that
+    /// is not there).
+    async fn site_files(&self, detected: &Detected, head: &str) -> Result<Vec<SiteFile>, Error> {
+        let config = self.config;
+        let site_dir = config.site_dir.as_str();
+        let api = match (config.diff_source, &self.github) {
+            (DiffSource::Api, Some(github)) => Some(github),
+            _ => None,
+        };
+        let before = api.map_or(0, |github| github.requests());
+        let listed = match (api, &detected.site_files) {
+            (Some(_), Some(files)) => files.clone(),
+            (Some(github), None) => {
+                match changes::api::files_in(
+                    github,
+                    &self.repository,
+                    head,
+                    site_dir,
+                    self.on_retry,
+                )
+                .await
+                {
+                    Err(crate::github::GitHubError::Status { status: 404, .. }) => Vec::new(),
+                    listed => listed.map_err(ChangesError::from)?,
+                }
+            }
+            (None, _) => {
+                changes::git::files_in(&self.checkout(), head, site_dir)
+                    .map_err(ChangesError::from)?
+                    .1
+            }
+        };
+        if !site_dir.is_empty() && listed.is_empty() {
+            return Err(refusals::not_a_site_dir(site_dir, head).into());
+        }
+        let mut files = Vec::new();
+        for path in site::config_files(site_dir, |path| listed.iter().any(|l| l == path)) {
+            let text = match api {
+                Some(github) => {
+                    changes::api::read(github, &self.repository, head, &path, self.on_retry)
+                        .await
+                        .map_err(ChangesError::from)?
+                }
+                None => {
+                    changes::git::read(&self.checkout(), head, &path).map_err(ChangesError::from)?
+                }
+            };
+            self.log.borrow_mut().text(&format!("read {path}"));
+            files.push(SiteFile { path, text });
+        }
+        if let Some(github) = api {
+            self.log.borrow_mut().text(&format!(
+                "{} config file(s) read ({} GitHub requests)",
+                files.len(),
+                github.requests() - before
+            ));
+        }
+        Ok(files)
+    }
+
+    /// `auto` resolved against `site`; the warnings of explicit inputs that
+    /// contradict it are logged.
+    fn mapping(&self, site: &Site) -> Result<Mapping, InputErrors> {
+        let config = self.config;
+        match select::resolve(
+            site,
+            config.public_dirs.as_ref(),
+            config.url_prefix.as_ref(),
+        ) {
+            Ok(mapping) => {
+                let mut log = self.log.borrow_mut();
+                for warning in &mapping.warnings {
+                    log.warning(&crate::untrusted::one_line(warning));
+                }
+                Ok(mapping)
+            }
+            Err(unknowns) => Err(refusals::auto_unknown(&unknowns)),
+        }
+    }
+}
