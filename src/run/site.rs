@@ -146,6 +146,10 @@ impl<W: Write> Stages<'_, W> {
         detected: &Detected,
         head: &str,
     ) -> Result<(), Error> {
+        if detected.changes.is_empty() {
+            // Nothing to place (a run that lists `images`).
+            return Ok(());
+        }
         let dirs: Vec<String> = mapping.public_dirs.dirs().to_vec();
         for dir in dirs.iter().filter(|d| !d.is_empty()) {
             let target = match (self.config.diff_source, &self.github) {
