@@ -70,6 +70,19 @@ fn configs_exported_as_functions_are_called_for_the_production_build() {
 }
 
 #[test]
+fn delete_unsets_a_setting() {
+    assert_eq!(
+        base_path("const c = { basePath: '/docs' };\ndelete c.basePath;\nmodule.exports = c;")
+            .as_deref(),
+        Ok("<absent>")
+    );
+    assert!(
+        base_path("const c = { basePath: '/docs' };\nif (process.env.X) delete c.basePath;\nmodule.exports = c;").is_err(),
+        "deleted one way only"
+    );
+}
+
+#[test]
 fn commonjs_exports_default_is_the_config() {
     assert_eq!(
         base_path("\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nconst nextConfig = { basePath: '/docs' };\nexports.default = nextConfig;\n").as_deref(),

@@ -45,6 +45,11 @@ impl Evaluator<'_> {
                     None => V::Unknown(self.text(id)),
                 }
             }
+            Node::Unary("delete", target) => {
+                // `delete config.basePath` unsets it.
+                self.assign(*target, V::Undefined, scope, id)?;
+                V::Bool(true)
+            }
             Node::Unary(op, arg) => {
                 let arg = self.expr(*arg, scope)?;
                 self.unary(op, arg, id)
