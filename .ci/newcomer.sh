@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
-# Runs the commands of the README's "Quick start" the way a newcomer would:
-# in a fresh clone of the committed tree, with a cargo home that holds
+# Runs the contributor commands of the README's "Develop" section the way a
+# newcomer would: in a fresh clone of the committed tree, with a cargo home that holds
 # nothing but what those commands download themselves, and a target
 # directory of their own. A test that passes only because this machine's
 # cargo cache, or an earlier build, happens to hold something fails here.
 #
 # The commands are read from the README's first `sh` block under
-# "## Quick start", so that what CI runs is what a reader is told to run.
+# "## Develop", so that what CI runs is what a reader is told to run.
 #
 #   .ci/newcomer.sh          clone HEAD of this repository and run them
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 commands=$(awk '
-  /^## Quick start/ { section = 1; next }
+  /^## Develop$/ { section = 1; next }
   /^## / { section = 0 }
   section && /^```sh/ { block = 1; next }
   block && /^```/ { exit }
   block { sub(/[[:space:]]+#.*$/, ""); if ($0 != "") print }
 ' README.md)
 if [[ -z "$commands" ]]; then
-  echo "newcomer.sh: README.md has no sh block under '## Quick start'" >&2
+  echo "newcomer.sh: README.md has no sh block under '## Develop'" >&2
   exit 1
 fi
 

@@ -132,17 +132,22 @@ struct Held {
     message: String,
 }
 
-/// The job log. Write errors are ignored on purpose: when the log itself is
-/// gone there is nowhere left to report them, and the run's real results go to
-/// files that are checked.
 /// One line of a stage's progress: shown, or shown only with debug
 /// logging.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Line {
+    /// Shown in the log.
     Text(String),
+    /// Shown only with debug logging.
     Debug(String),
+    /// A line about a wait (a retry, a deployment still building): shown
+    /// on a terminal without `--verbose` too ([`Log::progress`]).
+    Progress(String),
 }
 
+/// The job log. Write errors are ignored on purpose: when the log itself is
+/// gone there is nowhere left to report them, and the run's real results go to
+/// files that are checked.
 pub struct Log<W: Write> {
     out: W,
     style: LogStyle,
@@ -155,6 +160,9 @@ pub struct Log<W: Write> {
     annotations: [usize; 3],
     /// Those past the runner's count, by level, to fold into one at the end.
     held: [Vec<Held>; 3],
+    /// The warnings printed so far, so that the closing report need not
+    /// repeat them on a terminal.
+    warned: Vec<String>,
 }
 
 impl<W: Write> Log<W> {
@@ -167,6 +175,7 @@ impl<W: Write> Log<W> {
             secrets: Vec::new(),
             annotations: [0; 3],
             held: [Vec::new(), Vec::new(), Vec::new()],
+            warned: Vec::new(),
         }
     }
 
@@ -190,22 +199,40 @@ impl<W: Write> Log<W> {
         }
     }
 
-    /// One line of text; `text` may hold untrusted parts. A newline inside it
-    /// is shown as `\n`, never printed: one call, one line. On a terminal,
-    /// lines inside a group are detail and need `--verbose`.
-    /// A line of a stage's progress, at its level.
+    /// A line of a stage's progress, at its level: [`Line::Text`] as
+    /// [`Log::text`], [`Line::Debug`] as [`Log::debug`].
     pub fn say(&mut self, line: &Line) {
         match line {
             Line::Text(text) => self.text(text),
             Line::Debug(text) => self.debug(text),
+            Line::Progress(text) => self.progress(text),
         }
     }
 
+    /// One line of text; `text` may hold untrusted parts. A newline inside it
+    /// is shown as `\n`, never printed: one call, one line. On a terminal,
+    /// lines inside a group are detail and need `--verbose`.
     pub fn text(&mut self, text: &str) {
         if self.style == LogStyle::Terminal && self.in_group && !self.debug {
             return;
         }
         self.line(&one_line(text));
+    }
+
+    /// A line about something that takes a while (a retry waiting, a
+    /// deployment still building): like [`Log::text`], but shown on a
+    /// terminal without `--verbose` too, so a wait is never silent.
+    pub fn progress(&mut self, text: &str) {
+        if self.style == LogStyle::Terminal {
+            self.line(&one_line(text));
+        } else {
+            self.text(text);
+        }
+    }
+
+    /// The warnings printed so far, as given.
+    pub fn warned(&self) -> &[String] {
+        &self.warned
     }
 
     /// The one place that writes a line: secrets are redacted here.
@@ -252,6 +279,9 @@ impl<W: Write> Log<W> {
     /// terminal. In Actions the tenth of a level and those after it wait for
     /// [`Log::flush`], which folds them into one.
     pub fn annotate(&mut self, level: Level, title: Option<&str>, message: &str) {
+        if level == Level::Warning {
+            self.warned.push(message.to_string());
+        }
         match self.style {
             LogStyle::Actions => {
                 let index = level.index();

@@ -20,10 +20,33 @@ const LONG_ABOUT: &str = "Invalidate Vercel's Image Optimization cache for the i
     Every flag below that names an action input is also read from INPUT_<NAME>; a flag wins. \
     Lists (--include, --exclude, --public-dir, --images) take one item a line and the flag may \
     be repeated. The tokens may also come from the VERCEL_TOKEN and GITHUB_TOKEN variables (a \
-    flag or input wins), which keeps them off the command line.\n\n\
-    Exit codes: 0 done or nothing to do; 1 some images could not be invalidated (only with \
-    --fail-on-error true), the awaited deployment failed or timed out, or the changes could \
-    not be read; 2 bad input or configuration, nothing was sent.";
+    flag or input wins), which keeps them off the command line.";
+
+/// The exit codes and what each means: the one table that `--help`, the
+/// README and `action.yml` show (the docs test keeps them equal).
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (
+        0,
+        "done, or nothing to do (no matching change, branch deletion, tag push)",
+    ),
+    (
+        1,
+        "some images could not be invalidated (only with `fail-on-error: true`); Vercel refused the configuration itself (invalid, expired or revoked token, no permission, no such project, plan without the feature: whatever `fail-on-error` says); the awaited deployment failed or timed out with nothing newer live; the changes could not be read (whatever `fail-on-error` says); an image could not be verified (only with `fail-on-unverified: true`)",
+    ),
+    (
+        2,
+        "bad input or configuration: nothing was sent (placeholders such as `team_xxxxxxxxxxxx`, a slug in `team-id`, a `public-dir` that does not exist at `head`, a value `auto` cannot read, deployments only in another environment, a shallow clone without the commits to compare)",
+    ),
+];
+
+/// `--help`'s long description: the text above and the exit codes.
+fn long_about() -> String {
+    let mut text = format!("{LONG_ABOUT}\n\nExit codes:");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    text
+}
 
 /// The command line: the inputs given as flags, and `--verbose`.
 #[derive(Debug, Default)]
@@ -74,7 +97,7 @@ impl clap::CommandFactory for Args {
         Command::new("vercel-image-invalidate")
             .version(env!("CARGO_PKG_VERSION"))
             .about(ABOUT)
-            .long_about(LONG_ABOUT)
+            .long_about(long_about())
             .after_help("Documentation: README.md in the project repository.")
             .args_override_self(true)
             .args(INPUTS.iter().map(arg))
@@ -195,6 +218,6 @@ mod tests {
             help.contains("[default: $GITHUB_API_URL or https://api.github.com]"),
             "{help}"
         );
-        assert!(help.contains("Exit codes: 0"), "{help}");
+        assert!(help.contains("Exit codes:\n  0  done"), "{help}");
     }
 }

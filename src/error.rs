@@ -1,11 +1,6 @@
 //! The errors that end a run, and the exit code each one maps to. It wraps
 //! each stage's own error, so it stands at the top with `run` and `lib`.
-//!
-//! | code | meaning |
-//! |---|---|
-//! | 0 | done, or nothing to do |
-//! | 1 | some images could not be invalidated (only with `fail-on-error: true`), or the awaited deployment failed or timed out; also, whatever `fail-on-error` says, when the changes could not be read; an image the live site did not confirm (only with `fail-on-unverified: true`) |
-//! | 2 | bad input or configuration: nothing was sent |
+//! What each code means is [`crate::args::EXIT_CODES`].
 
 use crate::changes::ChangesError;
 use crate::config::InputErrors;

@@ -187,7 +187,8 @@ pub fn load(event_name: Option<&str>, event_path: Option<&Path>) -> Result<Trigg
                         .deployment_status
                         .environment_url
                         .or(payload.deployment_status.target_url)
-                        .filter(|u| !u.is_empty()),
+                        // A URL is shown and linked: a long one is not one.
+                        .filter(|u| !u.is_empty() && u.len() <= 2048),
                 })
             }
         }
@@ -245,8 +246,12 @@ pub struct Settings {
     pub images: Vec<String>,
     /// `GITHUB_SHA`: the head of a run that has no push to compare.
     pub sha: Option<String>,
-    /// Only a `deployment_status` to this environment counts.
+    /// Only a `deployment_status` to this environment counts (`auto`: a
+    /// production environment, the project's when it is named).
     pub deployment_environment: String,
+    /// The Vercel project, which names its production environment when
+    /// several deploy from one repository.
+    pub project: Option<String>,
 }
 
 impl Settings {
@@ -300,14 +305,21 @@ pub fn plan(trigger: &Trigger, settings: &Settings) -> Result<Plan, EventError> 
             if !state.eq_ignore_ascii_case("success") {
                 return Ok(Plan::Nothing(format!(
                     "the deployment's state is `{}`, not `success`",
-                    one_line(state)
+                    crate::untrusted::excerpt(state)
                 )));
             }
-            if !environment.eq_ignore_ascii_case(&settings.deployment_environment) {
+            let awaited = crate::deploy::Awaited::from_input(
+                &settings.deployment_environment,
+                settings.project.as_deref(),
+            );
+            if !crate::deploy::is_awaited(environment, &awaited) {
                 return Ok(Plan::Nothing(format!(
-                    "the deployment is to `{}`, not to `{}` (deployment-environment)",
-                    one_line(environment),
-                    settings.deployment_environment
+                    "the deployment is to `{}`, not to {} (deployment-environment)",
+                    crate::untrusted::excerpt(environment),
+                    match &awaited {
+                        crate::deploy::Awaited::Named(name) => format!("`{name}`"),
+                        crate::deploy::Awaited::Auto { .. } => awaited.describe(),
+                    }
                 )));
             }
             let compare = settings.with_base(sha.clone()).unwrap_or_else(|| Compare {

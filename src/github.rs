@@ -35,6 +35,13 @@ pub enum GitHubError {
     },
     #[error("could not get GET {path} from GitHub: {message}")]
     Transport { path: String, message: String },
+    /// The token's API rate limit is used up (a 429, or a 403 that says
+    /// so), with the moment it resets when GitHub said.
+    #[error("GitHub's API rate limit for this token is used up (GET {path}){}", reset_text(*.reset))]
+    RateLimited {
+        path: String,
+        reset: Option<SystemTime>,
+    },
     #[error("GitHub's answer to GET {path} could not be read: {message}")]
     Decode { path: String, message: String },
     #[error("the GitHub client could not be set up: {0}")]
@@ -53,6 +60,9 @@ impl GitHubError {
             GitHubError::Status {
                 transient: true, ..
             } => "GitHub is rate limiting or having trouble; rerun the job later (rerunning is safe)".to_string(),
+            GitHubError::RateLimited { .. } => {
+                "rerun the job later, once the limit has reset (rerunning is safe); the token's limit is shared by every workflow of the repository".to_string()
+            }
             GitHubError::Status { status: 401, .. } => {
                 "the github-token is not valid: pass `github-token: ${{ github.token }}` (the default) or a current token".to_string()
             }
@@ -87,7 +97,7 @@ fn error_message(body: &str) -> String {
         message: String,
     }
     match serde_json::from_str::<Body>(body) {
-        Ok(parsed) => parsed.message,
+        Ok(parsed) => excerpt(&parsed.message),
         Err(_) if body.trim().is_empty() => "(empty answer)".to_string(),
         Err(_) => excerpt(body),
     }
@@ -167,13 +177,10 @@ impl GitHub {
         )
         .await
         .map_err(|gave_up| match gave_up.refused_wait {
-            Some(wait) => GitHubError::Transport {
+            // Asked to wait longer than this action waits: a rate limit.
+            Some(wait) => GitHubError::RateLimited {
                 path: path.to_string(),
-                message: format!(
-                    "rate limited, and GitHub asked to wait {} s, longer than the {} s this action waits",
-                    wait.as_secs(),
-                    self.http.retry.max_wait.as_secs()
-                ),
+                reset: Some(SystemTime::now() + wait),
             },
             None => gave_up.error,
         })?;
@@ -248,7 +255,18 @@ impl GitHub {
         if (200..300).contains(&status) {
             return Attempt::Done(body);
         }
-        let transient = status >= 500 || status == 408 || is_rate_limited(status, &headers);
+        if is_rate_limited(status, &headers) {
+            let now = SystemTime::now();
+            let hint = server_hint(&headers, now);
+            return Attempt::Retry {
+                error: GitHubError::RateLimited {
+                    path: path.to_string(),
+                    reset: hint.map(|wait| now + wait),
+                },
+                hint,
+            };
+        }
+        let transient = status >= 500 || status == 408;
         let error = GitHubError::Status {
             status,
             path: path.to_string(),
@@ -267,10 +285,45 @@ impl GitHub {
     }
 }
 
+/// `; it resets at 12:34:56 UTC, in 25m 10s`, when the moment is known.
+fn reset_text(reset: Option<SystemTime>) -> String {
+    let Some(reset) = reset else {
+        return String::new();
+    };
+    let Ok(epoch) = reset.duration_since(std::time::UNIX_EPOCH) else {
+        return String::new();
+    };
+    let day = epoch.as_secs() % 86_400;
+    let left = reset
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    format!(
+        "; it resets at {:02}:{:02}:{:02} UTC, in {}",
+        day / 3600,
+        day / 60 % 60,
+        day % 60,
+        crate::retry::describe_wait(left)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use http::HeaderValue;
+
+    #[test]
+    fn a_rate_limit_says_when_it_resets() {
+        let reset = std::time::UNIX_EPOCH + Duration::from_secs(1_800_000_000 + 3_725);
+        let error = GitHubError::RateLimited {
+            path: "/repos/o/r/deployments".into(),
+            reset: Some(reset),
+        };
+        let text = error.to_string();
+        assert!(text.starts_with("GitHub's API rate limit for this token is used up"));
+        assert!(text.contains("it resets at 09:02:05 UTC"), "{text}");
+        assert!(!error.is_configuration());
+        assert!(error.help().contains("once the limit has reset"));
+    }
 
     #[test]
     fn error_messages_come_from_json_or_an_excerpt() {

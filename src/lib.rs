@@ -41,7 +41,7 @@ use crate::actions::{Log, LogStyle};
 use crate::args::Args;
 use crate::config::{Config, Env, Runner, Secrets};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Error};
-use crate::report::{Delivery, Problem, Report};
+use crate::report::{Delivery, Report, RunProblem};
 
 /// Runs the tool: `argv` and `env` as the process got them, the log and the
 /// terminal report written to `stdout`/`stderr`. Returns the exit code.
@@ -185,6 +185,7 @@ fn finish<W: Write>(
     let delivered = report.deliver(log, terminal, delivery);
     match error {
         Some(error) => error.exit_code(),
+        None if delivered.refused_configuration => EXIT_FAILED,
         None if delivered.failed_images && delivery.fail_on_error => EXIT_FAILED,
         None if delivered.unverified_images && delivery.fail_on_unverified => EXIT_FAILED,
         None if delivered.write_failed => EXIT_FAILED,
@@ -194,7 +195,7 @@ fn finish<W: Write>(
 
 /// The error as the report shows it: its causes, each said once (several
 /// lines stay several lines), and the fix.
-fn problem(error: &Error) -> Problem {
+fn problem(error: &Error) -> RunProblem {
     let mut message = error.to_string();
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
@@ -204,7 +205,7 @@ fn problem(error: &Error) -> Problem {
         }
         source = cause.source();
     }
-    Problem {
+    RunProblem {
         message,
         help: error.help(),
     }

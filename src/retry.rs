@@ -100,6 +100,16 @@ pub fn server_hint(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     None
 }
 
+/// A wait for people: `12.0s`, `2m 05s`.
+pub fn describe_wait(wait: Duration) -> String {
+    let seconds = wait.as_secs();
+    if seconds < 60 {
+        format!("{:.1}s", wait.as_secs_f64())
+    } else {
+        format!("{}m {:02}s", seconds / 60, seconds % 60)
+    }
+}
+
 /// Time from `now` until an epoch timestamp in seconds (or milliseconds,
 /// recognised by size).
 pub fn until_epoch(value: &str, now: SystemTime) -> Option<Duration> {

@@ -40,6 +40,23 @@ pub fn excerpt(text: &str) -> String {
     format!("{}{more}", one_line(&short))
 }
 
+/// Untrusted text of several lines (a program's error output), kept as
+/// lines: each made safe by [`one_line`], blank ones dropped, at most
+/// `max_lines` of them and 200 characters each, `...` where something was
+/// cut.
+pub fn excerpt_lines(text: &str, max_lines: usize) -> String {
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
+    let mut shown: Vec<String> = lines.iter().take(max_lines).map(|l| excerpt(l)).collect();
+    if lines.len() > max_lines {
+        shown.push("...".to_string());
+    }
+    shown.join("\n")
+}
+
 /// An error and its causes, most specific last, each said once: hyper's
 /// "client error (Connect)" alone does not say that the DNS lookup failed.
 pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -96,6 +113,30 @@ pub fn without_credentials(text: &str) -> String {
     }
 }
 
+/// An outside value (a glob, a folder, a prefix) that cannot be used: what
+/// is wrong, quoting the value, and the fix. The boundary names the input
+/// it came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ValueError {
+    pub problem: String,
+    pub help: String,
+}
+
+impl ValueError {
+    pub fn new(problem: impl Into<String>, help: impl Into<String>) -> Self {
+        Self {
+            problem: problem.into(),
+            help: help.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for ValueError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.problem)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,6 +152,17 @@ mod tests {
     fn excerpts_are_short_and_single_line() {
         assert_eq!(excerpt("  <html>\nboom "), "<html>\\nboom");
         assert_eq!(excerpt(&"x".repeat(500)).len(), 203);
+    }
+
+    #[test]
+    fn excerpts_of_several_lines_stay_lines() {
+        let stderr = "fatal: one\n\nfatal: two\u{1b}[31m\n";
+        assert_eq!(
+            excerpt_lines(stderr, 5),
+            "fatal: one\nfatal: two\\u{1b}[31m"
+        );
+        assert_eq!(excerpt_lines("a\nb\nc", 2), "a\nb\n...");
+        assert_eq!(excerpt_lines(&"x".repeat(500), 1).len(), 203);
     }
 
     #[test]
@@ -146,29 +198,5 @@ mod tests {
             without_credentials("https://a.example/x"),
             "https://a.example/x"
         );
-    }
-}
-
-/// An outside value (a glob, a folder, a prefix) that cannot be used: what
-/// is wrong, quoting the value, and the fix. The boundary names the input
-/// it came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ValueError {
-    pub problem: String,
-    pub help: String,
-}
-
-impl ValueError {
-    pub fn new(problem: impl Into<String>, help: impl Into<String>) -> Self {
-        Self {
-            problem: problem.into(),
-            help: help.into(),
-        }
-    }
-}
-
-impl std::fmt::Display for ValueError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.problem)
     }
 }

@@ -5,7 +5,9 @@
 //!
 //! An answer that every other batch would get too (bad token, plan without
 //! the feature, no permission, unknown project) stops the run: batches not yet
-//! sent end as failed with that reason instead of repeating the request.
+//! sent end as failed with that reason instead of repeating the request. Such
+//! an answer means the configuration can never work ([`Stop::configuration`]),
+//! which fails the run whatever `fail-on-error` says.
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -105,10 +107,14 @@ pub struct Sent {
 pub struct Stop {
     pub reason: String,
     pub help: String,
+    /// The answer is about the configuration (token, team, project, plan,
+    /// API origin), not about these images: every run would get it until
+    /// the configuration changes.
+    pub configuration: bool,
 }
 
 /// A live event, for the log.
-pub enum Progress<'a> {
+pub enum SendProgress<'a> {
     Retrying {
         batch: usize,
         attempt: u32,
@@ -122,23 +128,23 @@ pub enum Progress<'a> {
     },
 }
 
-impl Progress<'_> {
+impl SendProgress<'_> {
     /// The event as the log shows it, of `batches` requests in all: one
     /// line, and each path of a finished batch as detail.
     pub fn lines(&self, batches: usize) -> Vec<Line> {
         match *self {
-            Progress::Retrying {
+            SendProgress::Retrying {
                 batch,
                 attempt,
                 failure,
                 wait,
-            } => vec![Line::Text(format!(
+            } => vec![Line::Progress(format!(
                 "request {}/{batches}: attempt {attempt} failed ({}); retrying in {:.1}s",
                 batch + 1,
                 failure.describe(),
                 wait.as_secs_f64()
             ))],
-            Progress::Finished {
+            SendProgress::Finished {
                 batch,
                 paths,
                 result,
@@ -174,9 +180,20 @@ struct ErrorBody {
 }
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct ErrorDetail {
     code: Option<String>,
     message: Option<String>,
+    /// Set on Vercel's 403 for a token it does not know: mistyped,
+    /// expired or revoked.
+    #[serde(default)]
+    invalid_token: bool,
+}
+
+/// Whether Vercel's error body says the token itself is not valid
+/// (`{"error":{"code":"forbidden","message":"Not authorized","invalidToken":true}}`).
+fn says_invalid_token(text: &str) -> bool {
+    serde_json::from_str::<ErrorBody>(text).is_ok_and(|body| body.error.invalid_token)
 }
 
 pub struct Vercel {
@@ -245,7 +262,7 @@ impl Vercel {
         &self,
         paths: &[String],
         concurrency: usize,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(SendProgress<'_>),
     ) -> Sent {
         debug_assert_eq!(paths.iter().collect::<HashSet<_>>().len(), paths.len());
         let batches: Vec<&[String]> = paths.chunks(BATCH_SIZE).collect();
@@ -258,7 +275,7 @@ impl Vercel {
         let mut sent = Sent::default();
         let mut finished = Vec::new();
         while let Some((index, batch, result)) = results.next().await {
-            progress(Progress::Finished {
+            progress(SendProgress::Finished {
                 batch: index,
                 paths: batch,
                 result: result.as_ref().map(|n| *n),
@@ -284,7 +301,7 @@ impl Vercel {
         &self,
         index: usize,
         batch: &[String],
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(SendProgress<'_>),
     ) -> Result<u32, Failure> {
         let body = serde_json::to_vec(&Body {
             src_images: batch,
@@ -307,7 +324,7 @@ impl Vercel {
                 }
             },
             |attempt, failure, wait| {
-                progress(Progress::Retrying {
+                progress(SendProgress::Retrying {
                     batch: index,
                     attempt,
                     failure,
@@ -329,6 +346,7 @@ impl Vercel {
                 self.stop_all(Stop {
                     reason: format!("Vercel is rate limiting this token for the next {} s", wait.as_secs()),
                     help: "rerun the job later (rerunning is safe), or lower concurrency".to_string(),
+                    configuration: false,
                 });
             } else if gave_up.attempts > 1 {
                 failure.message = format!("{} (after {} attempts)", failure.message, gave_up.attempts);
@@ -394,7 +412,7 @@ impl Vercel {
                 },
             };
         }
-        if let Some(stop) = self.stop_for(status, &failure) {
+        if let Some(stop) = self.stop_for(status, &failure, says_invalid_token(&text)) {
             self.stop_all(stop);
         }
         Attempt::Fatal(failure)
@@ -435,17 +453,21 @@ impl Vercel {
         guard.get_or_insert(stop);
     }
 
-    /// The answers that every other batch would get too.
-    fn stop_for(&self, status: u16, failure: &Failure) -> Option<Stop> {
+    /// The answers that every other batch would get too: the configuration
+    /// can never work. Vercel answers a token it does not know with 403
+    /// and `invalidToken: true`; a 403 without it is a token that is valid
+    /// but has no access.
+    fn stop_for(&self, status: u16, failure: &Failure, invalid_token: bool) -> Option<Stop> {
         let team = self
             .team
             .as_ref()
             .map(|t| format!(" in team `{t}`"))
             .unwrap_or_default();
+        let new_token = "create a new token at https://vercel.com/account/tokens (scoped to the team that owns the project) and update the secret passed as vercel-token";
         let (what, help) = match status {
-            401 => (
-                "Vercel refused the token (401)".to_string(),
-                "create a new token at https://vercel.com/account/tokens and update the secret passed as vercel-token".to_string(),
+            401 | 403 if invalid_token || status == 401 => (
+                format!("Vercel says the token is invalid, expired or revoked ({status})"),
+                new_token.to_string(),
             ),
             402 => (
                 "the Vercel plan does not include this feature (402)".to_string(),
@@ -468,6 +490,7 @@ impl Vercel {
         Some(Stop {
             reason: format!("{what}: {}", failure.message),
             help,
+            configuration: true,
         })
     }
 }

@@ -169,6 +169,7 @@ pub async fn detect(
     let mut pruned = Vec::new();
     let mut site_files = None;
     let mut links = Vec::new();
+    let mut framework_configs = None;
     let mut pending: Pending = vec![(String::new(), base.clone(), Some(head.clone()))];
     if base.as_deref() == Some(head.as_str()) {
         pending.clear();
@@ -182,14 +183,14 @@ pub async fn detect(
         if !old.truncated && !new.truncated {
             site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
             links.extend(links_in(&prefix, &new));
+            if prefix.is_empty() {
+                framework_configs = Some(configs_in(&new));
+            }
             deltas.extend(diff_flat(&prefix, old, new));
             continue;
         }
-        let shown = if prefix.is_empty() {
-            "the repository"
-        } else {
-            prefix.as_str()
-        };
+        let shown = Some(prefix.as_str()).filter(|p| !p.is_empty());
+        let shown = shown.unwrap_or("the repository");
         notes.push(format!(
             "GitHub truncated the file listing of {shown}; compared it folder by folder instead"
         ));
@@ -222,7 +223,20 @@ pub async fn detect(
         api_requests: 0,
         site_files,
         links: Some(links),
+        framework_configs,
     })
+}
+
+/// The framework config files of a whole listing, at most
+/// [`super::MAX_FRAMEWORK_CONFIGS`].
+fn configs_in(listing: &Listing) -> Vec<String> {
+    listing
+        .entries
+        .iter()
+        .filter(|(path, side)| side.kind == EntryKind::File && super::is_framework_config(path))
+        .map(|(path, _)| path.clone())
+        .take(super::MAX_FRAMEWORK_CONFIGS)
+        .collect()
 }
 
 /// The note on folders a cut-short listing made the comparison skip.
@@ -313,6 +327,26 @@ pub async fn files_in(
         .filter(|entry| entry.kind == "file" || entry.kind == "symlink")
         .map(|entry| entry.path)
         .collect())
+}
+
+/// Whether `folder` is a folder of commit `sha` (one request to the
+/// contents API; a file there is not a folder).
+pub async fn folder_exists(
+    github: &GitHub,
+    repo: &str,
+    sha: &str,
+    folder: &str,
+    on_retry: &dyn Fn(RetryNote),
+) -> Result<bool, ApiError> {
+    let path = contents_path(repo, folder, sha);
+    match github
+        .get::<serde_json::Value>(&path, CONTENTS, on_retry)
+        .await
+    {
+        Ok(listing) => Ok(listing.is_array()),
+        Err(GitHubError::Status { status: 404, .. }) => Ok(false),
+        Err(error) => Err(error),
+    }
 }
 
 #[derive(Debug, Deserialize)]

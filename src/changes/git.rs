@@ -23,6 +23,10 @@ pub enum GitError {
     NotARepository(PathBuf),
     #[error("`{rev}` does not name a commit in the repository at `{}`", dir.display())]
     UnknownRevision { rev: String, dir: PathBuf },
+    #[error(
+        "`{rev}` is not in this shallow clone: it holds only {depth} commit(s) of history, so earlier commits cannot be named"
+    )]
+    Shallow { rev: String, depth: u64 },
     #[error("commit {sha} is not in this {kind} and {reason}")]
     MissingCommit {
         sha: String,
@@ -48,6 +52,9 @@ impl GitError {
             }
             GitError::UnknownRevision { .. } => {
                 "give base and head as commit shas, branch or tag names, or expressions such as HEAD~1 that exist in the clone".to_string()
+            }
+            GitError::Shallow { .. } => {
+                "set `fetch-depth: 0` on actions/checkout (the whole history), or use `diff-source: api`; in a local clone, run `git fetch --unshallow`".to_string()
             }
             GitError::MissingCommit { kind: "shallow clone", .. } => {
                 "set `fetch-depth: 0` (or `fetch-depth: 2` when pushes hold one commit) on actions/checkout, or use `diff-source: api`".to_string()
@@ -120,7 +127,7 @@ impl Repo {
         } else {
             Err(GitError::Failed {
                 command: args.join(" "),
-                stderr: String::from_utf8_lossy(&output.stderr).trim().to_string(),
+                stderr: git_says(&output.stderr),
             })
         }
     }
@@ -129,6 +136,14 @@ impl Repo {
         self.output(&["rev-parse", "--is-shallow-repository"])
             .map(|out| out.starts_with(b"true"))
             .unwrap_or(false)
+    }
+
+    /// How many commits the clone holds from `HEAD` down.
+    fn depth(&self) -> u64 {
+        self.output(&["rev-list", "--count", "HEAD"])
+            .ok()
+            .and_then(|out| String::from_utf8_lossy(&out).trim().parse().ok())
+            .unwrap_or(0)
     }
 
     fn has_commit(&self, sha: &str) -> bool {
@@ -152,6 +167,12 @@ impl Repo {
             &format!("{rev}^{{commit}}"),
         ])?;
         if !output.status.success() {
+            if self.is_shallow() {
+                return Err(GitError::Shallow {
+                    rev: rev.to_string(),
+                    depth: self.depth(),
+                });
+            }
             return Err(GitError::UnknownRevision {
                 rev: rev.to_string(),
                 dir: self.dir.clone(),
@@ -179,9 +200,9 @@ impl Repo {
             sha: sha.to_string(),
             kind: if shallow { "shallow clone" } else { "clone" },
             reason: format!(
-                "`git {}` did not bring it: {}",
+                "`git {}` did not bring it:\n{}",
                 args.join(" "),
-                crate::untrusted::excerpt(&String::from_utf8_lossy(&output.stderr))
+                git_says(&output.stderr)
             ),
         })
     }
@@ -220,6 +241,11 @@ impl Repo {
         let raw = self.output(&args)?;
         parse_raw(&raw)
     }
+}
+
+/// What git wrote on its error output, as lines (bounded), for a message.
+fn git_says(stderr: &[u8]) -> String {
+    crate::untrusted::excerpt_lines(&String::from_utf8_lossy(stderr), 10)
 }
 
 /// Parses `git diff-tree -r -z --raw` output:
@@ -285,7 +311,23 @@ pub fn detect(dir: &Path, range: &Range) -> Result<Detected, GitError> {
         api_requests: 0,
         site_files: None,
         links: None,
+        framework_configs: None,
     })
+}
+
+/// The framework config files of the whole tree at `rev` (local, no
+/// request), at most [`super::MAX_FRAMEWORK_CONFIGS`].
+pub fn framework_configs(dir: &Path, rev: &str) -> Result<Vec<String>, GitError> {
+    let repo = Repo::open(dir)?;
+    let head = repo.resolve(rev)?;
+    let raw = repo.output(&["ls-tree", "-r", "-z", "--name-only", "--full-tree", &head])?;
+    Ok(raw
+        .split(|&b| b == 0)
+        .filter_map(|path| std::str::from_utf8(path).ok())
+        .filter(|path| super::is_framework_config(path))
+        .map(str::to_string)
+        .take(super::MAX_FRAMEWORK_CONFIGS)
+        .collect())
 }
 
 /// The files (not folders, links or submodules) directly in `folder` (empty:
@@ -334,6 +376,14 @@ pub fn link_target(dir: &Path, sha: &str, path: &str) -> Result<Option<String>, 
     }
     let target = repo.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
     Ok(super::link_target(path, &String::from_utf8_lossy(&target)))
+}
+
+/// Whether `folder` is a folder of commit `rev`.
+pub fn folder_exists(dir: &Path, rev: &str, folder: &str) -> Result<bool, GitError> {
+    let repo = Repo::open(dir)?;
+    let head = repo.resolve(rev)?;
+    let output = repo.run(["cat-file", "-t", &format!("{head}:{folder}")])?;
+    Ok(output.status.success() && output.stdout.starts_with(b"tree"))
 }
 
 /// The text of the file at `path` in commit `sha` (invalid UTF-8 replaced).

@@ -238,6 +238,33 @@ pub struct Detected {
     /// (all of the repository, or, where GitHub cut the listing short, the
     /// folders walked); `None` with git, where whoever needs to know asks.
     pub links: Option<Vec<String>>,
+    /// The framework config files of the whole tree at `head`
+    /// ([`is_framework_config`]), when the comparison listed it whole (the
+    /// API's listing not cut short); at most [`MAX_FRAMEWORK_CONFIGS`].
+    pub framework_configs: Option<Vec<String>>,
+}
+
+/// How many framework config files [`Detected::framework_configs`] keeps.
+pub const MAX_FRAMEWORK_CONFIGS: usize = 100;
+
+/// The file names (up to the extension) of the frameworks' own config
+/// files: where one is, an app is.
+const FRAMEWORK_CONFIG_STEMS: &[&str] = &[
+    "next.config.",
+    "astro.config.",
+    "svelte.config.",
+    "nuxt.config.",
+    "gatsby-config.",
+    "vite.config.",
+    "remix.config.",
+];
+
+/// Whether `path` is a framework's config file (`apps/web/next.config.ts`).
+pub fn is_framework_config(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    FRAMEWORK_CONFIG_STEMS
+        .iter()
+        .any(|stem| name.starts_with(stem) && name.len() > stem.len())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +294,24 @@ impl ChangesError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn framework_configs_are_known_by_their_names() {
+        for path in [
+            "apps/web/next.config.ts",
+            "next.config.mjs",
+            "site/astro.config.mjs",
+        ] {
+            assert!(is_framework_config(path), "{path}");
+        }
+        for path in [
+            "apps/web/package.json",
+            "next.config.",
+            "docs/next.config.md.png/x",
+        ] {
+            assert!(!is_framework_config(path), "{path}");
+        }
+    }
 
     fn file(oid: &str) -> Option<Side> {
         Some(Side {

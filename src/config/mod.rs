@@ -21,6 +21,10 @@ use crate::changes::{ChangeKind, DiffSource};
 use crate::deploy::Polling;
 use crate::event;
 use crate::inputs::{self, Reader};
+
+mod ids;
+
+use self::ids::{team_id, vercel_id};
 pub use crate::inputs::{Env, InputError, InputErrors, input_var};
 use crate::live;
 use crate::retry::{Http, RetryPolicy};
@@ -254,12 +258,13 @@ impl Config {
         let polling = Polling {
             initial: r.seconds("poll-initial-interval"),
             max: r.seconds("poll-max-interval"),
+            elsewhere_after: r.seconds("environment-grace"),
         };
         let mode = mode(&mut r);
         let config = Config {
-            project: identifier(&mut r, "project"),
-            team_id: identifier(&mut r, "team-id"),
-            team_slug: identifier(&mut r, "team-slug"),
+            project: vercel_id(&mut r, "project"),
+            team_id: team_id(&mut r),
+            team_slug: vercel_id(&mut r, "team-slug"),
             include: globs(&mut r, "include", &mut warnings),
             exclude: globs(&mut r, "exclude", &mut warnings),
             site_dir: site_dir(&mut r),
@@ -391,33 +396,29 @@ impl Config {
             images: self.images.clone(),
             sha: self.runner.sha.clone(),
             deployment_environment: self.deployment_environment.clone(),
+            project: self.project.clone(),
         }
     }
 
-    /// What the live-site client needs, `None` when the site is not asked
-    /// (or in a dry run, which invalidates nothing): the origin, the
-    /// requests' limits and timing. How the site serves its images comes
-    /// from the site stage ([`live::Settings::serving`]); until then,
-    /// Next.js's defaults.
-    pub fn live_settings(&self) -> Option<live::Settings> {
+    /// Where the live site is and the requests' limits and timing, `None`
+    /// when the site is not asked (or in a dry run, which invalidates
+    /// nothing). How the site serves its images comes from the site stage
+    /// ([`live::Served`]).
+    pub fn live_requests(&self) -> Option<live::Requests> {
         let inputs = &self.live;
         let origin = inputs
             .site_url
             .clone()
             .filter(|_| inputs.asked() && !self.dry_run)?;
-        let mut settings = live::Settings::new(
-            origin,
-            live::Optimizer::NextJs {
-                base_path: String::new(),
-            },
-        );
-        settings.concurrency = self.concurrency;
-        settings.timeout = self.http.timeout;
-        settings.retry = self.http.retry.clone();
-        settings.bypass = inputs.bypass.clone();
-        settings.timing = inputs.timing.clone();
-        settings.warm_limit = inputs.warm_limit;
-        Some(settings)
+        Some(live::Requests {
+            site: origin,
+            concurrency: self.concurrency,
+            timeout: self.http.timeout,
+            retry: self.http.retry.clone(),
+            bypass: inputs.bypass.clone(),
+            timing: inputs.timing.clone(),
+            warm_limit: inputs.warm_limit,
+        })
     }
 
     /// What the Vercel client needs to send.

@@ -74,7 +74,8 @@ fn defaults_apply_when_inputs_are_empty() {
     assert!(config.fail_on_error);
     assert!(!config.dry_run);
     assert_eq!(config.change_types.len(), 4);
-    assert_eq!(config.deployment_environment, "Production");
+    assert_eq!(config.deployment_environment, "auto");
+    assert_eq!(config.polling.elsewhere_after, Duration::from_secs(60));
     assert_eq!(config.deployment_timeout, Duration::from_secs(600));
     assert_eq!(config.vercel_api_url.as_str(), "https://api.vercel.com/");
     assert_eq!(config.diff_source, DiffSource::Git);
@@ -374,6 +375,65 @@ fn every_input_the_table_can_refuse_is_read() {
     }
 }
 
+#[test]
+fn placeholders_and_slugs_in_id_inputs_are_refused_with_the_fix() {
+    let with = |name: &str, value: &str| {
+        let variable = format!("INPUT_{}", name.to_uppercase());
+        let mut pairs = vec![("INPUT_VERCEL-TOKEN", "tok"), ("INPUT_PROJECT", "site")];
+        pairs.push((variable.as_str(), value));
+        build(&[], &pairs)
+    };
+    for (name, value) in [
+        ("team-id", "team_xxxxxxxxxxxx"),
+        ("team-id", "<team-id>"),
+        ("team-id", "YOUR_TEAM_ID"),
+        ("team-slug", "<team-slug>"),
+        ("team-slug", "your-team"),
+        ("project", "YOUR_PROJECT"),
+        ("project", "prj_XXXXXXXX"),
+        ("project", "{project}"),
+    ] {
+        let errors = with(name, value).expect_err(value);
+        assert_eq!(errors.0.len(), 1, "{value}");
+        assert_eq!(errors.0[0].input, name, "{value}");
+        assert!(
+            errors.0[0].problem.contains("placeholder"),
+            "{value}: {:?}",
+            errors.0
+        );
+    }
+    let slug = with("team-id", "acme-inc").expect_err("a slug");
+    assert!(
+        slug.0[0].problem.contains("looks like a team slug"),
+        "{:?}",
+        slug.0
+    );
+    assert!(
+        slug.0[0].help.contains("team-slug: acme-inc"),
+        "{:?}",
+        slug.0
+    );
+    let odd = with("team-id", "team_abc-def").expect_err("not letters and digits");
+    assert!(odd.0[0].problem.contains("is not a team id"), "{:?}", odd.0);
+    for fine in ["team_nTChTnFEANqGEKAYBUwrS00A", "team_x1"] {
+        assert_eq!(
+            with("team-id", fine).expect(fine).team_id.as_deref(),
+            Some(fine)
+        );
+    }
+    for fine in [
+        "my-site",
+        "prj_O2x3dZ12QiroXFf4lkDF2EpLLCuZ",
+        "xbox",
+        "yourself",
+    ] {
+        assert_eq!(
+            with("project", fine).expect(fine).project.as_deref(),
+            Some(fine)
+        );
+    }
+}
+
 const SITE: &[(&str, &str)] = &[
     ("INPUT_VERCEL-TOKEN", "tok"),
     ("INPUT_PROJECT", "site"),
@@ -418,7 +478,7 @@ fn without_site_url_the_site_is_not_asked_and_warm_is_refused() {
         "the default, which needs site-url to act"
     );
     assert!(!config.live.asked());
-    assert!(config.live_settings().is_none());
+    assert!(config.live_requests().is_none());
 
     let mut pairs = OK.to_vec();
     pairs.push(("INPUT_WARM", "true"));
@@ -468,21 +528,21 @@ fn the_bypass_is_a_secret_masked_with_the_tokens() {
     pairs.push(("INPUT_VERCEL-PROTECTION-BYPASS", "bypass_secret_42"));
     let config = build(&["--verify-grace", "0.5", "--warm-limit", "7"], &pairs).expect("valid");
     assert!(!format!("{config:?}").contains("bypass_secret_42"));
-    let settings = config.live_settings().expect("asked");
+    let requests = config.live_requests().expect("asked");
     assert_eq!(
-        settings.bypass.as_ref().map(Secret::expose),
+        requests.bypass.as_ref().map(Secret::expose),
         Some("bypass_secret_42")
     );
-    assert_eq!(settings.timing.grace, Duration::from_millis(500));
-    assert_eq!(settings.warm_limit, 7);
-    assert_eq!(settings.concurrency, config.concurrency);
+    assert_eq!(requests.timing.grace, Duration::from_millis(500));
+    assert_eq!(requests.warm_limit, 7);
+    assert_eq!(requests.concurrency, config.concurrency);
     let args = Args::try_parse_from(["x"]).expect("flags");
     let secrets = Secrets::resolve(&args, &env(&pairs));
     assert!(secrets.all().any(|s| s.expose() == "bypass_secret_42"));
 
     pairs.push(("INPUT_DRY-RUN", "true"));
     let dry = build(&[], &pairs).expect("valid");
-    assert!(dry.live_settings().is_none(), "a dry run asks nothing");
+    assert!(dry.live_requests().is_none(), "a dry run asks nothing");
 }
 
 fn settings_for(files: &[(&str, &str)]) -> live::Settings {
@@ -494,11 +554,13 @@ fn settings_for(files: &[(&str, &str)]) -> live::Settings {
         })
         .collect();
     let site = site::detect("", &files);
-    build(&[], SITE)
-        .expect("valid")
-        .live_settings()
-        .expect("asked")
-        .serving(site.served(None))
+    live::Settings {
+        requests: build(&[], SITE)
+            .expect("valid")
+            .live_requests()
+            .expect("asked"),
+        served: site.served(None),
+    }
 }
 
 #[test]
@@ -508,31 +570,31 @@ fn live_settings_follow_a_next_js_config() {
         "module.exports = { basePath: '/docs', images: { deviceSizes: [640, 1080], imageSizes: [64], qualities: [50, 80], formats: ['image/avif', 'image/webp'] } }",
     )]);
     assert_eq!(
-        settings.optimizer,
+        settings.served.optimizer,
         live::Optimizer::NextJs {
             base_path: "/docs".to_string()
         }
     );
-    assert_eq!(settings.widths, [640, 1080, 64]);
-    assert_eq!(settings.qualities, [50, 80]);
-    assert_eq!(settings.formats, ["image/avif", "image/webp"]);
-    assert_eq!(settings.site.as_str(), "https://example.com/");
+    assert_eq!(settings.served.widths, [640, 1080, 64]);
+    assert_eq!(settings.served.qualities, [50, 80]);
+    assert_eq!(settings.served.formats, ["image/avif", "image/webp"]);
+    assert_eq!(settings.requests.site.as_str(), "https://example.com/");
 
     let defaults = settings_for(&[(
         "next.config.mjs",
         "export default { images: { imageSizes: [16] } }",
     )]);
     assert_eq!(
-        defaults.optimizer,
+        defaults.served.optimizer,
         live::Optimizer::NextJs {
             base_path: String::new()
         }
     );
     let mut widths = live::NEXT_DEVICE_SIZES.to_vec();
     widths.push(16);
-    assert_eq!(defaults.widths, widths);
-    assert_eq!(defaults.qualities, [live::DEFAULT_QUALITY]);
-    assert_eq!(defaults.formats, [live::DEFAULT_FORMAT]);
+    assert_eq!(defaults.served.widths, widths);
+    assert_eq!(defaults.served.qualities, [live::DEFAULT_QUALITY]);
+    assert_eq!(defaults.served.formats, [live::DEFAULT_FORMAT]);
 }
 
 #[test]
@@ -547,12 +609,12 @@ fn a_computed_base_path_is_the_url_prefix_set_by_hand() {
     pairs.push(("INPUT_URL-PREFIX", "/docs/"));
     let config = build(&[], &pairs).expect("valid");
     let url_prefix = config.url_prefix.as_ref().and_then(UrlPrefix::path);
-    let settings = config
-        .live_settings()
-        .expect("asked")
-        .serving(site.served(url_prefix));
+    let settings = live::Settings {
+        requests: config.live_requests().expect("asked"),
+        served: site.served(url_prefix),
+    };
     assert_eq!(
-        settings.optimizer,
+        settings.served.optimizer,
         live::Optimizer::NextJs {
             base_path: "/docs".to_string()
         }
@@ -568,16 +630,16 @@ fn live_settings_follow_vercel_json_for_other_frameworks() {
             r#"{"images": {"sizes": [256, 640], "qualities": [60], "formats": ["image/webp"]}}"#,
         ),
     ]);
-    assert_eq!(astro.optimizer, live::Optimizer::Vercel);
-    assert_eq!(astro.widths, [256, 640]);
-    assert_eq!(astro.qualities, [60]);
-    assert_eq!(astro.formats, ["image/webp"]);
+    assert_eq!(astro.served.optimizer, live::Optimizer::Vercel);
+    assert_eq!(astro.served.widths, [256, 640]);
+    assert_eq!(astro.served.qualities, [60]);
+    assert_eq!(astro.served.formats, ["image/webp"]);
 
     let plain = settings_for(&[]);
-    assert_eq!(plain.optimizer, live::Optimizer::Vercel);
-    let defaults = live::Settings::new(plain.site.clone(), live::Optimizer::Vercel);
-    assert_eq!(plain.widths, defaults.widths);
-    assert_eq!(plain.qualities, defaults.qualities);
+    assert_eq!(plain.served.optimizer, live::Optimizer::Vercel);
+    let defaults = live::Served::new(live::Optimizer::Vercel);
+    assert_eq!(plain.served.widths, defaults.widths);
+    assert_eq!(plain.served.qualities, defaults.qualities);
 }
 
 #[test]

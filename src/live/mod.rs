@@ -40,21 +40,21 @@ pub const BYPASS_HEADER: &str = "x-vercel-protection-bypass";
 /// Default most warm-up requests per run.
 pub const DEFAULT_WARM_LIMIT: usize = 2000;
 
-/// Everything the live-site requests need; built at the boundary from the
-/// inputs and the site's config.
+/// Everything the live-site requests need: where the site is and the
+/// requests' limits ([`Requests`], built at the boundary from the inputs),
+/// and how the site serves its images ([`Served`], from the site stage).
 #[derive(Clone, Debug)]
 pub struct Settings {
+    pub requests: Requests,
+    pub served: Served,
+}
+
+/// Where the live site is and how the run may ask it, from the inputs.
+#[derive(Clone, Debug)]
+pub struct Requests {
     /// The production origin (`https://example.com`); only its scheme, host
     /// and port are used.
     pub site: Url,
-    pub optimizer: Optimizer,
-    /// Allowed widths (Next.js: `deviceSizes` and `imageSizes` together).
-    pub widths: Vec<u32>,
-    /// Allowed qualities.
-    pub qualities: Vec<u32>,
-    /// Formats the optimizer serves, in the site's order of preference
-    /// (`image/avif`, `image/webp`).
-    pub formats: Vec<String>,
     /// Requests in flight at once.
     pub concurrency: usize,
     /// Total time one request may take.
@@ -98,27 +98,11 @@ impl Default for Served {
     }
 }
 
-impl Settings {
-    /// These settings for a site that serves its images as `served` says.
-    pub fn serving(self, served: Served) -> Self {
-        Self {
-            optimizer: served.optimizer,
-            widths: served.widths,
-            qualities: served.qualities,
-            formats: served.formats,
-            ..self
-        }
-    }
-
-    /// Next.js's defaults for `site` (widths, quality 75, WebP), and the
-    /// project's usual concurrency, timeout and retries.
-    pub fn new(site: Url, optimizer: Optimizer) -> Self {
+impl Requests {
+    /// The project's usual concurrency, timeout and retries for `site`.
+    pub fn new(site: Url) -> Self {
         Self {
             site,
-            optimizer,
-            widths: [NEXT_DEVICE_SIZES.as_slice(), NEXT_IMAGE_SIZES.as_slice()].concat(),
-            qualities: vec![DEFAULT_QUALITY],
-            formats: vec![DEFAULT_FORMAT.to_string()],
             concurrency: 4,
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
@@ -177,7 +161,7 @@ pub struct Image {
 }
 
 /// A live event, for the log.
-pub enum Progress<'a> {
+pub enum LiveProgress<'a> {
     Retrying {
         path: &'a str,
         attempt: u32,
@@ -198,20 +182,20 @@ pub enum Progress<'a> {
     },
 }
 
-impl Progress<'_> {
+impl LiveProgress<'_> {
     /// The event as the log shows it.
     pub fn line(&self) -> Line {
         match *self {
-            Progress::Retrying {
+            LiveProgress::Retrying {
                 path,
                 attempt,
                 reason,
                 wait,
-            } => Line::Text(format!(
+            } => Line::Progress(format!(
                 "{path}: attempt {attempt} failed ({reason}); retrying in {:.1}s",
                 wait.as_secs_f64()
             )),
-            Progress::Probed {
+            LiveProgress::Probed {
                 path,
                 status,
                 cache,
@@ -219,7 +203,7 @@ impl Progress<'_> {
                 "{path}: {status}, x-vercel-cache: {}",
                 cache.unwrap_or("-")
             )),
-            Progress::Verified(verified) => {
+            LiveProgress::Verified(verified) => {
                 let probed = verified
                     .probed
                     .as_ref()
@@ -232,7 +216,7 @@ impl Progress<'_> {
                     verified.probes
                 ))
             }
-            Progress::Warmed {
+            LiveProgress::Warmed {
                 path,
                 variant,
                 result,
@@ -274,7 +258,7 @@ pub struct LiveSite {
 
 impl LiveSite {
     pub fn new(settings: Settings) -> Result<Self, SetupError> {
-        let bypass = match &settings.bypass {
+        let bypass = match &settings.requests.bypass {
             Some(secret) => {
                 let mut value = HeaderValue::from_str(secret.expose()).map_err(|_| {
                     SetupError(
@@ -287,8 +271,8 @@ impl LiveSite {
             None => None,
         };
         Ok(Self {
-            client: http_client(settings.timeout)?,
-            endpoint: settings.optimizer.endpoint(&settings.site),
+            client: http_client(settings.requests.timeout)?,
+            endpoint: settings.served.optimizer.endpoint(&settings.requests.site),
             bypass,
             settings,
             gate: Gate::default(),
@@ -325,13 +309,13 @@ impl LiveSite {
         path: &str,
         variant: &Variant,
         budget: Option<&AtomicUsize>,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Result<Answer, Problem> {
         let url = variant.url(&self.endpoint, path);
         let accept = variant.accept();
         let (url, accept) = (&url, accept.as_str());
         let outcome = retry(
-            &self.settings.retry,
+            &self.settings.requests.retry,
             &self.gate,
             move |attempt| async move {
                 if let Some(problem) = self.stopped() {
@@ -345,7 +329,7 @@ impl LiveSite {
                 self.attempt(url, accept).await
             },
             |attempt, problem, wait| {
-                progress(Progress::Retrying {
+                progress(LiveProgress::Retrying {
                     path,
                     attempt,
                     reason: &problem.reason(),
@@ -360,7 +344,7 @@ impl LiveSite {
                     Some(wait) => format!(
                         "{message}; the site asked to wait {} s, longer than the {} s this action waits",
                         wait.as_secs(),
-                        self.settings.retry.max_wait.as_secs()
+                        self.settings.requests.retry.max_wait.as_secs()
                     ),
                     None if gave_up.attempts > 1 => {
                         format!("{message} (after {} attempts)", gave_up.attempts)
@@ -472,11 +456,11 @@ mod tests {
 
     #[test]
     fn the_bypass_secret_is_never_in_the_settings_debug() {
-        let mut settings = Settings::new(
-            Url::parse("https://example.com").expect("url"),
-            Optimizer::Vercel,
-        );
-        settings.bypass = Some(Secret::new("bypass_value_1234"));
+        let mut settings = Settings {
+            requests: Requests::new(Url::parse("https://example.com").expect("url")),
+            served: Served::new(Optimizer::Vercel),
+        };
+        settings.requests.bypass = Some(Secret::new("bypass_value_1234"));
         assert!(!format!("{settings:?}").contains("bypass_value_1234"));
         let site = LiveSite::new(settings).expect("client");
         let header = site.bypass.as_ref().expect("header");
@@ -486,11 +470,11 @@ mod tests {
 
     #[test]
     fn a_bypass_that_cannot_be_a_header_is_refused_without_showing_it() {
-        let mut settings = Settings::new(
-            Url::parse("https://example.com").expect("url"),
-            Optimizer::Vercel,
-        );
-        settings.bypass = Some(Secret::new("line\nbreak_secret"));
+        let mut settings = Settings {
+            requests: Requests::new(Url::parse("https://example.com").expect("url")),
+            served: Served::new(Optimizer::Vercel),
+        };
+        settings.requests.bypass = Some(Secret::new("line\nbreak_secret"));
         let error = LiveSite::new(settings).err().expect("refused");
         let text = error.to_string();
         assert!(text.contains("vercel-protection-bypass"), "{text}");

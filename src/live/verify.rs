@@ -12,7 +12,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Answer, Image, LiveSite, Progress, variant};
+use super::{Answer, Image, LiveProgress, LiveSite, variant};
 use crate::vercel::reason_phrase;
 
 /// The settings a wrong path comes from.
@@ -281,20 +281,27 @@ fn judge(seen: &Seen, answer: &Answer, removed: bool, grace_over: bool) -> Judge
 impl LiveSite {
     /// Verifies each image (see the module comment), `concurrency` at once.
     /// Results are in the order of `images`.
-    pub async fn verify(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Verification {
+    pub async fn verify(
+        &self,
+        images: &[Image],
+        progress: &dyn Fn(LiveProgress<'_>),
+    ) -> Verification {
         let before = self.requests();
-        let variant = variant::probe_variant(&self.settings.widths, &self.settings.qualities);
+        let variant = variant::probe_variant(
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+        );
         let mut results: Vec<(usize, Verified)> =
             futures_util::stream::iter(images.iter().enumerate())
                 .map(|(index, image)| {
                     let variant = variant.as_ref();
                     async move {
                         let verified = self.verify_one(image, variant, progress).await;
-                        progress(Progress::Verified(&verified));
+                        progress(LiveProgress::Verified(&verified));
                         (index, verified)
                     }
                 })
-                .buffer_unordered(self.settings.concurrency.max(1))
+                .buffer_unordered(self.settings.requests.concurrency.max(1))
                 .collect()
                 .await;
         results.sort_by_key(|(index, _)| *index);
@@ -308,7 +315,7 @@ impl LiveSite {
         &self,
         image: &Image,
         variant: Option<&variant::Variant>,
-        progress: &dyn Fn(Progress<'_>),
+        progress: &dyn Fn(LiveProgress<'_>),
     ) -> Verified {
         let Some(variant) = variant else {
             return Verified {
@@ -318,7 +325,7 @@ impl LiveSite {
                 probes: 0,
             };
         };
-        let timing = &self.settings.timing;
+        let timing = &self.settings.requests.timing;
         let started = Instant::now();
         let mut seen = Seen::Nothing;
         let mut probes = 0;
@@ -328,7 +335,7 @@ impl LiveSite {
                 Err(problem) => break Live::Unverified(problem),
             };
             probes += 1;
-            progress(Progress::Probed {
+            progress(LiveProgress::Probed {
                 path: &image.path,
                 status: answer.status,
                 cache: answer.cache.as_deref(),

@@ -10,7 +10,7 @@ use std::sync::atomic::AtomicUsize;
 use futures_util::StreamExt;
 
 use super::verify::problem_for;
-use super::{Image, LiveSite, Problem, Progress, Variant, take, variant};
+use super::{Image, LiveProgress, LiveSite, Problem, Variant, take, variant};
 
 /// One image's warm-up.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -48,14 +48,14 @@ enum WarmStep {
 impl LiveSite {
     /// Requests every allowed variant of each image once, `concurrency` at
     /// once, images in the order given.
-    pub async fn warm(&self, images: &[Image], progress: &dyn Fn(Progress<'_>)) -> Warming {
+    pub async fn warm(&self, images: &[Image], progress: &dyn Fn(LiveProgress<'_>)) -> Warming {
         let before = self.requests();
         let variants = variant::variants(
-            &self.settings.widths,
-            &self.settings.qualities,
-            &self.settings.formats,
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+            &self.settings.served.formats,
         );
-        let budget = AtomicUsize::new(self.settings.warm_limit);
+        let budget = AtomicUsize::new(self.settings.requests.warm_limit);
         let jobs = images
             .iter()
             .enumerate()
@@ -78,7 +78,7 @@ impl LiveSite {
                     },
                     Err(problem) => WarmStep::Failed(problem),
                 };
-                progress(Progress::Warmed {
+                progress(LiveProgress::Warmed {
                     path: &image.path,
                     variant,
                     result: match &outcome {
@@ -88,12 +88,12 @@ impl LiveSite {
                 });
                 (index, variant, outcome)
             })
-            .buffer_unordered(self.settings.concurrency.max(1))
+            .buffer_unordered(self.settings.requests.concurrency.max(1))
             .collect()
             .await;
 
         let mut warming = tally(images, variants.len() as u32, outcomes);
-        warming.limit = self.settings.warm_limit;
+        warming.limit = self.settings.requests.warm_limit;
         warming.requests = self.requests() - before;
         warming
     }

@@ -5,9 +5,9 @@
 //! first.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use std::path::{Path, PathBuf};
 
 use super::{Outcome, Report};
 use crate::actions::{self, Level, Log, LogStyle, MAX_OUTPUTS_CHARS, StepFile};
@@ -37,6 +37,9 @@ pub struct Delivery {
 pub struct Delivered {
     /// Some image could not be invalidated.
     pub failed_images: bool,
+    /// Vercel refused the configuration itself (token, team, project,
+    /// plan): the run fails whatever `fail-on-error` says.
+    pub refused_configuration: bool,
     /// Some image was not confirmed on the live site.
     pub unverified_images: bool,
     /// The summary or the outputs could not be written.
@@ -63,7 +66,11 @@ impl Report {
             }
             log.annotate(Level::Error, Some("vercel-image-invalidate"), &annotation);
         }
-        let failed_images = self.annotate_failures(log, to.fail_on_error || self.problem.is_some());
+        let refused_configuration = self.stop.as_ref().is_some_and(|stop| stop.configuration);
+        let failed_images = self.annotate_failures(
+            log,
+            to.fail_on_error || self.problem.is_some() || refused_configuration,
+        );
         let unverified_images = self.warn_live(log, to.fail_on_unverified);
         self.warn_outside(log);
         for note in self.cut_notes() {
@@ -80,7 +87,7 @@ impl Report {
             // nothing else happened.
             LogStyle::Terminal if self.problem.is_some() && self.rows.is_empty() => {}
             LogStyle::Terminal => {
-                let text = self.text();
+                let text = self.text_besides(log.warned());
                 let _ = terminal.write_all(actions::redact(&text, &to.redactions).as_bytes());
                 let _ = terminal.flush();
             }
@@ -88,6 +95,7 @@ impl Report {
         log.flush();
         Delivered {
             failed_images,
+            refused_configuration,
             unverified_images,
             write_failed,
         }
@@ -152,8 +160,12 @@ impl Report {
             .collect();
         if !outside.is_empty() {
             let shown: Vec<&str> = outside.iter().take(5).map(String::as_str).collect();
+            let fix = match &self.site_dir_hint {
+                Some(hint) => format!("{}{}.", hint[..1].to_uppercase(), &hint[1..]),
+                None => "Set public-dir if they are served.".to_string(),
+            };
             log.warning(&format!(
-                "{} changed image(s) are outside the public dir and were not invalidated: {}{}. Set public-dir if they are served.",
+                "{} changed image(s) are outside the public dir and were not invalidated: {}{}. {fix}",
                 outside.len(),
                 shown.join(", "),
                 if outside.len() > 5 { ", ..." } else { "" }

@@ -269,9 +269,9 @@ fn redact_problem(problem: &mut Problem, clean: &dyn Fn(&mut String)) {
 /// The warm-up, in a sentence.
 pub(super) fn warming_line(warming: &Warming) -> String {
     let mut line = format!(
-        "Warmed {} on the live site ({} requests)",
+        "Warmed {} on the live site ({})",
         plural(warming.warmed as usize, "variant", "variants"),
-        warming.requests
+        plural(warming.requests as usize, "request", "requests")
     );
     if warming.failed > 0 {
         let _ = write!(line, ", {} failed", warming.failed);

@@ -23,6 +23,15 @@ use crate::vercel::{Mode, Sent, Stop};
 
 pub use crate::untrusted::short_sha;
 
+/// A count and its noun, in agreement: `1 request`, `2 requests`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// The result of one row.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -102,7 +111,7 @@ pub struct DeploymentNote {
 
 /// Why the run ended before or instead of invalidating.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
+pub struct RunProblem {
     pub message: String,
     pub help: Vec<String>,
 }
@@ -119,7 +128,7 @@ pub struct Report {
     /// Set when there was nothing to do, with the reason.
     pub nothing: Option<String>,
     /// Set when the run failed as a whole.
-    pub problem: Option<Problem>,
+    pub problem: Option<RunProblem>,
     pub rows: Vec<Row>,
     /// Changed files that are not images (no `include` match).
     pub ignored: usize,
@@ -135,6 +144,9 @@ pub struct Report {
     pub report_file: Option<String>,
     /// Set when the live site was asked (`site-url`).
     pub live: Option<LiveReport>,
+    /// The `site-dir` to set, said, when images outside the public dir sit
+    /// under an app whose framework the root does not have.
+    pub site_dir_hint: Option<String>,
 }
 
 /// A list output that holds only the first `kept` of its `total` items.
@@ -635,7 +647,7 @@ pub(crate) mod tests {
     fn redaction_reaches_every_text_field() {
         let mut report = Report::default();
         report.record(&sample_selection(), None, Some("token tok_secret1 refused"));
-        report.problem = Some(Problem {
+        report.problem = Some(RunProblem {
             message: "x tok_secret1".into(),
             help: vec!["tok_secret1".into()],
         });

@@ -7,6 +7,12 @@ use crate::actions::one_line;
 
 impl Report {
     pub fn text(&self) -> String {
+        self.text_besides(&[])
+    }
+
+    /// The text without the notes that `said` (warnings the terminal has
+    /// shown already) holds: each is said once.
+    pub fn text_besides(&self, said: &[String]) -> String {
         let mut out = String::new();
         let (_, headline) = self.headline();
         let _ = writeln!(out, "{headline}");
@@ -21,7 +27,7 @@ impl Report {
         ];
         facts.extend(self.live_facts(false));
         if !self.dry_run {
-            facts.push(format!("{} requests", self.requests));
+            facts.push(super::count(self.requests as usize, "request"));
         }
         if let Some(project) = &self.project {
             facts.push(format!("project {}", one_line(project)));
@@ -48,7 +54,11 @@ impl Report {
         if let Some(reason) = &self.nothing {
             let _ = writeln!(out, "  nothing was sent: {}", one_line(reason));
         }
-        for note in &self.notes {
+        for note in self
+            .notes
+            .iter()
+            .filter(|note| !said.iter().any(|warning| warning.contains(note.as_str())))
+        {
             let _ = writeln!(out, "  note: {}", one_line(note));
         }
         if let Some(warming) = self.live.as_ref().and_then(|l| l.warming.as_ref()) {

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use crate::changes::{self, ChangesError, Detected, DiffSource, Range};
 use crate::config::Config;
-use crate::report::short_sha;
+use crate::report::{count, short_sha};
 use crate::site;
 
 use super::Stages;
@@ -51,7 +51,10 @@ impl<W: Write> Stages<'_, W> {
                     log.text(&change.log_line());
                 }
                 let requests = if config.diff_source == DiffSource::Api {
-                    format!(" ({} GitHub requests)", detected.api_requests)
+                    format!(
+                        " ({})",
+                        count(detected.api_requests as usize, "GitHub request")
+                    )
                 } else {
                     String::new()
                 };
@@ -66,7 +69,11 @@ impl<W: Write> Stages<'_, W> {
                     short_sha(&detected.head)
                 ));
             }
-            Err(error) => log.text(&format!("could not list the changes: {error}")),
+            Err(error) => {
+                for line in format!("could not list the changes: {error}").lines() {
+                    log.text(line);
+                }
+            }
         }
         log.end_group();
         result

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::error::Error;
 use crate::live::{self, Image};
-use crate::report::LiveReport;
+use crate::report::{LiveReport, count};
 use crate::select::{Role, Selection};
 use crate::site::Site;
 use crate::vercel::Sent;
@@ -46,9 +46,10 @@ impl<W: Write> Stages<'_, W> {
         if !config.live.asked() {
             return Ok(None);
         }
-        let settings = config
-            .live_settings()
-            .map(|settings| settings.serving(sited.served.clone()));
+        let settings = self.live.clone().map(|requests| live::Settings {
+            requests,
+            served: sited.served.clone(),
+        });
         let (Some(sent), Some(settings)) = (sent, settings) else {
             if config.dry_run {
                 let note = "a dry run invalidates nothing, so the live site was not asked (verify and warm run after a real invalidation)";
@@ -76,7 +77,7 @@ impl<W: Write> Stages<'_, W> {
         if images.is_empty() {
             return Ok(None);
         }
-        let origin = settings.site.origin().ascii_serialization();
+        let origin = settings.requests.site.origin().ascii_serialization();
         let site = live::LiveSite::new(settings)?;
         let verification = if config.live.verify {
             Some(self.verify(&site, &origin, &images).await)
@@ -104,14 +105,14 @@ impl<W: Write> Stages<'_, W> {
         self.log
             .borrow_mut()
             .group(&format!("Verifying {} image(s) on {origin}", images.len()));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let verification = site.verify(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} verified, {} not verified ({} requests)",
+            "{} verified, {} not verified ({})",
             verification.count(live::Live::is_verified),
             verification.count(|l| !l.is_verified()),
-            verification.requests
+            count(verification.requests as usize, "request")
         ));
         log.end_group();
         verification
@@ -122,17 +123,20 @@ impl<W: Write> Stages<'_, W> {
         self.log.borrow_mut().group(&format!(
             "Warming {} image(s) on {origin}: {} width(s) x {} quality(ies) x {} format(s), at most {} requests",
             images.iter().filter(|i| !i.removed).count(),
-            settings.widths.len(),
-            settings.qualities.len(),
-            settings.formats.len(),
-            settings.warm_limit
+            settings.served.widths.len(),
+            settings.served.qualities.len(),
+            settings.served.formats.len(),
+            settings.requests.warm_limit
         ));
-        let progress = |event: live::Progress<'_>| self.log.borrow_mut().say(&event.line());
+        let progress = |event: live::LiveProgress<'_>| self.log.borrow_mut().say(&event.line());
         let warming = site.warm(images, &progress).await;
         let mut log = self.log.borrow_mut();
         log.text(&format!(
-            "{} variant(s) warmed, {} failed, {} left by warm-limit ({} requests)",
-            warming.warmed, warming.failed, warming.left, warming.requests
+            "{} variant(s) warmed, {} failed, {} left by warm-limit ({})",
+            warming.warmed,
+            warming.failed,
+            warming.left,
+            count(warming.requests as usize, "request")
         ));
         log.end_group();
         warming

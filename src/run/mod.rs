@@ -80,6 +80,9 @@ struct Stages<'a, W: Write> {
     github: Option<GitHub>,
     repository: String,
     on_retry: &'a dyn Fn(RetryNote),
+    /// Where the live site is and the requests' limits, from the inputs;
+    /// `None` when the site is not asked.
+    live: Option<crate::live::Requests>,
 }
 
 /// Everything between a valid config and the finished report: plan ->
@@ -93,7 +96,7 @@ pub(crate) async fn execute<W: Write>(
     let Planned {
         compare,
         images,
-        gate,
+        wait,
     } = match plan::plan(config, log)? {
         Asked::Nothing(reason) => {
             report.nothing = Some(reason);
@@ -106,12 +109,13 @@ pub(crate) async fn execute<W: Write>(
     let stages = Stages {
         config,
         log,
-        github: github_client(config, gate.needs_github())?,
+        github: github_client(config, wait.needs_github())?,
         repository: config.runner.repository.clone().unwrap_or_default(),
         on_retry: &on_retry,
+        live: config.live_requests(),
     };
 
-    let Resolved { range, gate } = stages.resolve(compare, gate).await.into_report(report)?;
+    let Resolved { range, sending } = stages.resolve(compare, wait).await.into_report(report)?;
     let detected = match range {
         Some(range) => stages.detect(&range).await?,
         None => Detected::default(),
@@ -123,9 +127,10 @@ pub(crate) async fn execute<W: Write>(
     // `sited.site` is what later stages (verify, warm) read about the site:
     // its base path and the widths, qualities and formats it allows.
     let sited = stages.site(&detected).await.into_report(report)?;
+    report.site_dir_hint = sited.site_dir_hint.clone();
     let selection = stages.select(&detected, &images, &sited);
     match stages
-        .send(&detected, &selection, gate)
+        .send(&detected, &selection, sending)
         .await
         .into_report(report)
     {
@@ -145,7 +150,7 @@ pub(crate) async fn execute<W: Write>(
 }
 
 fn log_retry<W: Write>(log: &RefCell<Log<W>>, note: RetryNote) {
-    log.borrow_mut().text(&format!(
+    log.borrow_mut().progress(&format!(
         "GitHub: GET {} failed (attempt {}): {}; retrying in {:.1}s",
         note.path,
         note.attempt,
@@ -155,8 +160,8 @@ fn log_retry<W: Write>(log: &RefCell<Log<W>>, note: RetryNote) {
 }
 
 /// The GitHub client, when a stage needs the API and there is a token.
-fn github_client(config: &Config, gate_needs_github: bool) -> Result<Option<GitHub>, Error> {
-    let needs_github = config.diff_source == DiffSource::Api || gate_needs_github;
+fn github_client(config: &Config, wait_needs_github: bool) -> Result<Option<GitHub>, Error> {
+    let needs_github = config.diff_source == DiffSource::Api || wait_needs_github;
     match (&config.github_token, needs_github) {
         (Some(token), true) => Ok(Some(
             GitHub::new(&config.github_api_url, token, &config.http).map_err(ChangesError::from)?,

@@ -16,7 +16,7 @@ use super::Noted;
 /// Whether and where the run waits for a deployment before it compares or
 /// sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Gate {
+pub(super) enum WaitPlan {
     /// Compare as planned and send at once.
     Open,
     /// Triggered by `deployment_status`: the deployment is live already.
@@ -29,10 +29,10 @@ pub(super) enum Gate {
     LiveToLive,
 }
 
-impl Gate {
-    /// Whether the gate reads GitHub's deployments.
+impl WaitPlan {
+    /// Whether the wait reads GitHub's deployments.
     pub(super) fn needs_github(self) -> bool {
-        self != Gate::Open
+        self != WaitPlan::Open
     }
 }
 
@@ -40,7 +40,7 @@ impl Gate {
 pub(super) struct Planned {
     pub compare: Option<Compare>,
     pub images: Vec<String>,
-    pub gate: Gate,
+    pub wait: WaitPlan,
 }
 
 /// What the run will do.
@@ -73,19 +73,19 @@ pub(super) fn plan<W: Write>(config: &Config, log: &RefCell<Log<W>>) -> Result<A
     // tip with the new one. An explicit `base` is the diff asked for and is
     // kept.
     let live_to_live = config.wait_for_deployment && !from_deployment && config.base.is_none();
-    let gate = if from_deployment {
-        Gate::Live
+    let wait = if from_deployment {
+        WaitPlan::Live
     } else if live_to_live && compare.is_some() {
-        Gate::LiveToLive
+        WaitPlan::LiveToLive
     } else if config.wait_for_deployment {
-        Gate::BeforeSending
+        WaitPlan::BeforeSending
     } else {
-        Gate::Open
+        WaitPlan::Open
     };
     let mut noted = Noted::new(Planned {
         compare,
         images,
-        gate,
+        wait,
     });
     if matches!(trigger, Trigger::Push { forced: true, .. }) && !live_to_live {
         noted

@@ -11,9 +11,9 @@ use crate::deploy::{self, DeployError, Deployments};
 use crate::error::Error;
 use crate::event::{Base, Compare};
 use crate::github::GitHub;
-use crate::report::{DeploymentNote, short_sha};
+use crate::report::{DeploymentNote, count, short_sha};
 
-use super::plan::Gate;
+use super::plan::WaitPlan;
 use super::refusals;
 use super::{Noted, Stages, Undelivered};
 
@@ -22,7 +22,7 @@ use super::{Noted, Stages, Undelivered};
 pub(super) struct Resolved {
     /// `None` when the run only has images named by hand.
     pub range: Option<Range>,
-    pub gate: Sending,
+    pub sending: Sending,
 }
 
 /// Whether the selection may be sent.
@@ -44,31 +44,37 @@ impl<W: Write> Stages<'_, W> {
     pub(super) async fn resolve(
         &self,
         compare: Option<Compare>,
-        gate: Gate,
+        wait: WaitPlan,
     ) -> Noted<Result<Resolved, Error>> {
         let mut noted = Noted::new(());
-        let value = match (compare, gate) {
-            (None, Gate::BeforeSending) => Ok(Resolved {
+        let value = match (compare, wait) {
+            // Only images named by hand: nothing to compare; send them once
+            // the deployment of `head` is live when asked to wait (the plan
+            // gives `LiveToLive` only with commits to compare, and it waits
+            // too).
+            (None, WaitPlan::BeforeSending | WaitPlan::LiveToLive) => Ok(Resolved {
                 range: None,
-                gate: Sending::AfterWaiting,
+                sending: Sending::AfterWaiting,
             }),
-            (None, _) => Ok(Resolved {
+            (None, WaitPlan::Open | WaitPlan::Live) => Ok(Resolved {
                 range: None,
-                gate: Sending::Now,
+                sending: Sending::Now,
             }),
-            (Some(compare), Gate::LiveToLive) => self.went_live(compare, &mut noted).await,
-            (Some(compare), gate) => {
-                self.planned(compare, &mut noted)
-                    .await
-                    .map(|range| Resolved {
-                        range: Some(range),
-                        gate: if gate == Gate::BeforeSending {
-                            Sending::AfterWaiting
-                        } else {
-                            Sending::Now
-                        },
-                    })
-            }
+            (Some(compare), WaitPlan::LiveToLive) => self.went_live(compare, &mut noted).await,
+            (Some(compare), WaitPlan::BeforeSending) => self
+                .planned(compare, &mut noted)
+                .await
+                .map(|range| Resolved {
+                    range: Some(range),
+                    sending: Sending::AfterWaiting,
+                }),
+            (Some(compare), WaitPlan::Open | WaitPlan::Live) => self
+                .planned(compare, &mut noted)
+                .await
+                .map(|range| Resolved {
+                    range: Some(range),
+                    sending: Sending::Now,
+                }),
         };
         Noted {
             value,
@@ -103,7 +109,8 @@ impl<W: Write> Stages<'_, W> {
                     .map_err(DeployError::from)?;
                 if previous.is_none() {
                     noted.notes.push(format!(
-                        "no earlier successful deployment to `{environment}` was found, so the deployed commit was compared with its parent"
+                        "no earlier successful deployment to `{}` was found, so the deployed commit was compared with its parent",
+                        crate::untrusted::excerpt(&environment)
                     ));
                 }
                 previous
@@ -124,7 +131,7 @@ impl<W: Write> Stages<'_, W> {
                 let range = self.live_range(compare, &live, noted).await?;
                 Ok(Resolved {
                     range: Some(range),
-                    gate: Sending::Now,
+                    sending: Sending::Now,
                 })
             }
             Err(undelivered) => {
@@ -138,7 +145,7 @@ impl<W: Write> Stages<'_, W> {
                 }
                 Ok(Resolved {
                     range: Some(self.planned(compare, noted).await?),
-                    gate: Sending::Never(undelivered),
+                    sending: Sending::Never(undelivered),
                 })
             }
         }
@@ -153,7 +160,7 @@ impl<W: Write> Stages<'_, W> {
         live: &deploy::LiveDeployment,
         noted: &mut Noted<()>,
     ) -> Result<Range, Error> {
-        let environment = &self.config.deployment_environment;
+        let environment = &live.environment;
         let github = self.github("wait-for-deployment")?;
         let before = github.requests();
         let previous = self
@@ -162,12 +169,12 @@ impl<W: Write> Stages<'_, W> {
             .await
             .map_err(DeployError::from)?;
         self.log.borrow_mut().text(&format!(
-            "Live before it in {environment}: {} ({} GitHub requests)",
+            "Live before it in {environment}: {} ({})",
             previous
                 .as_deref()
                 .map(short_sha)
                 .unwrap_or_else(|| "none found".to_string()),
-            github.requests() - before
+            count((github.requests() - before) as usize, "GitHub request")
         ));
         if let Some(newer) = &live.superseded_by {
             noted.notes.push(format!(
@@ -198,10 +205,10 @@ impl<W: Write> Stages<'_, W> {
     /// plan asked for it; the note of the wait, or why nothing is sent.
     pub(super) async fn pass(
         &self,
-        gate: Sending,
+        sending: Sending,
         head: &str,
     ) -> Result<Option<DeploymentNote>, Undelivered> {
-        match gate {
+        match sending {
             Sending::Now => Ok(None),
             Sending::Never(undelivered) => Err(undelivered),
             Sending::AfterWaiting => {
@@ -235,22 +242,24 @@ impl<W: Write> Stages<'_, W> {
             .resolve_commit(&self.repository, &head, self.on_retry)
             .await
             .map_err(|e| Undelivered::new(not_waited, DeployError::from(e)))?;
+        let awaited =
+            deploy::Awaited::from_input(&config.deployment_environment, config.project.as_deref());
         self.log.borrow_mut().group(&format!(
             "Waiting for the deployment of {} to {}",
             short_sha(&head),
-            config.deployment_environment
+            awaited.describe()
         ));
         let started = std::time::Instant::now();
         let waited = self
             .deployments(github)
             .wait_until_live(
                 &head,
-                &config.deployment_environment,
+                &awaited,
                 config.deployment_timeout,
                 &config.polling,
-                &|state| {
-                    self.log.borrow_mut().text(&format!(
-                        "{:>6.1}s  deployment: {state}",
+                &|state, environment| {
+                    self.log.borrow_mut().progress(&format!(
+                        "{:>6.1}s  deployment to {environment}: {state}",
                         started.elapsed().as_secs_f64()
                     ))
                 },
@@ -260,10 +269,10 @@ impl<W: Write> Stages<'_, W> {
         match waited {
             Ok(live) => {
                 self.log.borrow_mut().text(&format!(
-                    "The deployment of {} is live after {} ({} GitHub requests)",
+                    "The deployment of {} is live after {} ({})",
                     short_sha(&live.sha),
                     deploy::format_wait(live.waited),
-                    live.requests
+                    count(live.requests as usize, "GitHub request")
                 ));
                 let note = DeploymentNote {
                     url: live.url.clone(),
@@ -272,16 +281,7 @@ impl<W: Write> Stages<'_, W> {
                 Ok((note, live))
             }
             Err(error) => {
-                let reason = match &error {
-                    DeployError::Failed { state, .. } => {
-                        format!("the deployment failed (`{state}`), so no image was invalidated")
-                    }
-                    DeployError::TimedOut { .. } => {
-                        "waiting for the deployment timed out, so no image was invalidated"
-                            .to_string()
-                    }
-                    DeployError::GitHub(_) => not_waited.to_string(),
-                };
+                let reason = error.unsent_reason();
                 Err(Undelivered::new(reason, error))
             }
         }

@@ -80,3 +80,16 @@ pub(super) fn auto_unknown(unknowns: &[Unknown]) -> InputErrors {
             .collect(),
     )
 }
+
+/// An explicit `public-dir` that is not a folder at `head` (and that the
+/// push did not empty): nothing there can be served.
+pub(super) fn public_dir_nowhere(dir: &str, head: &str) -> InputError {
+    InputError::new(
+        "public-dir",
+        format!(
+            "`{dir}` is not a folder at {}: nothing there can be served",
+            short_sha(head)
+        ),
+        "set public-dir to the folder the site serves at its root, relative to the repository root (such as `public`, or `apps/web/public` in a monorepo), or leave it at `auto`",
+    )
+}

@@ -6,7 +6,7 @@ use std::io::Write;
 
 use crate::changes::Detected;
 use crate::select::Selection;
-use crate::vercel::{self, Progress, Sent, Vercel};
+use crate::vercel::{self, SendProgress, Sent, Vercel};
 
 use super::range::Sending;
 use super::refusals;
@@ -19,14 +19,14 @@ impl<W: Write> Stages<'_, W> {
         &self,
         detected: &Detected,
         selection: &Selection,
-        gate: Sending,
+        sending: Sending,
     ) -> Noted<Result<Option<Sent>, Undelivered>> {
-        let gate = match gate {
+        let sending = match sending {
             Sending::Never(undelivered) => return Noted::new(Err(undelivered)),
             _ if selection.targets.is_empty() => return Noted::new(Ok(None)),
-            gate => gate,
+            sending => sending,
         };
-        let deployment = match self.pass(gate, &detected.head).await {
+        let deployment = match self.pass(sending, &detected.head).await {
             Ok(deployment) => deployment,
             Err(undelivered) => return Noted::new(Err(undelivered)),
         };
@@ -80,7 +80,7 @@ impl<W: Write> Stages<'_, W> {
             selection.targets.len(),
             config.concurrency.min(batches)
         ));
-        let progress = |event: Progress<'_>| {
+        let progress = |event: SendProgress<'_>| {
             let mut log = self.log.borrow_mut();
             for line in event.lines(batches) {
                 log.say(&line);

@@ -7,6 +7,7 @@ use crate::changes::{self, ChangesError, Detected, DiffSource};
 use crate::config::InputErrors;
 use crate::error::Error;
 use crate::live::Served;
+use crate::report::count;
 use crate::select::{self, Mapping, UrlPrefix};
 use crate::site::{self, Site, SiteFile};
 
@@ -22,6 +23,9 @@ pub(super) struct Sited {
     pub mapping: Mapping,
     /// How the site's optimizer serves images, for the live stage.
     pub served: Served,
+    /// The `site-dir` to set, said, when images outside the public dir sit
+    /// under an app whose framework the repository root does not have.
+    pub site_dir_hint: Option<String>,
 }
 
 /// The shown name of the site dir.
@@ -75,6 +79,7 @@ impl<W: Write> Stages<'_, W> {
                     site: None,
                     mapping,
                     served: Served::default(),
+                    site_dir_hint: None,
                 },
                 Vec::new(),
             ));
@@ -84,7 +89,9 @@ impl<W: Write> Stages<'_, W> {
         let read = self.read_site(detected, &head).await;
         self.log.borrow_mut().end_group();
         let (site, mapping) = read?;
-        let mut notes = Vec::new();
+        self.check_public_dirs(detected, &head).await?;
+        let site_dir_hint = self.site_dir_hint(detected, &head, &site, &mapping)?;
+        let mut notes: Vec<String> = site_dir_hint.iter().cloned().collect();
         if site.recognised() || !config.site_dir.is_empty() {
             notes.push(site.describe());
         }
@@ -97,6 +104,7 @@ impl<W: Write> Stages<'_, W> {
                 site,
                 mapping,
                 served,
+                site_dir_hint,
             },
             notes,
         ))
@@ -228,9 +236,9 @@ impl<W: Write> Stages<'_, W> {
         }
         if let Some(github) = api {
             self.log.borrow_mut().text(&format!(
-                "{} config file(s) read ({} GitHub requests)",
+                "{} config file(s) read ({})",
                 files.len(),
-                github.requests() - before
+                count((github.requests() - before) as usize, "GitHub request")
             ));
         }
         Ok(files)
@@ -254,5 +262,88 @@ impl<W: Write> Stages<'_, W> {
             }
             Err(unknowns) => Err(refusals::auto_unknown(&unknowns)),
         }
+    }
+}
+
+impl<W: Write> Stages<'_, W> {
+    /// An explicit `public-dir` that is not a folder at `head`, and that
+    /// the push did not empty, points nowhere: bad input (exit 2), since no
+    /// image can be served from it. A folder the push changed something in
+    /// costs no request.
+    async fn check_public_dirs(&self, detected: &Detected, head: &str) -> Result<(), Error> {
+        let Some(dirs) = &self.config.public_dirs else {
+            return Ok(());
+        };
+        let mut errors = Vec::new();
+        for dir in dirs.dirs().iter().filter(|dir| !dir.is_empty()) {
+            if select::changed_in(dir, &detected.changes) || self.folder_exists(head, dir).await? {
+                continue;
+            }
+            errors.push(refusals::public_dir_nowhere(dir, head));
+        }
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(InputErrors(errors).into()),
+        }
+    }
+
+    async fn folder_exists(&self, head: &str, folder: &str) -> Result<bool, Error> {
+        let exists = match (self.config.diff_source, &self.github) {
+            (DiffSource::Api, Some(github)) => {
+                changes::api::folder_exists(github, &self.repository, head, folder, self.on_retry)
+                    .await
+                    .map_err(ChangesError::from)?
+            }
+            _ => changes::git::folder_exists(&self.checkout(), head, folder)
+                .map_err(ChangesError::from)?,
+        };
+        Ok(exists)
+    }
+
+    /// Without `site-dir`, when the root has no recognised framework and
+    /// changed images outside the public dir sit under a folder that has a
+    /// framework's config (`apps/web/next.config.ts`): the `site-dir` to
+    /// set, said. The config files come from the comparison's listing (or
+    /// the checkout): no request of its own.
+    fn site_dir_hint(
+        &self,
+        detected: &Detected,
+        head: &str,
+        site: &Site,
+        mapping: &Mapping,
+    ) -> Result<Option<String>, Error> {
+        if !self.config.site_dir.is_empty() || site.recognised() {
+            return Ok(None);
+        }
+        let outside: Vec<&str> = detected
+            .changes
+            .iter()
+            .map(|change| change.path.as_str())
+            .filter(|path| self.config.include.is_match(path))
+            .filter(|path| mapping.public_dirs.strip(path).is_none())
+            .collect();
+        if outside.is_empty() {
+            return Ok(None);
+        }
+        let configs = match (&detected.framework_configs, self.config.diff_source) {
+            (Some(configs), _) => configs.clone(),
+            (None, DiffSource::Git) => changes::git::framework_configs(&self.checkout(), head)
+                .map_err(ChangesError::from)?,
+            (None, DiffSource::Api) => return Ok(None),
+        };
+        let hint = select::folders_above(&outside, usize::MAX)
+            .into_iter()
+            .find_map(|dir| {
+                let config = configs
+                    .iter()
+                    .find(|path| path.rsplit_once('/').is_some_and(|(d, _)| d == dir))?;
+                Some(format!(
+                    "no framework was recognised in the repository root, but `{dir}` has {config}: set `site-dir: {dir}` (the Vercel project's Root Directory)"
+                ))
+            });
+        if let Some(hint) = &hint {
+            self.log.borrow_mut().text(hint);
+        }
+        Ok(hint)
     }
 }

@@ -291,7 +291,12 @@ impl Rules<'_> {
                     format!("outside the public dir {}", self.public_dirs.describe()),
                 ));
             }
-            Placement::Imported => return Err((SkipKind::Imported, site::IMPORTED_REASON.into())),
+            Placement::Imported if in_source_folder(path, self.site_dir) => {
+                return Err((SkipKind::Imported, site::IMPORTED_REASON.into()));
+            }
+            Placement::Imported => {
+                return Err((SkipKind::NotServed, NOT_SERVED_REASON.into()));
+            }
             Placement::OutsideSite { .. } => {
                 let reason = placement.reason().unwrap_or_default();
                 return Err((SkipKind::OutsideSite, reason));
@@ -303,6 +308,40 @@ impl Rules<'_> {
             None => Ok(public_path),
         }
     }
+}
+
+/// The folders of a site (under `site-dir`) whose images its framework
+/// bundles when a page imports them: Next.js `app/`, `pages/`, `src/`;
+/// Astro, SvelteKit, Vite and Gatsby `src/`; Remix `app/`; Nuxt `assets/`,
+/// `components/`, `pages/`, `layouts/`, `content/`; and the folders such
+/// sites keep their code in.
+const SOURCE_FOLDERS: &[&str] = &[
+    "app",
+    "assets",
+    "components",
+    "content",
+    "layouts",
+    "lib",
+    "pages",
+    "src",
+    "styles",
+];
+
+/// The skip reason of an image under the site dir that is neither served
+/// from the public dir nor in its source folders.
+pub const NOT_SERVED_REASON: &str = "outside the public dir: not served as a file";
+
+/// Whether `path` is in one of the site's source folders.
+fn in_source_folder(path: &str, site_dir: &str) -> bool {
+    let below = if site_dir.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(site_dir)
+            .and_then(|rest| rest.strip_prefix('/'))
+    };
+    below
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(folder, _)| SOURCE_FOLDERS.contains(&folder))
 }
 
 /// Why Vercel would refuse `public_path`, when it is over the length limit.

@@ -17,7 +17,7 @@ use crate::site;
 
 pub use self::glob::Globs;
 use self::mapping::too_long;
-pub use self::mapping::{Mapping, PublicDirs, UrlPrefix, resolve};
+pub use self::mapping::{Mapping, NOT_SERVED_REASON, PublicDirs, UrlPrefix, resolve};
 
 /// The longest public path Vercel accepts, in characters.
 pub const MAX_PATH_CHARS: usize = 8192;
@@ -113,6 +113,39 @@ impl Skip {
     }
 }
 
+/// Whether the push changed something under `dir`: then it is a folder at
+/// `head`, or the push emptied it (a removal, the old name of a rename),
+/// which is not a mistake either. Either way no request need ask.
+pub fn changed_in(dir: &str, changes: &[Change]) -> bool {
+    let under = |path: &str| {
+        path.strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    changes
+        .iter()
+        .any(|change| under(&change.path) || change.old_path.as_deref().is_some_and(under))
+}
+
+/// The folders above `paths` (the root left out), shallowest first, each
+/// once, at most `limit`: where a monorepo's apps may have their config.
+pub fn folders_above(paths: &[&str], limit: usize) -> Vec<String> {
+    let mut folders: Vec<String> = Vec::new();
+    for path in paths {
+        let mut end = 0;
+        while let Some(slash) = path[end..].find('/') {
+            end += slash;
+            let folder = &path[..end];
+            if !folders.iter().any(|f| f == folder) {
+                folders.push(folder.to_string());
+            }
+            end += 1;
+        }
+    }
+    folders.sort_by_key(|folder| (folder.matches('/').count(), folder.clone()));
+    folders.truncate(limit);
+    folders
+}
+
 /// Why a changed image is not sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SkipKind {
@@ -122,9 +155,14 @@ pub enum SkipKind {
     NotAFile,
     /// Outside `site-dir`: another app of the monorepo, or tooling.
     OutsideSite,
-    /// Under `site-dir`, outside the public dir, in a recognised framework:
-    /// bundled under a hashed URL, so never stale. No warning.
+    /// In the site's source folders (`src/`, `app/`...), outside the
+    /// public dir, in a recognised framework: bundled under a hashed URL,
+    /// so never stale. No warning.
     Imported,
+    /// Under `site-dir`, outside the public dir and the source folders, in
+    /// a recognised framework: nothing serves it as a file (a design
+    /// file, `.github/`). No warning: there is nothing to set.
+    NotServed,
     OutsidePublicDirs,
     TooLong,
 }

@@ -220,6 +220,30 @@ fn auto_takes_the_config_and_an_explicit_value_wins_with_a_warning() {
 }
 
 #[test]
+fn folders_above_changed_images_come_shallowest_first() {
+    let paths = ["apps/web/public/a.png", "apps/web/b.png", "c.png"];
+    assert_eq!(
+        folders_above(&paths, 8),
+        ["apps", "apps/web", "apps/web/public"]
+    );
+    assert_eq!(folders_above(&paths, 1), ["apps"]);
+    let removed = [
+        change(ChangeKind::Removed, "old/a.png", None, EntryKind::File),
+        change(
+            ChangeKind::Renamed,
+            "new/b.png",
+            Some("gone/b.png"),
+            EntryKind::File,
+        ),
+    ];
+    assert!(changed_in("old", &removed));
+    assert!(changed_in("gone", &removed));
+    assert!(changed_in("new", &removed));
+    assert!(!changed_in("ol", &removed));
+    assert!(!changed_in("elsewhere", &removed));
+}
+
+#[test]
 fn imported_and_outside_the_site_are_skipped_with_their_reasons() {
     let include = globs(&[DEFAULT_INCLUDE]);
     let exclude = Globs::default();
@@ -239,6 +263,9 @@ fn imported_and_outside_the_site_are_skipped_with_their_reasons() {
     let changes = [
         "apps/web/public/my photo.png",
         "apps/web/src/logo.png",
+        "apps/web/app/icon.png",
+        "apps/web/design/mockup.png",
+        "apps/web/srcs/a.png",
         "apps/admin/public/a.png",
     ]
     .map(|path| change(ChangeKind::Added, path, None, EntryKind::File));
@@ -265,8 +292,18 @@ fn imported_and_outside_the_site_are_skipped_with_their_reasons() {
         [
             (SkipKind::OutsideSite, "outside the site `apps/web`"),
             (SkipKind::Imported, site::IMPORTED_REASON),
+            (SkipKind::NotServed, NOT_SERVED_REASON),
+            (SkipKind::Imported, site::IMPORTED_REASON),
+            (SkipKind::NotServed, NOT_SERVED_REASON),
         ]
     );
+    let imported: Vec<&str> = selection
+        .skipped
+        .iter()
+        .filter(|s| s.kind == SkipKind::Imported)
+        .map(|s| s.source.repo_path.as_str())
+        .collect();
+    assert_eq!(imported, ["apps/web/app/icon.png", "apps/web/src/logo.png"]);
 }
 
 #[test]

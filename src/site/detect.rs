@@ -477,13 +477,9 @@ fn located_folder(value: &Value) -> Result<(String, bool), &'static str> {
     const EXPECTED: &str = "a folder inside the site dir";
     let (raw, located) = match value {
         Value::Path(path) => (path.clone(), true),
-        value => (string(value)?.replace('\\', "/"), false),
+        value => (string(value)?, false),
     };
-    let mut dir = raw.trim();
-    while let Some(rest) = dir.strip_prefix("./") {
-        dir = rest;
-    }
-    let dir = dir.trim_end_matches('/');
+    let dir = super::normal_folder(&raw, false);
     if dir.starts_with('/') || dir.contains([':', '\0']) || dir.split('/').any(|p| p == "..") {
         return Err(EXPECTED);
     }

@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::eval::Invocation;
-use super::lex::{Kind, tokenize};
+use super::lex::{TokenKind, tokenize};
 use super::literal::{ExportError, Exported, Found, MAX_SIZE, Value, budget_for, exported_for};
 
 fn read(source: &str, invocation: Invocation) -> Exported {
@@ -498,7 +498,7 @@ proptest! {
         // Whatever is read, the tokens stay in order.
         if let Ok(tokens) = tokenize(&source) {
             prop_assert!(tokens.windows(2).all(|w| w[0].end <= w[1].start));
-            prop_assert!(tokens.iter().all(|t| !matches!(t.kind, Kind::Punct("") )));
+            prop_assert!(tokens.iter().all(|t| !matches!(t.kind, TokenKind::Punct("") )));
         }
     }
 }

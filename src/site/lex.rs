@@ -17,7 +17,7 @@ use std::fmt;
 /// One token. `start..end` is its byte range in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Token {
-    pub kind: Kind,
+    pub kind: TokenKind,
     pub start: usize,
     pub end: usize,
     /// Whether a line break comes between the previous token and this one
@@ -26,7 +26,7 @@ pub struct Token {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
+pub enum TokenKind {
     /// A name or keyword (`module`, `export`, `basePath`, `true`).
     Ident(String),
     /// A string literal, its escapes decoded.
@@ -34,8 +34,8 @@ pub enum Kind {
     /// A template literal without substitutions, its escapes decoded.
     Template(String),
     /// The start of a template literal with substitutions (`` `a${ ``); the
-    /// tokens of the substitution follow, then [`Kind::TemplateMiddle`]
-    /// (`` }b${ ``) or [`Kind::TemplateTail`] (`` }c` ``).
+    /// tokens of the substitution follow, then [`TokenKind::TemplateMiddle`]
+    /// (`` }b${ ``) or [`TokenKind::TemplateTail`] (`` }c` ``).
     TemplateHead(String),
     TemplateMiddle(String),
     TemplateTail(String),
@@ -159,7 +159,7 @@ impl<'s> Lexer<'s> {
         LexError { offset, message }
     }
 
-    fn push(&mut self, kind: Kind, start: usize) {
+    fn push(&mut self, kind: TokenKind, start: usize) {
         self.tokens.push(Token {
             kind,
             start,
@@ -175,8 +175,8 @@ impl<'s> Lexer<'s> {
             return true;
         };
         match &last.kind {
-            Kind::Punct(p) => matches!(*p, ")" | "=>" | ";" | "{" | "}"),
-            Kind::Ident(word) => {
+            TokenKind::Punct(p) => matches!(*p, ")" | "=>" | ";" | "{" | "}"),
+            TokenKind::Ident(word) => {
                 BEFORE_BLOCK.contains(&word.as_str()) || !BEFORE_EXPRESSION.contains(&word.as_str())
             }
             _ => false,
@@ -195,7 +195,7 @@ impl<'s> Lexer<'s> {
                 '"' | '\'' => {
                     self.bump();
                     let value = self.string(c, start)?;
-                    self.push(Kind::Str(value), start);
+                    self.push(TokenKind::Str(value), start);
                 }
                 '`' => {
                     self.bump();
@@ -214,7 +214,7 @@ impl<'s> Lexer<'s> {
                         self.bump();
                     }
                     let name = self.src[start..self.pos].to_string();
-                    self.push(Kind::Ident(name), start);
+                    self.push(TokenKind::Ident(name), start);
                 }
                 '\\' => return Err(self.error(start, "escaped names are not supported")),
                 _ => {
@@ -236,7 +236,7 @@ impl<'s> Lexer<'s> {
                         _ => false,
                     };
                     self.pos += punct.len();
-                    self.push(Kind::Punct(punct), start);
+                    self.push(TokenKind::Punct(punct), start);
                     self.closed_block = block;
                     continue;
                 }
@@ -284,18 +284,18 @@ impl<'s> Lexer<'s> {
     fn regex_allowed(&self) -> bool {
         match self.tokens.last().map(|t| &t.kind) {
             None => true,
-            Some(Kind::Punct("}")) => self.closed_block,
-            Some(Kind::Punct(p)) => !matches!(*p, ")" | "]" | "++" | "--"),
-            Some(Kind::Ident(name)) => {
+            Some(TokenKind::Punct("}")) => self.closed_block,
+            Some(TokenKind::Punct(p)) => !matches!(*p, ")" | "]" | "++" | "--"),
+            Some(TokenKind::Ident(name)) => {
                 // `a.return / 2` names a property, not the keyword.
                 let property = self.tokens.len() >= 2
                     && matches!(
                         self.tokens[self.tokens.len() - 2].kind,
-                        Kind::Punct("." | "?.")
+                        TokenKind::Punct("." | "?.")
                     );
                 !property && BEFORE_EXPRESSION.contains(&name.as_str())
             }
-            Some(Kind::TemplateHead(_) | Kind::TemplateMiddle(_)) => true,
+            Some(TokenKind::TemplateHead(_) | TokenKind::TemplateMiddle(_)) => true,
             Some(_) => false,
         }
     }
@@ -324,9 +324,9 @@ impl<'s> Lexer<'s> {
                 None => return Err(self.error(start, "unterminated template literal")),
                 Some('`') => {
                     let kind = if opening {
-                        Kind::Template(value)
+                        TokenKind::Template(value)
                     } else {
-                        Kind::TemplateTail(value)
+                        TokenKind::TemplateTail(value)
                     };
                     self.push(kind, start);
                     return Ok(());
@@ -335,9 +335,9 @@ impl<'s> Lexer<'s> {
                     self.bump();
                     self.braces.push(Brace::Template);
                     let kind = if opening {
-                        Kind::TemplateHead(value)
+                        TokenKind::TemplateHead(value)
                     } else {
-                        Kind::TemplateMiddle(value)
+                        TokenKind::TemplateMiddle(value)
                     };
                     self.push(kind, start);
                     return Ok(());
@@ -474,7 +474,7 @@ impl<'s> Lexer<'s> {
             return Err(self.error(start, "invalid number"));
         }
         let value = value.ok_or_else(|| self.error(start, "invalid number"))?;
-        self.push(Kind::Num(value), start);
+        self.push(TokenKind::Num(value), start);
         Ok(())
     }
 
@@ -509,7 +509,7 @@ impl<'s> Lexer<'s> {
         while self.peek().is_some_and(is_ident_part) {
             self.bump();
         }
-        self.push(Kind::Regex, start);
+        self.push(TokenKind::Regex, start);
         Ok(())
     }
 }
@@ -530,7 +530,7 @@ fn is_ident_part(c: char) -> bool {
 mod tests {
     use super::*;
 
-    fn kinds(source: &str) -> Vec<Kind> {
+    fn kinds(source: &str) -> Vec<TokenKind> {
         tokenize(source)
             .expect("tokenizes")
             .into_iter()
@@ -538,17 +538,17 @@ mod tests {
             .collect()
     }
 
-    fn ident(name: &str) -> Kind {
-        Kind::Ident(name.to_string())
+    fn ident(name: &str) -> TokenKind {
+        TokenKind::Ident(name.to_string())
     }
 
-    fn string(value: &str) -> Kind {
-        Kind::Str(value.to_string())
+    fn string(value: &str) -> TokenKind {
+        TokenKind::Str(value.to_string())
     }
 
     #[test]
     fn comments_are_not_tokens() {
-        let cases: &[(&str, Vec<Kind>)] = &[
+        let cases: &[(&str, Vec<TokenKind>)] = &[
             ("a // b: '/x'\nc", vec![ident("a"), ident("c")]),
             ("a /* basePath: '/x' */ c", vec![ident("a"), ident("c")]),
             (
@@ -584,13 +584,16 @@ mod tests {
 
     #[test]
     fn templates_nest_substitutions() {
-        assert_eq!(kinds("`/docs`"), vec![Kind::Template("/docs".to_string())]);
+        assert_eq!(
+            kinds("`/docs`"),
+            vec![TokenKind::Template("/docs".to_string())]
+        );
         assert_eq!(
             kinds("`a${b}c`"),
             vec![
-                Kind::TemplateHead("a".into()),
+                TokenKind::TemplateHead("a".into()),
                 ident("b"),
-                Kind::TemplateTail("c".into())
+                TokenKind::TemplateTail("c".into())
             ]
         );
         // A `}` inside the substitution's object does not end it; a nested
@@ -598,86 +601,90 @@ mod tests {
         assert_eq!(
             kinds("`a${ {x: `n${1}`}.x + '}`' }b${c}d` e"),
             vec![
-                Kind::TemplateHead("a".into()),
-                Kind::Punct("{"),
+                TokenKind::TemplateHead("a".into()),
+                TokenKind::Punct("{"),
                 ident("x"),
-                Kind::Punct(":"),
-                Kind::TemplateHead("n".into()),
-                Kind::Num(1.0),
-                Kind::TemplateTail(String::new()),
-                Kind::Punct("}"),
-                Kind::Punct("."),
+                TokenKind::Punct(":"),
+                TokenKind::TemplateHead("n".into()),
+                TokenKind::Num(1.0),
+                TokenKind::TemplateTail(String::new()),
+                TokenKind::Punct("}"),
+                TokenKind::Punct("."),
                 ident("x"),
-                Kind::Punct("+"),
+                TokenKind::Punct("+"),
                 string("}`"),
-                Kind::TemplateMiddle("b".into()),
+                TokenKind::TemplateMiddle("b".into()),
                 ident("c"),
-                Kind::TemplateTail("d".into()),
+                TokenKind::TemplateTail("d".into()),
                 ident("e"),
             ]
         );
         assert_eq!(
             kinds("`basePath: '/x' // ${'}'}`"),
             vec![
-                Kind::TemplateHead("basePath: '/x' // ".into()),
+                TokenKind::TemplateHead("basePath: '/x' // ".into()),
                 string("}"),
-                Kind::TemplateTail(String::new())
+                TokenKind::TemplateTail(String::new())
             ]
         );
     }
 
     #[test]
     fn slashes_are_regexes_or_division_by_what_comes_before() {
-        let cases: &[(&str, Vec<Kind>)] = &[
+        let cases: &[(&str, Vec<TokenKind>)] = &[
             (
                 "x = /\\/'[/]/g",
-                vec![ident("x"), Kind::Punct("="), Kind::Regex],
+                vec![ident("x"), TokenKind::Punct("="), TokenKind::Regex],
             ),
             (
                 "a / b / c",
                 vec![
                     ident("a"),
-                    Kind::Punct("/"),
+                    TokenKind::Punct("/"),
                     ident("b"),
-                    Kind::Punct("/"),
+                    TokenKind::Punct("/"),
                     ident("c"),
                 ],
             ),
             (
                 "(a) / 2",
                 vec![
-                    Kind::Punct("("),
+                    TokenKind::Punct("("),
                     ident("a"),
-                    Kind::Punct(")"),
-                    Kind::Punct("/"),
-                    Kind::Num(2.0),
+                    TokenKind::Punct(")"),
+                    TokenKind::Punct("/"),
+                    TokenKind::Num(2.0),
                 ],
             ),
             (
                 "f(/'/, '/')",
                 vec![
                     ident("f"),
-                    Kind::Punct("("),
-                    Kind::Regex,
-                    Kind::Punct(","),
+                    TokenKind::Punct("("),
+                    TokenKind::Regex,
+                    TokenKind::Punct(","),
                     string("/"),
-                    Kind::Punct(")"),
+                    TokenKind::Punct(")"),
                 ],
             ),
-            ("return /x/", vec![ident("return"), Kind::Regex]),
+            ("return /x/", vec![ident("return"), TokenKind::Regex]),
             (
                 "a.in / 2",
                 vec![
                     ident("a"),
-                    Kind::Punct("."),
+                    TokenKind::Punct("."),
                     ident("in"),
-                    Kind::Punct("/"),
-                    Kind::Num(2.0),
+                    TokenKind::Punct("/"),
+                    TokenKind::Num(2.0),
                 ],
             ),
             (
                 "[/\\.png$/i]",
-                vec![Kind::Punct("["), Kind::Regex, Kind::Punct("]")],
+                vec![
+                    TokenKind::Punct("["),
+                    TokenKind::Regex,
+                    TokenKind::Punct("]"),
+                ],
             ),
         ];
         for (source, expected) in cases {
@@ -694,19 +701,19 @@ mod tests {
             vec![
                 ident("function"),
                 ident("f"),
-                Kind::Punct("("),
-                Kind::Punct(")"),
-                Kind::Punct("{"),
-                Kind::Punct("}"),
-                Kind::Regex,
-                Kind::Punct(";"),
+                TokenKind::Punct("("),
+                TokenKind::Punct(")"),
+                TokenKind::Punct("{"),
+                TokenKind::Punct("}"),
+                TokenKind::Regex,
+                TokenKind::Punct(";"),
                 ident("const"),
                 ident("o"),
-                Kind::Punct("="),
-                Kind::Punct("{"),
-                Kind::Punct("}"),
-                Kind::Punct("/"),
-                Kind::Num(2.0),
+                TokenKind::Punct("="),
+                TokenKind::Punct("{"),
+                TokenKind::Punct("}"),
+                TokenKind::Punct("/"),
+                TokenKind::Num(2.0),
             ]
         );
         for (source, regex) in [
@@ -719,7 +726,7 @@ mod tests {
             ("return {} / 2", false),
             ("`${ {} / 2 }`", false),
         ] {
-            assert_eq!(kinds(source).contains(&Kind::Regex), regex, "{source}");
+            assert_eq!(kinds(source).contains(&TokenKind::Regex), regex, "{source}");
         }
         let tokens = tokenize("a\nb /* \n */ c d").expect("tokenizes");
         let lines: Vec<bool> = tokens.iter().map(|t| t.newline_before).collect();
@@ -728,41 +735,41 @@ mod tests {
 
     #[test]
     fn numbers_and_punctuators() {
-        let cases: &[(&str, Vec<Kind>)] = &[
-            ("1_000", vec![Kind::Num(1000.0)]),
+        let cases: &[(&str, Vec<TokenKind>)] = &[
+            ("1_000", vec![TokenKind::Num(1000.0)]),
             (
                 "0x1F 0o17 0b11 .5 1e3 10n",
                 vec![
-                    Kind::Num(31.0),
-                    Kind::Num(15.0),
-                    Kind::Num(3.0),
-                    Kind::Num(0.5),
-                    Kind::Num(1000.0),
-                    Kind::Num(10.0),
+                    TokenKind::Num(31.0),
+                    TokenKind::Num(15.0),
+                    TokenKind::Num(3.0),
+                    TokenKind::Num(0.5),
+                    TokenKind::Num(1000.0),
+                    TokenKind::Num(10.0),
                 ],
             ),
             (
                 "a?.b ?? c",
                 vec![
                     ident("a"),
-                    Kind::Punct("?."),
+                    TokenKind::Punct("?."),
                     ident("b"),
-                    Kind::Punct("??"),
+                    TokenKind::Punct("??"),
                     ident("c"),
                 ],
             ),
             (
                 "{...a}",
                 vec![
-                    Kind::Punct("{"),
-                    Kind::Punct("..."),
+                    TokenKind::Punct("{"),
+                    TokenKind::Punct("..."),
                     ident("a"),
-                    Kind::Punct("}"),
+                    TokenKind::Punct("}"),
                 ],
             ),
             (
                 "x >>>= 1",
-                vec![ident("x"), Kind::Punct(">>>="), Kind::Num(1.0)],
+                vec![ident("x"), TokenKind::Punct(">>>="), TokenKind::Num(1.0)],
             ),
             ("$a _b é", vec![ident("$a"), ident("_b"), ident("é")]),
         ];

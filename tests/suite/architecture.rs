@@ -20,14 +20,30 @@ const MAX_RUN_FILE_LINES: usize = 400;
 /// The one file that decides the range: what is compared and whether to
 /// wait for a deployment.
 const RANGE_FILE: &str = "run/range.rs";
-/// What reads GitHub's deployments; outside `deploy` itself, only
-/// [`RANGE_FILE`] may name it.
-const DEPLOYMENT_READS: &[&str] = &[
-    "Deployments",
-    "wait_until_live",
-    "previous_success",
-    "previous_live",
+/// The files besides [`RANGE_FILE`] (and `deploy` itself) that may import
+/// `crate::deploy`, and why: none of them reads GitHub's deployments.
+const DEPLOY_IMPORTERS: &[&str] = &[
+    // The wait's polling settings, an input.
+    "config/mod.rs",
+    // `DeployError` chooses the exit code.
+    "error.rs",
+    // Whether a `deployment_status` is to the awaited environment, named
+    // as the wait names it (`deploy::is_awaited`: `auto`, `Production –
+    // {project}`); the event is one of the range's builders.
+    "event.rs",
+    // The summary writes how long the run waited as the log does
+    // (`deploy::format_wait`).
+    "report/markdown.rs",
 ];
+/// The files that may build the range's types: the event's plan, the
+/// run's plan of the wait, and [`RANGE_FILE`].
+const RANGE_BUILDERS: &[&str] = &["event.rs", "run/plan.rs", RANGE_FILE];
+/// The range's types, and what builds each: `Range {` or `Base::`/`WaitPlan::`.
+const RANGE_TYPES: &[(&str, &str)] = &[("Range", "{"), ("Base", "::"), ("WaitPlan", "::")];
+/// Public type names that may repeat across files: each stage owns its
+/// `Settings`, always named with its stage (`live::Settings`,
+/// `vercel::Settings`), so the module says which one it is.
+const SHARED_TYPE_NAMES: &[&str] = &["Settings"];
 
 /// Source text with comments, string and character literals blanked out
 /// (replaced by spaces, newlines kept), so that braces and paths inside them
@@ -426,7 +442,8 @@ impl Crate {
         }
         problems.extend(cycles(&graph));
         problems.extend(self.long_files());
-        problems.extend(self.deployments_read_outside_the_range());
+        problems.extend(self.range_decided_elsewhere());
+        problems.extend(self.repeated_type_names());
         for (module, files) in &self.modules {
             for (path, code) in files {
                 for function in long_functions(code) {
@@ -458,19 +475,33 @@ impl Crate {
         problems
     }
 
-    /// Every file but `deploy`'s own and [`RANGE_FILE`] that reads the
-    /// deployments: the range is decided in one place.
-    fn deployments_read_outside_the_range(&self) -> Vec<String> {
+    /// Every file but `deploy`'s own, [`RANGE_FILE`] and
+    /// [`DEPLOY_IMPORTERS`] that imports `deploy`, and every file but
+    /// [`RANGE_BUILDERS`] that builds one of [`RANGE_TYPES`]: the range is
+    /// decided in one place.
+    fn range_decided_elsewhere(&self) -> Vec<String> {
+        let names: BTreeSet<String> = self.modules.keys().cloned().collect();
         let mut problems = Vec::new();
         for (module, files) in &self.modules {
             for (path, code) in files {
-                if module == "deploy" || path == RANGE_FILE {
+                let path = path.as_str();
+                if module != "deploy"
+                    && path != RANGE_FILE
+                    && !DEPLOY_IMPORTERS.contains(&path)
+                    && imports(code, &names).contains("deploy")
+                {
+                    problems.push(format!(
+                        "{path}: imports `deploy`; only {RANGE_FILE} decides the range"
+                    ));
+                }
+                if RANGE_BUILDERS.contains(&path) {
                     continue;
                 }
-                for name in DEPLOYMENT_READS {
-                    if has_word(code, name) {
+                for (name, then) in RANGE_TYPES {
+                    if builds(code, name, then) {
                         problems.push(format!(
-                            "{path}: reads the deployments (`{name}`); only {RANGE_FILE} decides the range"
+                            "{path}: builds `{name}`; only {} build the range",
+                            RANGE_BUILDERS.join(", ")
                         ));
                     }
                 }
@@ -480,13 +511,65 @@ impl Crate {
     }
 }
 
-/// Whether `word` stands in `code` as a whole identifier.
-fn has_word(code: &str, word: &str) -> bool {
+impl Crate {
+    /// Each `pub` or `pub(crate)` struct, enum or type name (but
+    /// [`SHARED_TYPE_NAMES`]) declared in more than one file: a name says
+    /// what a type is without its module.
+    fn repeated_type_names(&self) -> Vec<String> {
+        let mut declared: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+        for files in self.modules.values() {
+            for (path, code) in files {
+                for name in public_types(code) {
+                    if !SHARED_TYPE_NAMES.contains(&name.as_str()) {
+                        declared.entry(name).or_default().push(path);
+                    }
+                }
+            }
+        }
+        declared
+            .into_iter()
+            .filter(|(_, paths)| paths.len() > 1)
+            .map(|(name, paths)| {
+                format!(
+                    "public type `{name}` is declared in {}: give each its own name",
+                    paths.join(", ")
+                )
+            })
+            .collect()
+    }
+}
+
+/// The names of the `pub` and `pub(crate)` structs, enums and types that
+/// `code` declares.
+fn public_types(code: &str) -> Vec<String> {
+    let words: Vec<&str> = code.split_whitespace().collect();
+    words
+        .windows(3)
+        .filter(|w| {
+            matches!(w[0], "pub" | "pub(crate)") && matches!(w[1], "struct" | "enum" | "type")
+        })
+        .map(|w| {
+            w[2].chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect()
+        })
+        .collect()
+}
+
+/// Whether `code` builds `name`: the identifier followed by `then` (`{` for
+/// a struct, `::` for an enum's variant), not in its own definition.
+fn builds(code: &str, name: &str, then: &str) -> bool {
     let is_ident = |c: char| c.is_alphanumeric() || c == '_';
-    code.match_indices(word).any(|(at, _)| {
+    code.match_indices(name).any(|(at, _)| {
         let before = code[..at].chars().next_back();
-        let after = code[at + word.len()..].chars().next();
-        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+        let after = code[at + name.len()..].trim_start();
+        let head = code[..at].trim_end();
+        !before.is_some_and(is_ident)
+            && after.starts_with(then)
+            && !head.ends_with("struct")
+            && !head.ends_with("enum")
+            && !head.ends_with("impl")
+            && !head.ends_with("->")
     })
 }
 
@@ -647,6 +730,37 @@ fn the_checker_catches_an_upward_import_a_loop_and_a_long_function() {
 }
 
 #[test]
+fn the_checker_catches_one_public_type_name_in_two_files() {
+    let table = "<!-- layers:start -->\n| layer | modules |\n|---|---|\n| stages | `live`, `report`, `vercel` |\n<!-- layers:end -->";
+    let layers = layers(table);
+    let files = [
+        (
+            "live/verify.rs",
+            "pub enum Problem { Gone }\npub struct Settings;\npub(super) struct Own;\n",
+        ),
+        (
+            "report/mod.rs",
+            "pub(crate) struct Problem {\n    message: String,\n}\npub struct Settings;\nstruct Own;\n",
+        ),
+        // Each stage's own `Settings` is the convention.
+        ("vercel.rs", "pub struct Settings;\npub type Own = u8;\n"),
+        // A test module may name its types as it likes.
+        (
+            "live/mod.rs",
+            "#[cfg(test)]\nmod tests {\n    pub struct Problem;\n}\n",
+        ),
+    ];
+    let problems = Crate::from_sources(&files).problems(&layers);
+    assert_eq!(
+        problems,
+        [
+            "public type `Problem` is declared in live/verify.rs, report/mod.rs: give each its own name",
+        ],
+        "{problems:#?}"
+    );
+}
+
+#[test]
 fn literals_and_comments_hide_no_code_and_fake_none() {
     let code = code_only(
         "let a = '{'; let b = r#\"}\"#; /* { */ let c = \"\\\"{\"; // }\nfn x<'a>(s: &'a str) {}",
@@ -678,11 +792,17 @@ fn the_checker_catches_long_files_and_the_range_decided_elsewhere() {
         ("deploy.rs", "pub struct Deployments;\n"),
         (
             "run/range.rs",
-            "use crate::deploy::Deployments;\nfn f(d: Deployments) { d.wait_until_live() }\n",
+            "use crate::deploy::Deployments;\nfn f(d: Deployments) -> Range { d.wait_until_live(); Range { base: None } }\n",
         ),
         (
             "run/site.rs",
-            "fn g(d: crate::deploy::Deployments) { d.previous_live() }\n// previous_success in a comment is no read\nfn my_previous_success() {}\n",
+            "fn g(d: crate::deploy::Deployments) { d.previous_live() }\n// crate::deploy in a comment is no import\nfn my_previous_success() {}\n",
+        ),
+        // A second decider: it reaches no deployment, but builds the range
+        // and the wait's plan itself.
+        (
+            "select/decide.rs",
+            "fn h(r: &Range) -> Range {\n    let _ = WaitPlan::Open;\n    Range { base: None, head: r.head.clone() }\n}\nfn ok(r: std::ops::Range<usize>) {}\n",
         ),
     ];
     let problems = Crate::from_sources(&files).problems(&layers);
@@ -691,8 +811,9 @@ fn the_checker_catches_long_files_and_the_range_decided_elsewhere() {
         [
             "select/glob.rs: 801 lines, over 800",
             "run/send.rs: 401 lines, over 400",
-            "run/site.rs: reads the deployments (`Deployments`); only run/range.rs decides the range",
-            "run/site.rs: reads the deployments (`previous_live`); only run/range.rs decides the range",
+            "run/site.rs: imports `deploy`; only run/range.rs decides the range",
+            "select/decide.rs: builds `Range`; only event.rs, run/plan.rs, run/range.rs build the range",
+            "select/decide.rs: builds `WaitPlan`; only event.rs, run/plan.rs, run/range.rs build the range",
         ],
         "{problems:#?}"
     );

@@ -47,6 +47,44 @@ async fn bad_input_exits_2_naming_the_input_and_the_fix_and_sends_nothing() {
             &["project", "`my site`", "without spaces"],
         ),
         case(
+            "the README's placeholder team id",
+            |a| a.input("team-id", "team_xxxxxxxxxxxx"),
+            &["team-id", "`team_xxxxxxxxxxxx` is a placeholder", "Team ID"],
+        ),
+        case(
+            "a team id in angle brackets",
+            |a| a.input("team-id", "<team-id>"),
+            &["team-id", "`<team-id>` is a placeholder", "Team Settings"],
+        ),
+        case(
+            "a YOUR_ project",
+            |a| a.input("project", "YOUR_PROJECT_ID"),
+            &[
+                "project",
+                "`YOUR_PROJECT_ID` is a placeholder",
+                "Project ID",
+            ],
+        ),
+        case(
+            "a placeholder team slug",
+            |a| a.input("team-slug", "<your-team>"),
+            &["team-slug", "is a placeholder", "URL slug"],
+        ),
+        case(
+            "a slug given as team-id",
+            |a| a.input("team-id", "acme-inc"),
+            &[
+                "team-id",
+                "`acme-inc` looks like a team slug",
+                "use `team-slug: acme-inc`",
+            ],
+        ),
+        case(
+            "a team id of the wrong shape",
+            |a| a.input("team-id", "team_abc/def"),
+            &["team-id", "is not a team id", "letters and digits"],
+        ),
+        case(
             "token with a space inside",
             |a| a.input("vercel-token", "abc def"),
             &["vercel-token", "value not shown", "copy the token again"],
@@ -332,5 +370,5 @@ async fn unknown_flags_exit_2_and_help_exits_0() {
             "--{input} missing from --help"
         );
     }
-    assert!(help.stdout.contains("Exit codes: 0"));
+    assert!(help.stdout.contains("Exit codes:\n  0  done"));
 }

@@ -69,9 +69,21 @@ fn waiting(github: &FakeGitHub, vercel: &FakeVercel, repo: &GitRepo) -> Action {
         .args(&FAST_POLL)
 }
 
+/// The listings of one environment's deployments (the polls).
 fn listings(seen: &[Seen]) -> Vec<Seen> {
     seen.iter()
         .filter(|s| s.path == format!("/repos/{OWNER_REPO}/deployments"))
+        .filter(|s| s.query.contains("environment="))
+        .cloned()
+        .collect()
+}
+
+/// The listings of every environment's deployments (how `auto` finds the
+/// environment).
+fn surveys(seen: &[Seen]) -> Vec<Seen> {
+    seen.iter()
+        .filter(|s| s.path == format!("/repos/{OWNER_REPO}/deployments"))
+        .filter(|s| !s.query.contains("environment="))
         .cloned()
         .collect()
 }
@@ -143,10 +155,14 @@ fn waited_in_summary(summary: &str) -> f64 {
 }
 
 /// The lines the log gave to state changes, in order.
+/// The states the wait logged (`  0.1s  deployment to Production: pending`),
+/// without the line that names the environment `auto` found.
 fn states_logged(stdout: &str) -> Vec<String> {
     stdout
         .lines()
-        .filter_map(|l| l.split_once("s  deployment: ").map(|(_, s)| s.to_string()))
+        .filter_map(|l| l.split_once("s  deployment to ").map(|(_, s)| s))
+        .filter_map(|l| l.split_once(": ").map(|(_, s)| s.to_string()))
+        .filter(|s| !s.ends_with("(deployment-environment: auto)"))
         .collect()
 }
 
@@ -185,9 +201,19 @@ async fn invalidates_only_after_the_status_that_says_success() {
     let ran = waiting(&github, &vercel, &repo).push(&before, &after).run();
     ran.assert_code(0);
 
-    // One listing of the environment and one newest-status request per
-    // poll; the third poll sees success. No earlier deployment to look up.
+    // `deployment-environment: auto` (the default) finds the environment
+    // in one listing of every environment's deployments, and names it;
+    // then one listing of the environment and one newest-status request
+    // per poll; the third poll sees success. No earlier deployment to look
+    // up.
     let seen = github.seen();
+    assert_eq!(surveys(&seen).len(), 1, "{seen:#?}");
+    assert!(
+        ran.stdout
+            .contains("go to `Production` (deployment-environment: auto)"),
+        "{}",
+        ran.stdout
+    );
     let listed = listings(&seen);
     let checked = status_checks(&seen);
     assert_eq!(listed.len(), 3, "{seen:#?}");
@@ -224,7 +250,7 @@ async fn invalidates_only_after_the_status_that_says_success() {
         states_logged(&ran.stdout),
         ["not created yet", "pending", "in_progress", "success"]
     );
-    assert!(ran.stdout.contains("(6 GitHub requests)"), "{}", ran.stdout);
+    assert!(ran.stdout.contains("(7 GitHub requests)"), "{}", ran.stdout);
 
     assert_eq!(ran.strings("images"), PUSHED);
     assert_eq!(ran.outputs["failed"], "[]");
@@ -421,9 +447,11 @@ async fn no_permission_to_read_deployments_exits_2_naming_it() {
         .run();
     ran.assert_code(2);
     assert!(vercel.received().is_empty());
-    // A 403 that is not a rate limit is final: one request, no retry.
+    // A 403 that is not a rate limit is final: one request (the listing
+    // that finds the environment), no retry.
     let seen = github.seen();
-    assert_eq!(listings(&seen).len(), 1, "{seen:#?}");
+    assert_eq!(surveys(&seen).len(), 1, "{seen:#?}");
+    assert_eq!(listings(&seen).len(), 0, "{seen:#?}");
     assert_eq!(status_checks(&seen).len(), 0);
 
     let error = ran
@@ -508,7 +536,8 @@ async fn a_push_without_images_waits_and_sends_what_went_live() {
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 7);
+    // And the one listing of every environment that finds `Production`.
+    assert_eq!(seen.len(), 8);
     assert!(
         ran.summary
             .starts_with("### ⏭️ No changed image to invalidate"),
@@ -672,7 +701,7 @@ async fn deployment_status_of_another_environment_or_state_does_nothing() {
         (
             "Preview",
             "success",
-            "the deployment is to `Preview`, not to `Production` (deployment-environment)",
+            "the deployment is to `Preview`, not to its production environment (auto) (deployment-environment)",
         ),
         (
             "Production",
@@ -992,7 +1021,8 @@ async fn a_failed_deployment_is_covered_by_the_next_one_that_goes_live() {
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 8);
+    // And the one listing of every environment that finds `Production`.
+    assert_eq!(seen.len(), 9);
     let summary = plain(&ran.summary);
     assert!(summary.contains("deployment failed"), "{summary}");
     assert!(
@@ -1020,7 +1050,8 @@ async fn a_failed_deployment_is_covered_by_the_next_one_that_goes_live() {
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 8);
+    // And the one listing of every environment that finds `Production`.
+    assert_eq!(seen.len(), 9);
     assert_eq!(
         status_paths(&seen),
         [
@@ -1149,7 +1180,12 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             },
             "{label}: {seen:#?}"
         );
-        assert_eq!(seen.len(), listings + statuses + compares + 2, "{label}");
+        // The trees, and the one listing that finds the environment.
+        assert_eq!(
+            seen.len(),
+            listings + statuses + compares + 2 + 1,
+            "{label}"
+        );
         let compared: Vec<String> = seen
             .iter()
             .filter(|s| s.path.contains("/compare/"))
@@ -1192,7 +1228,8 @@ async fn a_superseded_deployment_is_covered_by_both_runs() {
             },
             "{label}: {seen:#?}"
         );
-        assert_eq!(seen.len(), 3 + case.statuses_2, "{label}");
+        // And the one listing of every environment that finds `Production`.
+        assert_eq!(seen.len(), 4 + case.statuses_2, "{label}");
         assert!(!plain(&ran.summary).contains("superseded"), "{label}");
     }
 }
@@ -1223,7 +1260,8 @@ async fn two_quick_successes_each_send_their_own_images() {
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 7);
+    // And the one listing of every environment that finds `Production`.
+    assert_eq!(seen.len(), 8);
 
     // Push 2: c1 was live before it.
     let (ran, seen, sent) = run_push(&github, &repo, &c1, &c2).await;
@@ -1239,7 +1277,8 @@ async fn two_quick_successes_each_send_their_own_images() {
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 7);
+    // And the one listing of every environment that finds `Production`.
+    assert_eq!(seen.len(), 8);
     assert_eq!(
         status_paths(&seen),
         ["102/statuses", "102/statuses", "101/statuses"]
@@ -1274,7 +1313,8 @@ async fn without_an_earlier_deployment_the_push_before_is_the_base() {
         },
         "{seen:#?}"
     );
-    assert_eq!(seen.len(), 4);
+    // And the one listing of every environment that finds `Production`.
+    assert_eq!(seen.len(), 5);
     let summary = plain(&ran.summary);
     assert!(
         summary.contains("ℹ️ no earlier successful deployment to `Production` was found, so the push's own base was compared with what went live"),
@@ -1321,7 +1361,8 @@ async fn a_long_history_costs_a_few_requests() {
             },
             "{failed_since}: {seen:#?}"
         );
-        assert_eq!(seen.len(), 6 + looked_up, "{failed_since}");
+        // And the one listing of every environment that finds `Production`.
+        assert_eq!(seen.len(), 7 + looked_up, "{failed_since}");
         for listing in listings(&seen) {
             assert_eq!(
                 query(&listing),

@@ -337,6 +337,45 @@ async fn a_shallow_checkout_that_cannot_fetch_says_how_to_fix_the_checkout() {
     assert!(ran.stdout.contains("fetch-depth: 0"), "{}", ran.stdout);
     assert!(ran.summary.contains("fetch-depth"), "{}", ran.summary);
     assert!(vercel.received().is_empty());
+    // git's own message, line by line: never a literal `\n`.
+    assert!(
+        ran.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("fatal:")),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("\\n"), "{}", ran.stdout);
+    assert!(!ran.summary.contains("\\n"), "{}", ran.summary);
+}
+
+#[test]
+fn a_revision_beyond_a_shallow_clone_is_named_as_such_with_the_fix() {
+    let repo = GitRepo::new();
+    for n in 0..6 {
+        repo.write("public/a.png", &n.to_string());
+        repo.commit(&format!("commit {n}"));
+    }
+    let head = repo.head();
+    let checkout = repo.shallow_clone(&head);
+    let ran = Action::local()
+        .cwd(checkout.path())
+        .args(&["--dry-run", "--base", "HEAD~5"])
+        .run();
+    ran.assert_code(2);
+    assert!(
+        ran.stderr
+            .contains("`HEAD~5` is not in this shallow clone: it holds only 1 commit(s)"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.stderr.contains("fetch-depth: 0"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("diff-source: api"), "{}", ran.stderr);
+    assert!(
+        !ran.stderr.contains("does not name a commit"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[tokio::test]

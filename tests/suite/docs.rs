@@ -14,6 +14,7 @@ use crate::common::github::FakeGitHub;
 use crate::common::vercel::{FakeVercel, error};
 use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_norway::Value;
+use vercel_image_invalidate::args::EXIT_CODES;
 use vercel_image_invalidate::inputs::{INPUTS, Input, Place};
 use wiremock::ResponseTemplate;
 
@@ -161,18 +162,92 @@ fn action_yml_and_the_readme_say_what_the_table_of_inputs_says() {
     let (action_yml, readme) = (read("action.yml"), read("README.md"));
     if std::env::var_os("UPDATE_DOCS").is_some() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The exit codes too: one test writes each file, so that no two
+        // tests race to rewrite the same one.
         std::fs::write(
             root.join("action.yml"),
-            generated_action_yml(INPUTS, &action_yml),
+            action_yml_exit_codes(&generated_action_yml(INPUTS, &action_yml)),
         )
         .expect("write action.yml");
-        std::fs::write(root.join("README.md"), generated_readme(INPUTS, &readme))
-            .expect("write README.md");
+        std::fs::write(
+            root.join("README.md"),
+            readme_exit_codes(&generated_readme(INPUTS, &readme)),
+        )
+        .expect("write README.md");
         return;
     }
     if let Err(problem) = check_docs(INPUTS, &action_yml, &readme) {
         panic!("{problem}");
     }
+}
+
+/// `text` with the lines between `{open}` and `{close}` replaced by `block`.
+fn between(text: &str, open: &str, close: &str, block: &str) -> String {
+    let start = text.find(open).unwrap_or_else(|| panic!("{open}")) + open.len();
+    let end = text.find(close).unwrap_or_else(|| panic!("{close}"));
+    format!("{}{block}{}", &text[..start], &text[end..])
+}
+
+/// The README's exit-code section, from the table.
+fn readme_exit_codes(readme: &str) -> String {
+    let mut block = "## Exit codes\n\n| code | meaning |\n|---|---|\n".to_string();
+    for (code, meaning) in EXIT_CODES {
+        block.push_str(&format!("| {code} | {meaning} |\n"));
+    }
+    between(
+        readme,
+        "<!-- exit-codes:start -->\n",
+        "<!-- exit-codes:end -->",
+        &block,
+    )
+}
+
+/// `action.yml`'s exit-code comment, from the table.
+fn action_yml_exit_codes(action_yml: &str) -> String {
+    let block: String = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("#   {code}  {meaning}\n"))
+        .collect();
+    between(
+        action_yml,
+        "# exit-codes:start\n",
+        "# exit-codes:end",
+        &block,
+    )
+}
+
+#[test]
+fn the_exit_codes_are_one_table_in_the_readme_help_and_action_yml() {
+    let (action_yml, readme) = (read("action.yml"), read("README.md"));
+    if std::env::var_os("UPDATE_DOCS").is_some() {
+        // Written by the test of the inputs, which rewrites both files.
+        return;
+    }
+    let rows = table(&readme, "exit-codes");
+    let expected: Vec<Vec<String>> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| vec![code.to_string(), meaning.to_string()])
+        .collect();
+    assert_eq!(rows, expected, "README.md's exit codes: run `{UPDATE}`");
+    assert_eq!(
+        action_yml_exit_codes(&action_yml),
+        action_yml,
+        "action.yml's exit codes: run `{UPDATE}`"
+    );
+    let help = Action::local().arg("--help").run();
+    help.assert_code(0);
+    let shown: Vec<&str> = help
+        .stdout
+        .lines()
+        .skip_while(|line| *line != "Exit codes:")
+        .skip(1)
+        .take_while(|line| !line.is_empty())
+        .collect();
+    let expected: Vec<String> = EXIT_CODES
+        .iter()
+        .map(|(code, meaning)| format!("  {code}  {meaning}"))
+        .collect();
+    assert_eq!(shown, expected, "--help's exit codes");
 }
 
 #[test]
@@ -309,7 +384,17 @@ fn action_yml_declares_exactly_the_inputs_the_binary_reads() {
 fn the_readme_test_command_is_what_ci_runs() {
     let readme = read("README.md");
     let ci = read(".ci/run");
-    assert!(readme.contains("cargo test --locked"));
+    // The contributor commands are the first `sh` block under "## Develop",
+    // where `.ci/newcomer.sh` reads them; the user's quick start comes first.
+    let develop = readme.find("\n## Develop\n").expect("a Develop section");
+    let quick = readme.find("\n## Quick start\n").expect("a Quick start");
+    assert!(quick < develop, "the user's quick start comes first");
+    let block = &readme[develop..];
+    let block = &block[block.find("```sh\n").expect("an sh block")..];
+    let block = &block[..block[6..].find("```").expect("its end") + 6];
+    assert!(block.contains("\ncargo test --locked "), "{block}");
+    assert!(block.contains("\ncargo run "), "{block}");
+    assert!(read(".ci/newcomer.sh").contains("/^## Develop$/"));
     assert!(ci.contains("\ncargo test --locked\n"), "{ci}");
 }
 

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crate::common::git::GitRepo;
 use crate::common::github::FakeGitHub;
 use crate::common::raw::{Fault, RawServer};
-use crate::common::vercel::{FakeVercel, error};
+use crate::common::vercel::{FakeVercel, error, invalid_token, no_access};
 use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
 use serde_json::json;
 use wiremock::ResponseTemplate;
@@ -331,51 +331,66 @@ async fn a_persistent_500_for_one_batch_fails_only_that_batch() {
 
 #[tokio::test]
 async fn answers_that_fail_every_batch_stop_the_run_at_once() {
-    let cases: [(u16, &str, &str); 4] = [
-        (401, "Vercel refused the token (401)", "create a new token"),
+    // Vercel's own shapes: a token it does not know is a 403 that says
+    // `invalidToken`; a valid token without access is a 403 without it.
+    type Answer = fn() -> ResponseTemplate;
+    let cases: [(Answer, &str, &str); 5] = [
         (
-            402,
+            || error(401, "unauthorized", "Not authorized"),
+            "Vercel says the token is invalid, expired or revoked (401)",
+            "create a new token",
+        ),
+        (
+            invalid_token,
+            "Vercel says the token is invalid, expired or revoked (403)",
+            "update the secret passed as vercel-token",
+        ),
+        (
+            || error(402, "payment_required", "This feature requires a paid plan"),
             "the Vercel plan does not include this feature (402)",
             "check the team's plan",
         ),
         (
-            403,
+            || no_access("acme"),
             "the token may not change this project's cache (403)",
             "use a token with access to project",
         ),
         (
-            404,
+            || error(404, "not_found", "Project not found"),
             "Vercel found no project `my-site` in team `team_x1` (404)",
             "a team project needs the team",
         ),
     ];
-    for (status, reason, fix) in cases {
-        let vercel = FakeVercel::scripted(
-            VERCEL_TOKEN,
-            Arc::new(move |_, _, _| error(status, "refused", "Not possible")),
-        )
-        .await;
-        let all = images(40);
-        let ran = dispatch(&vercel.url(), &all)
-            .input("concurrency", "1")
-            .input("team-id", "team_x1")
-            .run();
-        ran.assert_code(1);
-        assert_eq!(vercel.valid().len(), 1, "{status}: one request, then stop");
-        assert_eq!(ran.strings("failed").len(), 40, "{status}");
-        assert_partition(&ran, &all);
-        assert!(
-            ran.summary.contains("Stopped early"),
-            "{status}: {}",
-            ran.summary
-        );
-        assert!(ran.stdout.contains(reason), "{status}: {}", ran.stdout);
-        assert!(ran.stdout.contains(fix), "{status}: {}", ran.stdout);
-        assert_eq!(
-            ran.stdout.matches("::error title=Stopped early::").count(),
-            1,
-            "said once"
-        );
+    for (answer, reason, fix) in cases {
+        // A configuration that can never work fails the run whatever
+        // fail-on-error says: it is not about these images.
+        for fail_on_error in ["true", "false"] {
+            let vercel =
+                FakeVercel::scripted(VERCEL_TOKEN, Arc::new(move |_, _, _| answer())).await;
+            let all = images(40);
+            let ran = dispatch(&vercel.url(), &all)
+                .input("concurrency", "1")
+                .input("team-id", "team_x1")
+                .input("fail-on-error", fail_on_error)
+                .run();
+            let case = format!("{reason}, fail-on-error {fail_on_error}");
+            ran.assert_code(1);
+            assert_eq!(vercel.valid().len(), 1, "{case}: one request, then stop");
+            assert_eq!(ran.strings("failed").len(), 40, "{case}");
+            assert_partition(&ran, &all);
+            assert!(
+                ran.summary.contains("Stopped early"),
+                "{case}: {}",
+                ran.summary
+            );
+            assert!(ran.stdout.contains(reason), "{case}: {}", ran.stdout);
+            assert!(ran.stdout.contains(fix), "{case}: {}", ran.stdout);
+            assert_eq!(
+                ran.stdout.matches("::error title=Stopped early::").count(),
+                1,
+                "{case}: said once, as an error"
+            );
+        }
     }
 }
 
@@ -498,7 +513,8 @@ async fn a_refusal_whose_body_breaks_off_is_still_not_retried() {
     );
     assert_eq!(ran.strings("failed").len(), 16);
     assert!(
-        ran.stdout.contains("Vercel refused the token (401)"),
+        ran.stdout
+            .contains("Vercel says the token is invalid, expired or revoked (401)"),
         "{}",
         ran.stdout
     );

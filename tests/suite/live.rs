@@ -11,7 +11,8 @@ use crate::common::site::{Entry, FakeSite, Key, SiteConfig};
 use crate::common::vercel::FakeVercel;
 use url::Url;
 use vercel_image_invalidate::live::{
-    BROWSER_ACCEPT, Image, Live, LiveSite, Optimizer, Problem, Progress, Settings, Timing,
+    BROWSER_ACCEPT, Image, Live, LiveProgress, LiveSite, Optimizer, Problem, Requests, Served,
+    Settings, Timing,
 };
 use vercel_image_invalidate::retry::RetryPolicy;
 use vercel_image_invalidate::secret::Secret;
@@ -19,15 +20,18 @@ use vercel_image_invalidate::secret::Secret;
 const BYPASS: &str = "bypass_sec_7c6d5e4f3a2b1c0d";
 
 fn settings(site: &FakeSite, optimizer: Optimizer) -> Settings {
-    let mut settings = Settings::new(Url::parse(&site.url()).expect("url"), optimizer);
-    settings.timeout = Duration::from_secs(5);
-    settings.retry = RetryPolicy {
+    let mut settings = Settings {
+        requests: Requests::new(Url::parse(&site.url()).expect("url")),
+        served: Served::new(optimizer),
+    };
+    settings.requests.timeout = Duration::from_secs(5);
+    settings.requests.retry = RetryPolicy {
         max_attempts: 3,
         initial_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),
         max_wait: Duration::from_secs(1),
     };
-    settings.timing = Timing {
+    settings.requests.timing = Timing {
         grace: Duration::from_millis(150),
         first_interval: Duration::from_millis(5),
         growth: 2.0,
@@ -84,7 +88,7 @@ async fn site_and_vercel(config: SiteConfig) -> (FakeSite, FakeVercel) {
     (site, vercel)
 }
 
-fn quiet(_: Progress<'_>) {}
+fn quiet(_: LiveProgress<'_>) {}
 
 fn lives(verification: &vercel_image_invalidate::live::Verification) -> Vec<(&str, &Live)> {
     verification
@@ -206,7 +210,7 @@ async fn an_invalidation_that_matched_nothing_leaves_a_hit_with_the_old_etag() {
     invalidate(&vercel, &["/HERO.png"]).await;
 
     let settings = settings(&site, next());
-    let grace = settings.timing.grace;
+    let grace = settings.requests.timing.grace;
     let client = LiveSite::new(settings).expect("client");
     let started = std::time::Instant::now();
     let verification = client.verify(&[image("/hero.png")], &quiet).await;
@@ -315,23 +319,25 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     invalidate(&vercel, &["/a.png", "/b.png", "/c.png"]).await;
     let images = [image("/a.png"), image("/b.png"), image("/c.png")];
     let log = RefCell::new(Vec::new());
-    let record = |event: Progress<'_>| {
+    let record = |event: LiveProgress<'_>| {
         let line = match event {
-            Progress::Retrying { path, reason, .. } => format!("retry {path}: {reason}"),
-            Progress::Probed {
+            LiveProgress::Retrying { path, reason, .. } => format!("retry {path}: {reason}"),
+            LiveProgress::Probed {
                 path,
                 status,
                 cache,
             } => format!("{path}: {status} {cache:?}"),
-            Progress::Verified(verified) => format!("{verified:?} {}", verified.live.describe()),
-            Progress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
+            LiveProgress::Verified(verified) => {
+                format!("{verified:?} {}", verified.live.describe())
+            }
+            LiveProgress::Warmed { path, result, .. } => format!("{path}: {result:?}"),
         };
         log.borrow_mut().push(line);
     };
 
     // Without the bypass: the first 401 stops the rest, which end the same.
     let mut without = settings(&site, next());
-    without.concurrency = 1;
+    without.requests.concurrency = 1;
     let client = LiveSite::new(without).expect("client");
     let refused = client.verify(&images, &record).await;
     let protected = Live::Unverified(Problem::Protected { status: 401 });
@@ -353,7 +359,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
 
     // A wrong one is refused too.
     let mut wrong = settings(&site, next());
-    wrong.bypass = Some(Secret::new("not_the_bypass"));
+    wrong.requests.bypass = Some(Secret::new("not_the_bypass"));
     let wrong = LiveSite::new(wrong)
         .expect("client")
         .verify(&images[..1], &record)
@@ -363,7 +369,7 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
     // With it: verified, and the header went out on every request.
     let before = site.requests().len();
     let mut with = settings(&site, next());
-    with.bypass = Some(Secret::new(BYPASS));
+    with.requests.bypass = Some(Secret::new(BYPASS));
     let client = LiveSite::new(with.clone()).expect("client");
     let verified = client.verify(&images, &record).await;
     assert_eq!(verified.verified(), vec!["/a.png", "/b.png", "/c.png"]);
@@ -443,7 +449,7 @@ async fn a_failing_site_is_retried_and_then_unverified_with_the_reason() {
         address
     };
     let mut nowhere = settings(&site, next());
-    nowhere.site = Url::parse(&format!("http://{closed}")).expect("url");
+    nowhere.requests.site = Url::parse(&format!("http://{closed}")).expect("url");
     let unreachable = LiveSite::new(nowhere)
         .expect("client")
         .verify(&[image("/a.png")], &quiet)
@@ -466,9 +472,9 @@ fn warm_config() -> SiteConfig {
 
 fn warm_settings(site: &FakeSite) -> Settings {
     let mut settings = settings(site, next());
-    settings.widths = vec![1080, 64, 640];
-    settings.qualities = vec![90, 75];
-    settings.formats = vec!["image/avif".into(), "image/webp".into()];
+    settings.served.widths = vec![1080, 64, 640];
+    settings.served.qualities = vec![90, 75];
+    settings.served.formats = vec!["image/avif".into(), "image/webp".into()];
     settings
 }
 
@@ -539,7 +545,7 @@ async fn warm_stops_at_the_limit_and_says_how_many_were_left() {
     site.put("/a.png");
     site.put("/b.png");
     let mut settings = warm_settings(&site);
-    settings.warm_limit = 10;
+    settings.requests.warm_limit = 10;
     let client = LiveSite::new(settings).expect("client");
     let warming = client
         .warm(&[image("/a.png"), image("/b.png")], &quiet)
@@ -570,8 +576,8 @@ async fn retries_count_against_the_warm_limit() {
     let (site, _vercel) = site_and_vercel(warm_config()).await;
     site.put("/a.png");
     let mut settings = warm_settings(&site);
-    settings.warm_limit = 4;
-    settings.concurrency = 1;
+    settings.requests.warm_limit = 4;
+    settings.requests.concurrency = 1;
     let client = LiveSite::new(settings).expect("client");
     site.fail_next(2);
     let warming = client.warm(&[image("/a.png")], &quiet).await;
@@ -588,7 +594,7 @@ async fn warm_on_a_protected_site_stops_at_the_first_refusal() {
     let (site, _vercel) = site_and_vercel(config).await;
     site.put("/a.png");
     let mut settings = warm_settings(&site);
-    settings.concurrency = 1;
+    settings.requests.concurrency = 1;
     let client = LiveSite::new(settings).expect("client");
     let warming = client.warm(&[image("/a.png")], &quiet).await;
     assert_eq!(site.requests().len(), 1);

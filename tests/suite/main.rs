@@ -10,6 +10,7 @@ mod deployments;
 mod detection;
 mod docs;
 mod faults;
+mod first_run;
 mod frameworks;
 mod image;
 mod limits;

@@ -4,8 +4,8 @@
 use std::rc::Rc;
 
 use super::{
-    ASSIGNMENTS, BINARY, Body, Fail, Func, Id, Key, Kind, MAX_DEPTH, MAX_NESTING, Node, Parsed,
-    Parser, Pattern, Prop, Span,
+    ASSIGNMENTS, BINARY, Body, Fail, Func, Id, Key, MAX_DEPTH, MAX_NESTING, Node, Parsed, Parser,
+    Pattern, Prop, Span, TokenKind,
 };
 
 impl<'t> Parser<'t, '_> {
@@ -44,7 +44,7 @@ impl<'t> Parser<'t, '_> {
             return Err(Fail::Unsupported);
         }
         let target = self.conditional()?;
-        if let Some(Kind::Punct(op)) = self.kind(self.pos)
+        if let Some(TokenKind::Punct(op)) = self.kind(self.pos)
             && ASSIGNMENTS.contains(op)
         {
             let op = *op;
@@ -203,9 +203,9 @@ impl<'t> Parser<'t, '_> {
 
     pub(super) fn binary_op(&self, level: usize) -> Option<&'static str> {
         let op = match self.kind(self.pos)? {
-            Kind::Punct(p) => *p,
-            Kind::Ident(word) if word == "instanceof" => "instanceof",
-            Kind::Ident(word) if word == "in" => "in",
+            TokenKind::Punct(p) => *p,
+            TokenKind::Ident(word) if word == "instanceof" => "instanceof",
+            TokenKind::Ident(word) if word == "in" => "in",
             _ => return None,
         };
         BINARY[level].contains(&op).then_some(op)
@@ -251,7 +251,7 @@ impl<'t> Parser<'t, '_> {
         let start = self.pos;
         self.steps.take(1)?;
         match self.kind(self.pos) {
-            Some(Kind::Punct(op @ ("!" | "-" | "+" | "~"))) => {
+            Some(TokenKind::Punct(op @ ("!" | "-" | "+" | "~"))) => {
                 let op = *op;
                 self.pos += 1;
                 self.enter()?;
@@ -259,14 +259,14 @@ impl<'t> Parser<'t, '_> {
                 self.nesting -= 1;
                 self.add(Node::Unary(op, arg), start)
             }
-            Some(Kind::Punct("++" | "--")) => {
+            Some(TokenKind::Punct("++" | "--")) => {
                 self.pos += 1;
                 self.enter()?;
                 let arg = self.unary()?;
                 self.nesting -= 1;
                 self.add(Node::Update(arg), start)
             }
-            Some(Kind::Ident(word))
+            Some(TokenKind::Ident(word))
                 if matches!(word.as_str(), "typeof" | "void" | "delete")
                     && !self.binary_or_end_at(self.pos + 1) =>
             {
@@ -281,21 +281,23 @@ impl<'t> Parser<'t, '_> {
                 self.nesting -= 1;
                 self.add(Node::Unary(op, arg), start)
             }
-            Some(Kind::Ident(word)) if word == "await" && !self.binary_or_end_at(self.pos + 1) => {
+            Some(TokenKind::Ident(word))
+                if word == "await" && !self.binary_or_end_at(self.pos + 1) =>
+            {
                 self.pos += 1;
                 self.enter()?;
                 let arg = self.unary()?;
                 self.nesting -= 1;
                 self.add(Node::Await(arg), start)
             }
-            Some(Kind::Punct("<")) => {
+            Some(TokenKind::Punct("<")) => {
                 // An old-style type assertion `<T>value`.
                 self.skip_angles()?;
                 self.unary()
             }
             _ => {
                 let value = self.postfix()?;
-                if matches!(self.kind(self.pos), Some(Kind::Punct("++" | "--")))
+                if matches!(self.kind(self.pos), Some(TokenKind::Punct("++" | "--")))
                     && !self.newline_at(self.pos)
                 {
                     self.pos += 1;
@@ -311,7 +313,7 @@ impl<'t> Parser<'t, '_> {
     pub(super) fn binary_or_end_at(&self, at: usize) -> bool {
         matches!(
             self.kind(at),
-            None | Some(Kind::Punct(
+            None | Some(TokenKind::Punct(
                 ")" | "]"
                     | "}"
                     | ","
@@ -348,11 +350,11 @@ impl<'t> Parser<'t, '_> {
         loop {
             self.steps.take(1)?;
             match self.kind(self.pos) {
-                Some(Kind::Punct("." | "?.")) => {
+                Some(TokenKind::Punct("." | "?.")) => {
                     self.pos += 1;
                     value = self.after_dot(value, start)?;
                 }
-                Some(Kind::Punct("[")) => {
+                Some(TokenKind::Punct("[")) => {
                     self.pos += 1;
                     self.enter()?;
                     let index = self.expression()?;
@@ -366,7 +368,7 @@ impl<'t> Parser<'t, '_> {
                         start,
                     )?;
                 }
-                Some(Kind::Punct("(")) => {
+                Some(TokenKind::Punct("(")) => {
                     let args = self.arguments()?;
                     value = self.add(
                         Node::Call {
@@ -378,19 +380,21 @@ impl<'t> Parser<'t, '_> {
                     )?;
                     pending_new = false;
                 }
-                Some(Kind::Punct("<")) if self.generic_call() => {
+                Some(TokenKind::Punct("<")) if self.generic_call() => {
                     self.skip_angles()?;
                 }
-                Some(Kind::Template(_) | Kind::TemplateHead(_)) if !self.newline_at(self.pos) => {
+                Some(TokenKind::Template(_) | TokenKind::TemplateHead(_))
+                    if !self.newline_at(self.pos) =>
+                {
                     // A tagged template: a call not read.
                     let _ = self.primary()?;
                     value = self.add(Node::Opaque, start)?;
                 }
-                Some(Kind::Punct("!"))
+                Some(TokenKind::Punct("!"))
                     if !self.newline_at(self.pos)
                         && matches!(
                             self.kind(self.pos + 1),
-                            None | Some(Kind::Punct(
+                            None | Some(TokenKind::Punct(
                                 "." | ")" | "," | ";" | "]" | "}" | "?." | "[" | "(" | ":"
                             ))
                         ) =>
@@ -456,15 +460,15 @@ impl<'t> Parser<'t, '_> {
         // Type arguments are short; a long run is a comparison.
         for at in self.pos..self.pos + 64 {
             match self.kind(at) {
-                Some(Kind::Punct("<")) => depth += 1,
-                Some(Kind::Punct(">")) => {
+                Some(TokenKind::Punct("<")) => depth += 1,
+                Some(TokenKind::Punct(">")) => {
                     depth -= 1;
                     if depth == 0 {
                         return self.punct_at(at + 1, "(");
                     }
                 }
-                Some(Kind::Ident(_) | Kind::Punct("," | "." | "|" | "&" | "[" | "]"))
-                | Some(Kind::Str(_)) => {}
+                Some(TokenKind::Ident(_) | TokenKind::Punct("," | "." | "|" | "&" | "[" | "]"))
+                | Some(TokenKind::Str(_)) => {}
                 _ => return false,
             }
         }
@@ -505,19 +509,22 @@ impl<'t> Parser<'t, '_> {
         let Some(kind) = self.kind(self.pos) else {
             return Err(Fail::Unsupported);
         };
-        let opens = matches!(kind, Kind::Punct("(" | "[" | "{") | Kind::TemplateHead(_));
+        let opens = matches!(
+            kind,
+            TokenKind::Punct("(" | "[" | "{") | TokenKind::TemplateHead(_)
+        );
         if opens && self.nesting >= MAX_NESTING {
-            if let Kind::TemplateHead(_) = kind {
+            if let TokenKind::TemplateHead(_) = kind {
                 return Err(Fail::Unsupported);
             }
             return self.too_deep(start);
         }
         let node = match kind {
-            Kind::Num(n) => Node::Num(*n),
-            Kind::Str(s) | Kind::Template(s) => Node::Str(s.clone()),
-            Kind::Regex => Node::Regex,
-            Kind::TemplateHead(_) => return self.template(),
-            Kind::Punct("(") => {
+            TokenKind::Num(n) => Node::Num(*n),
+            TokenKind::Str(s) | TokenKind::Template(s) => Node::Str(s.clone()),
+            TokenKind::Regex => Node::Regex,
+            TokenKind::TemplateHead(_) => return self.template(),
+            TokenKind::Punct("(") => {
                 self.enter()?;
                 self.pos += 1;
                 let inner = self.expression()?;
@@ -525,9 +532,9 @@ impl<'t> Parser<'t, '_> {
                 self.nesting -= 1;
                 return Ok(inner);
             }
-            Kind::Punct("[") => return self.array(),
-            Kind::Punct("{") => return self.object(),
-            Kind::Ident(word) => match word.as_str() {
+            TokenKind::Punct("[") => return self.array(),
+            TokenKind::Punct("{") => return self.object(),
+            TokenKind::Ident(word) => match word.as_str() {
                 "function" => {
                     let func = self.function(true)?;
                     return self.add(Node::Function(func), start);
@@ -563,12 +570,12 @@ impl<'t> Parser<'t, '_> {
         let mut exprs = Vec::new();
         loop {
             match self.kind(self.pos) {
-                Some(Kind::TemplateHead(text) | Kind::TemplateMiddle(text)) => {
+                Some(TokenKind::TemplateHead(text) | TokenKind::TemplateMiddle(text)) => {
                     quasis.push(text.clone());
                     self.pos += 1;
                     exprs.push(self.expression()?);
                 }
-                Some(Kind::TemplateTail(text)) => {
+                Some(TokenKind::TemplateTail(text)) => {
                     quasis.push(text.clone());
                     self.pos += 1;
                     break;
@@ -609,17 +616,17 @@ impl<'t> Parser<'t, '_> {
     /// A property key: a name, a string, a number, `[expr]`.
     pub(super) fn key(&mut self) -> Parsed<Key> {
         let key = match self.kind(self.pos) {
-            Some(Kind::Ident(name) | Kind::Str(name) | Kind::Template(name)) => {
+            Some(TokenKind::Ident(name) | TokenKind::Str(name) | TokenKind::Template(name)) => {
                 Key::Name(name.clone())
             }
-            Some(Kind::Num(n)) => Key::Name(n.to_string()),
-            Some(Kind::Punct("[")) => {
+            Some(TokenKind::Num(n)) => Key::Name(n.to_string()),
+            Some(TokenKind::Punct("[")) => {
                 self.pos += 1;
                 let key = self.assignment()?;
                 self.expect("]")?;
                 return Ok(Key::Computed(key));
             }
-            Some(Kind::Punct("#")) => {
+            Some(TokenKind::Punct("#")) => {
                 self.pos += 1;
                 return self.key();
             }
@@ -663,7 +670,7 @@ impl<'t> Parser<'t, '_> {
             Some("get" | "set" | "async" | "static")
         ) && !matches!(
             self.kind(self.pos + 1),
-            Some(Kind::Punct(":" | "," | "(" | "}" | "=" | "<"))
+            Some(TokenKind::Punct(":" | "," | "(" | "}" | "=" | "<"))
         );
         if modifier {
             self.pos += 1;

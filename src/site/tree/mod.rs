@@ -17,7 +17,7 @@ use std::rc::Rc;
 mod expressions;
 mod statements;
 
-use super::lex::{Kind, Token};
+use super::lex::{Token, TokenKind};
 
 /// Brackets nested deeper than this are one opaque node.
 pub const MAX_NESTING: usize = 64;
@@ -242,15 +242,15 @@ fn partners(tokens: &[Token]) -> Vec<usize> {
     let mut open: Vec<usize> = Vec::new();
     for (at, token) in tokens.iter().enumerate() {
         match &token.kind {
-            Kind::Punct("(" | "[" | "{") | Kind::TemplateHead(_) => open.push(at),
-            Kind::TemplateMiddle(_) => {
+            TokenKind::Punct("(" | "[" | "{") | TokenKind::TemplateHead(_) => open.push(at),
+            TokenKind::TemplateMiddle(_) => {
                 if let Some(start) = open.pop() {
                     partner[start] = at;
                     partner[at] = start;
                 }
                 open.push(at);
             }
-            Kind::Punct(")" | "]" | "}") | Kind::TemplateTail(_) => {
+            TokenKind::Punct(")" | "]" | "}") | TokenKind::TemplateTail(_) => {
                 if let Some(start) = open.pop() {
                     partner[start] = at;
                     partner[at] = start;
@@ -296,7 +296,7 @@ struct Parser<'t, 's> {
 }
 
 impl<'t> Parser<'t, '_> {
-    fn kind(&self, at: usize) -> Option<&'t Kind> {
+    fn kind(&self, at: usize) -> Option<&'t TokenKind> {
         self.tokens.get(at).map(|t| &t.kind)
     }
 
@@ -305,7 +305,7 @@ impl<'t> Parser<'t, '_> {
     }
 
     fn punct_at(&self, at: usize, punct: &str) -> bool {
-        matches!(self.kind(at), Some(Kind::Punct(p)) if *p == punct)
+        matches!(self.kind(at), Some(TokenKind::Punct(p)) if *p == punct)
     }
 
     fn at_word(&self, word: &str) -> bool {
@@ -314,7 +314,7 @@ impl<'t> Parser<'t, '_> {
 
     fn word_at(&self, at: usize) -> Option<&'t str> {
         match self.kind(at) {
-            Some(Kind::Ident(name)) => Some(name),
+            Some(TokenKind::Ident(name)) => Some(name),
             _ => None,
         }
     }

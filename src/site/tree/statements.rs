@@ -2,7 +2,7 @@
 //! patterns, and TypeScript's types read past.
 
 use super::{
-    Fail, Id, Imported, Key, Kind, MAX_NESTING, Node, OverBudget, Parsed, Parser, Pattern,
+    Fail, Id, Imported, Key, MAX_NESTING, Node, OverBudget, Parsed, Parser, Pattern, TokenKind,
 };
 
 impl<'t> Parser<'t, '_> {
@@ -40,18 +40,18 @@ impl<'t> Parser<'t, '_> {
                 break;
             }
             match kind {
-                Kind::Punct(";") => {
+                TokenKind::Punct(";") => {
                     self.pos += 1;
                     break;
                 }
-                Kind::Punct(")" | "]" | "}") if self.pos > start => break,
-                Kind::Ident(name) => names.push(name.clone()),
+                TokenKind::Punct(")" | "]" | "}") if self.pos > start => break,
+                TokenKind::Ident(name) => names.push(name.clone()),
                 _ => {}
             }
             let partner = self.partner[self.pos];
             if partner != usize::MAX && partner > self.pos {
                 for at in self.pos..partner {
-                    if let Some(Kind::Ident(name)) = self.kind(at) {
+                    if let Some(TokenKind::Ident(name)) = self.kind(at) {
                         names.push(name.clone());
                     }
                 }
@@ -84,15 +84,15 @@ impl<'t> Parser<'t, '_> {
             return Err(Fail::Unsupported);
         };
         match kind {
-            Kind::Punct(";") => {
+            TokenKind::Punct(";") => {
                 self.pos += 1;
                 self.add(Node::Empty, start)
             }
-            Kind::Punct("{") => {
+            TokenKind::Punct("{") => {
                 let body = self.block()?;
                 self.add(Node::Block(body), start)
             }
-            Kind::Ident(word) => match word.as_str() {
+            TokenKind::Ident(word) => match word.as_str() {
                 "const" | "let" | "var" if self.word_at(self.pos + 1) != Some("enum") => {
                     self.pos += 1;
                     let decls = self.declarators()?;
@@ -132,7 +132,7 @@ impl<'t> Parser<'t, '_> {
                 }
                 "export" => self.export(),
                 "type" | "interface" | "declare" | "enum" | "abstract" | "namespace"
-                    if matches!(self.kind(self.pos + 1), Some(Kind::Ident(_))) =>
+                    if matches!(self.kind(self.pos + 1), Some(TokenKind::Ident(_))) =>
                 {
                     self.skip_declaration()
                 }
@@ -234,7 +234,7 @@ impl<'t> Parser<'t, '_> {
         loop {
             self.steps.take(1)?;
             match self.kind(self.pos) {
-                Some(Kind::Ident(word))
+                Some(TokenKind::Ident(word))
                     if matches!(
                         word.as_str(),
                         "for" | "while" | "do" | "try" | "catch" | "finally" | "with" | "await"
@@ -242,8 +242,8 @@ impl<'t> Parser<'t, '_> {
                 {
                     self.pos += 1;
                 }
-                Some(Kind::Punct("(")) => self.jump_over()?,
-                Some(Kind::Punct("{")) => {
+                Some(TokenKind::Punct("(")) => self.jump_over()?,
+                Some(TokenKind::Punct("{")) => {
                     let from = self.pos;
                     let body = self.block()?;
                     parts.push(self.add(Node::Block(body), from)?);
@@ -297,22 +297,22 @@ impl<'t> Parser<'t, '_> {
                 break;
             }
             match kind {
-                Kind::Punct(";") => {
+                TokenKind::Punct(";") => {
                     self.pos += 1;
                     break;
                 }
-                Kind::Punct("(" | "[" | "{") => {
+                TokenKind::Punct("(" | "[" | "{") => {
                     let interface = self.punct_at(self.pos, "{")
                         && !self.punct_at(self.pos.wrapping_sub(1), "=");
                     self.jump_over()?;
                     if interface
-                        && !matches!(self.kind(self.pos), Some(Kind::Punct("|" | "&" | "[")))
+                        && !matches!(self.kind(self.pos), Some(TokenKind::Punct("|" | "&" | "[")))
                     {
                         break;
                     }
                     continue;
                 }
-                Kind::Punct("}" | ")" | "]") => break,
+                TokenKind::Punct("}" | ")" | "]") => break,
                 _ => {}
             }
             self.pos += 1;
@@ -324,12 +324,12 @@ impl<'t> Parser<'t, '_> {
     pub(super) fn continues_type(&self) -> bool {
         matches!(
             self.kind(self.pos),
-            Some(Kind::Punct(
+            Some(TokenKind::Punct(
                 "|" | "&" | "=" | "=>" | "." | "<" | ">" | "?" | ":" | ","
             ))
         ) || matches!(
             self.kind(self.pos.wrapping_sub(1)),
-            Some(Kind::Punct(
+            Some(TokenKind::Punct(
                 "|" | "&" | "=" | "=>" | "." | "<" | "?" | ":" | ","
             ))
         )
@@ -346,7 +346,7 @@ impl<'t> Parser<'t, '_> {
             return self.add(Node::Empty, start);
         }
         let mut bindings = Vec::new();
-        if let Some(Kind::Str(source)) = self.kind(self.pos) {
+        if let Some(TokenKind::Str(source)) = self.kind(self.pos) {
             let source = source.clone();
             self.pos += 1;
             self.end_statement()?;
@@ -374,7 +374,7 @@ impl<'t> Parser<'t, '_> {
             return Err(Fail::Unsupported);
         }
         self.pos += 1;
-        let Some(Kind::Str(source)) = self.kind(self.pos) else {
+        let Some(TokenKind::Str(source)) = self.kind(self.pos) else {
             return Err(Fail::Unsupported);
         };
         let source = source.clone();
@@ -397,14 +397,14 @@ impl<'t> Parser<'t, '_> {
                 self.pos += 1;
             }
             let first = match self.kind(self.pos) {
-                Some(Kind::Ident(name) | Kind::Str(name)) => name.clone(),
+                Some(TokenKind::Ident(name) | TokenKind::Str(name)) => name.clone(),
                 _ => return Err(Fail::Unsupported),
             };
             self.pos += 1;
             let second = if self.at_word("as") {
                 self.pos += 1;
                 match self.kind(self.pos) {
-                    Some(Kind::Ident(name) | Kind::Str(name)) => {
+                    Some(TokenKind::Ident(name) | TokenKind::Str(name)) => {
                         let name = name.clone();
                         self.pos += 1;
                         name
@@ -503,8 +503,8 @@ impl<'t> Parser<'t, '_> {
     pub(super) fn pattern(&mut self) -> Parsed<Pattern> {
         self.steps.take(1)?;
         match self.kind(self.pos) {
-            Some(Kind::Ident(_)) => Ok(Pattern::Name(self.name()?)),
-            Some(Kind::Punct("{")) => {
+            Some(TokenKind::Ident(_)) => Ok(Pattern::Name(self.name()?)),
+            Some(TokenKind::Punct("{")) => {
                 self.enter()?;
                 self.pos += 1;
                 let mut props = Vec::new();
@@ -536,7 +536,7 @@ impl<'t> Parser<'t, '_> {
                 self.nesting -= 1;
                 Ok(Pattern::Object(props, rest))
             }
-            Some(Kind::Punct("[")) => {
+            Some(TokenKind::Punct("[")) => {
                 self.enter()?;
                 self.pos += 1;
                 let mut items = Vec::new();
@@ -573,13 +573,13 @@ impl<'t> Parser<'t, '_> {
     pub(super) fn skip_type(&mut self) -> Parsed<()> {
         loop {
             self.steps.take(1)?;
-            while matches!(self.kind(self.pos), Some(Kind::Punct("|" | "&"))) {
+            while matches!(self.kind(self.pos), Some(TokenKind::Punct("|" | "&"))) {
                 self.pos += 1;
             }
             let group = self.at_punct("(");
             match self.kind(self.pos) {
-                Some(Kind::Punct("(" | "[" | "{")) => self.jump_over()?,
-                Some(Kind::Ident(word))
+                Some(TokenKind::Punct("(" | "[" | "{")) => self.jump_over()?,
+                Some(TokenKind::Ident(word))
                     if matches!(
                         word.as_str(),
                         "keyof" | "typeof" | "readonly" | "unique" | "infer" | "new"
@@ -588,10 +588,17 @@ impl<'t> Parser<'t, '_> {
                     self.pos += 1;
                     continue;
                 }
-                Some(Kind::Ident(_) | Kind::Str(_) | Kind::Num(_) | Kind::Template(_)) => {
+                Some(
+                    TokenKind::Ident(_)
+                    | TokenKind::Str(_)
+                    | TokenKind::Num(_)
+                    | TokenKind::Template(_),
+                ) => {
                     self.pos += 1;
                 }
-                Some(Kind::Punct("-")) if matches!(self.kind(self.pos + 1), Some(Kind::Num(_))) => {
+                Some(TokenKind::Punct("-"))
+                    if matches!(self.kind(self.pos + 1), Some(TokenKind::Num(_))) =>
+                {
                     self.pos += 2;
                 }
                 _ => return Err(Fail::Unsupported),
@@ -608,7 +615,7 @@ impl<'t> Parser<'t, '_> {
                 }
             }
             // `=>` continues a function type, `(a: T) => R`, only.
-            if matches!(self.kind(self.pos), Some(Kind::Punct("|" | "&")))
+            if matches!(self.kind(self.pos), Some(TokenKind::Punct("|" | "&")))
                 || group && self.at_punct("=>")
             {
                 self.pos += 1;
@@ -629,15 +636,15 @@ impl<'t> Parser<'t, '_> {
         while let Some(kind) = self.kind(self.pos) {
             self.steps.take(1)?;
             match kind {
-                Kind::Punct("<") => depth += 1,
-                Kind::Punct(">") => depth = depth.saturating_sub(1),
-                Kind::Punct(">>") => depth = depth.saturating_sub(2),
-                Kind::Punct(">>>") => depth = depth.saturating_sub(3),
-                Kind::Punct("(" | "[" | "{") => {
+                TokenKind::Punct("<") => depth += 1,
+                TokenKind::Punct(">") => depth = depth.saturating_sub(1),
+                TokenKind::Punct(">>") => depth = depth.saturating_sub(2),
+                TokenKind::Punct(">>>") => depth = depth.saturating_sub(3),
+                TokenKind::Punct("(" | "[" | "{") => {
                     self.jump_over()?;
                     continue;
                 }
-                Kind::Punct(";" | ")" | "]" | "}") => return Err(Fail::Unsupported),
+                TokenKind::Punct(";" | ")" | "]" | "}") => return Err(Fail::Unsupported),
                 _ => {}
             }
             self.pos += 1;

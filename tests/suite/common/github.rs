@@ -60,6 +60,9 @@ struct State {
     /// (status, how many, after how many requests).
     status_override: Option<(u16, usize)>,
     override_after: usize,
+    /// After this many requests, every request is refused as GitHub
+    /// refuses a token whose rate limit is used up, until this epoch second.
+    rate_limited: Option<(usize, u64)>,
 }
 
 #[derive(Clone)]
@@ -378,16 +381,25 @@ impl Responder {
             return ResponseTemplate::new(status)
                 .set_body_json(json!({"message": "Resource not accessible by integration"}));
         }
-        if state.hidden_listings > 0 {
-            state.hidden_listings -= 1;
-            return ResponseTemplate::new(200).set_body_json(json!([]));
-        }
-        let listing = state.listings;
-        state.listings += 1;
         let params: std::collections::HashMap<String, String> =
             url::form_urlencoded::parse(query.as_bytes())
                 .into_owned()
                 .collect();
+        // The listings of one environment are the polls, and stand for the
+        // passing of time: a listing of every environment (how `auto`
+        // finds the environment) comes just before a poll and sees what
+        // that poll will see.
+        let poll = params.contains_key("environment");
+        if state.hidden_listings > 0 {
+            if poll {
+                state.hidden_listings -= 1;
+            }
+            return ResponseTemplate::new(200).set_body_json(json!([]));
+        }
+        let listing = state.listings;
+        if poll {
+            state.listings += 1;
+        }
         let mut list: Vec<&FakeDeployment> = state
             .deployments
             .iter()
@@ -477,6 +489,22 @@ impl Respond for Responder {
             });
             let seen = state.seen.len();
             let after = state.override_after;
+            if let Some((after, reset)) = state.rate_limited
+                && seen > after
+            {
+                // GitHub's answer to a token whose limit is used up.
+                return ResponseTemplate::new(403)
+                    .insert_header("x-ratelimit-limit", "1000")
+                    .insert_header("x-ratelimit-remaining", "0")
+                    .insert_header("x-ratelimit-used", "1000")
+                    .insert_header("x-ratelimit-reset", reset.to_string().as_str())
+                    .insert_header("x-ratelimit-resource", "core")
+                    .set_body_json(json!({
+                        "message": "API rate limit exceeded for installation ID 4242.",
+                        "documentation_url": "https://docs.github.com/rest/overview/rate-limits-for-the-rest-api",
+                        "status": "403"
+                    }));
+            }
             if let Some((status, remaining)) = state.status_override.as_mut()
                 && *remaining > 0
                 && seen > after
@@ -600,6 +628,12 @@ impl FakeGitHub {
 
     /// After `served` requests are answered normally, the next `count`
     /// get `status`.
+    /// After `served` requests are answered normally, the token's rate
+    /// limit is used up until `reset` (epoch seconds).
+    pub fn rate_limit_after(&self, served: usize, reset: u64) {
+        self.state.lock().expect("state").rate_limited = Some((served, reset));
+    }
+
     pub fn fail_next_after(&self, served: usize, status: u16, count: usize) {
         let mut state = self.state.lock().expect("state");
         state.status_override = Some((status, count));

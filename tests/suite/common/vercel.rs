@@ -49,6 +49,26 @@ pub fn error(status: u16, code: &str, message: &str) -> ResponseTemplate {
         .set_body_json(json!({"error": {"code": code, "message": message}}))
 }
 
+/// Vercel's answer to a token it does not know (mistyped, expired or
+/// revoked), as its API gives it: a 403 whose error says `invalidToken`.
+pub fn invalid_token() -> ResponseTemplate {
+    ResponseTemplate::new(403).set_body_json(json!({
+        "error": {"code": "forbidden", "message": "Not authorized", "invalidToken": true}
+    }))
+}
+
+/// Vercel's 403 for a valid token without access to the team that owns
+/// the project.
+pub fn no_access(team: &str) -> ResponseTemplate {
+    error(
+        403,
+        "forbidden",
+        &format!(
+            "Not authorized: Trying to access resource under scope \"{team}\". You must re-authenticate to this scope or use a token with access to this scope."
+        ),
+    )
+}
+
 fn validate(
     path: &str,
     query: &BTreeMap<String, String>,
@@ -126,7 +146,7 @@ impl Respond for Responder {
         if authorization.as_deref() != Some(&format!("Bearer {}", self.token)) {
             received.invalid = Some("bad authorization".into());
             self.log.lock().expect("log").push(received);
-            return error(403, "forbidden", "Not authorized");
+            return invalid_token();
         }
         match validate(&path, &query, &body) {
             Err(problem) => {

@@ -17,6 +17,13 @@ use tokio::time::Instant;
 use crate::github::{CONTENTS, GitHub, GitHubError, RetryNote};
 use crate::untrusted::{plain_url, short_sha};
 
+mod environment;
+mod wait;
+
+pub use self::environment::{Awaited, is_awaited, production_project};
+use self::environment::{Survey, bounded};
+use self::wait::Wait;
+
 const DEPLOYMENTS: &str = "deployments: read";
 
 /// How often to look at a deployment's status: the first interval grows by
@@ -25,7 +32,21 @@ const DEPLOYMENTS: &str = "deployments: read";
 pub struct Polling {
     pub initial: Duration,
     pub max: Duration,
+    /// How long the awaited commit may have deployments in other
+    /// environments but none in the awaited one before the wait stops:
+    /// Vercel creates a commit's deployments together, so one that is in
+    /// `Preview` alone after this is not coming to `Production`.
+    pub elsewhere_after: Duration,
 }
+
+/// A line about the wait at least this often, even when nothing changes.
+const HEARTBEAT: Duration = Duration::from_secs(30);
+
+/// The most characters of a state, environment name or URL that GitHub
+/// gives (anyone who can create deployments writes them) that are kept.
+const MAX_STATE_CHARS: usize = 64;
+const MAX_ENVIRONMENT_CHARS: usize = 100;
+const MAX_URL_CHARS: usize = 2048;
 
 impl Polling {
     /// The pauses between polls, endless: `initial`, then half as long
@@ -64,11 +85,45 @@ pub enum DeployError {
         last: String,
         waited: Duration,
     },
+    /// The commit was deployed, but not to the awaited environment.
+    #[error("{sha} has deployments in {}, but none in {awaited} after {}", names(.found), format_wait(*.waited))]
+    Elsewhere {
+        sha: String,
+        awaited: String,
+        found: Vec<String>,
+        waited: Duration,
+    },
+}
+
+/// `` `Preview`, `Production – docs` ``.
+fn names(found: &[String]) -> String {
+    found
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl DeployError {
     pub fn is_configuration(&self) -> bool {
-        matches!(self, DeployError::GitHub(error) if error.is_configuration())
+        match self {
+            DeployError::GitHub(error) => error.is_configuration(),
+            DeployError::Elsewhere { .. } => true,
+            DeployError::Failed { .. } | DeployError::TimedOut { .. } => false,
+        }
+    }
+
+    /// Why the images were not sent, for each of them in the report.
+    pub fn unsent_reason(&self) -> String {
+        let why = match self {
+            DeployError::Failed { state, .. } => format!("the deployment failed (`{state}`)"),
+            DeployError::TimedOut { .. } => "waiting for the deployment timed out".to_string(),
+            DeployError::Elsewhere { .. } => {
+                "the commit was not deployed to the awaited environment".to_string()
+            }
+            DeployError::GitHub(_) => "the deployment's status could not be read".to_string(),
+        };
+        format!("{why}, so no image was invalidated")
     }
 
     pub fn help(&self) -> String {
@@ -79,8 +134,15 @@ impl DeployError {
                 url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
             ),
             DeployError::TimedOut { .. } => {
-                "raise deployment-timeout, or check deployment-environment: it must match the environment Vercel reports to GitHub (Production by default)".to_string()
+                "raise deployment-timeout, or check deployment-environment: it must match the environment Vercel reports to GitHub (auto, the default, finds `Production` or `Production – <project>`)".to_string()
             }
+            DeployError::Elsewhere { found, .. } => format!(
+                "set deployment-environment to the environment this project's production deployments go to{}; the repository's Environments page lists them. A branch that is not the project's production branch is deployed as a preview: run this step on pushes to the production branch",
+                match found.iter().find(|name| production_project(name).is_some()) {
+                    Some(name) => format!(" (such as `{name}`)"),
+                    None => String::new(),
+                }
+            ),
         }
     }
 }
@@ -96,6 +158,8 @@ pub struct LiveDeployment {
     /// went live instead of the awaited one's own.
     pub superseded_by: Option<String>,
     pub url: Option<String>,
+    /// The environment it went live in (under `auto`, the one found).
+    pub environment: String,
     pub waited: Duration,
     /// GitHub requests the wait took.
     pub requests: u32,
@@ -123,6 +187,8 @@ enum StatusClass {
 struct Deployment {
     id: u64,
     sha: String,
+    #[serde(default)]
+    environment: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,12 +205,7 @@ struct Status {
 
 /// `12s`, `2m 05s`.
 pub fn format_wait(wait: Duration) -> String {
-    let seconds = wait.as_secs();
-    if seconds < 60 {
-        format!("{:.1}s", wait.as_secs_f64())
-    } else {
-        format!("{}m {:02}s", seconds / 60, seconds % 60)
-    }
+    crate::retry::describe_wait(wait)
 }
 
 fn query_value(text: &str) -> String {
@@ -182,12 +243,12 @@ enum Look {
     },
     /// The awaited deployment failed and nothing newer that contains it is
     /// on its way.
-    Failed {
-        state: String,
-        url: Option<String>,
-    },
+    Failed { state: String, url: Option<String> },
     Waiting {
         state: String,
+        /// Whether the awaited commit, or a newer one that contains it,
+        /// has a deployment in the environment.
+        created: bool,
     },
 }
 
@@ -245,6 +306,7 @@ fn conclude(
                 superseded_by: superseded.then(|| live.clone()),
                 sha: live,
                 url,
+                environment: environment.to_string(),
                 waited: started.elapsed(),
                 requests,
                 listed,
@@ -260,7 +322,7 @@ fn conclude(
                 waited: started.elapsed(),
             }),
         ),
-        Look::Waiting { state } => (state, Ok(None)),
+        Look::Waiting { state, .. } => (state, Ok(None)),
     }
 }
 
@@ -295,11 +357,11 @@ impl Deployments<'_> {
                 url: None,
             },
             Some(status) => Polled {
-                state: status.state.to_ascii_lowercase(),
+                state: bounded(&status.state.to_ascii_lowercase(), MAX_STATE_CHARS),
                 url: [status.environment_url, status.target_url]
                     .into_iter()
                     .flatten()
-                    .find(|u| plain_url(u)),
+                    .find(|u| u.len() <= MAX_URL_CHARS && plain_url(u)),
             },
         })
     }
@@ -403,6 +465,7 @@ impl Deployments<'_> {
                     "{state}; superseded by {}, waiting for its deployment",
                     short_sha(&newer)
                 ),
+                created: true,
             },
             (None, Some(newer)) => Look::Waiting {
                 state: format!(
@@ -410,8 +473,12 @@ impl Deployments<'_> {
                     own.state,
                     short_sha(&newer)
                 ),
+                created: true,
             },
-            (None, None) => Look::Waiting { state: own.state },
+            (None, None) => Look::Waiting {
+                state: own.state,
+                created: own.id.is_some(),
+            },
         })
     }
 
@@ -512,75 +579,144 @@ impl Deployments<'_> {
 
     /// Waits until the newest deployment of `sha` (a full commit sha) to
     /// `environment` has succeeded, or a newer deployment of a commit that
-    /// contains `sha`. `on_state` hears each change of state. The last
-    /// check happens at the deadline; requests may overrun it by one
-    /// polling interval at most (retries included). A passing GitHub fault
-    /// does not end the wait: the next poll may well succeed.
+    /// contains `sha`. `environment` `auto` is the production environment
+    /// `sha`'s deployments are in (see [`Survey`]). `on_state` hears each
+    /// change of state, and the state again at least every 30 s, with the
+    /// environment. The last check happens at the deadline; requests may
+    /// overrun it by one polling interval at most (retries included). A
+    /// passing GitHub fault does not end the wait: the next poll may well
+    /// succeed, unless it is a rate limit that resets after the deadline.
     pub async fn wait_until_live(
         &self,
         sha: &str,
-        environment: &str,
+        awaited: &Awaited,
         timeout: Duration,
         polling: &Polling,
-        on_state: &dyn Fn(&str),
+        on_state: &dyn Fn(&str, &str),
     ) -> Result<LiveDeployment, DeployError> {
-        let started = Instant::now();
-        let deadline = started + timeout;
-        let requests_before = self.github.requests();
+        let mut wait = Wait::new(sha, awaited, timeout, self.github.requests());
         let mut intervals = polling.intervals();
-        let mut last = "not created yet".to_string();
         let mut watch = Watch::default();
-        // A failed deployment may be one Vercel cancelled for a newer push
-        // whose deployment GitHub does not list yet: look a few more times
-        // before calling it failed.
-        let mut grace = FAILED_GRACE_POLLS;
-        let mut failed = None;
-        on_state(&last);
-        let timed_out = |last: String| DeployError::TimedOut {
-            sha: sha.to_string(),
-            environment: environment.to_string(),
-            last,
-            waited: started.elapsed(),
-        };
+        on_state(&wait.last, &wait.shown_environment());
         loop {
-            let looked = match tokio::time::timeout_at(
-                deadline + polling.max,
-                self.look(sha, environment, &mut watch),
+            let polled = tokio::time::timeout_at(
+                wait.deadline + polling.max,
+                self.poll(&mut wait, polling, &mut watch, on_state),
             )
-            .await
-            {
-                Err(_) => return Err(timed_out(last)),
-                Ok(Err(error)) if error.is_configuration() => return Err(error.into()),
-                Ok(Err(error)) => {
-                    on_state(&format!("status unknown ({error}); asking again"));
-                    None
-                }
-                Ok(Ok(looked)) => Some(looked),
-            };
-            if let Some(looked) = looked {
-                let requests = self.github.requests() - requests_before;
-                let (state, concluded) = conclude(looked, sha, environment, started, requests);
-                if state != last {
-                    on_state(&state);
-                    last = state;
-                }
-                match concluded {
-                    Ok(Some(live)) => return Ok(live),
-                    Err(error) if grace == 0 => return Err(error),
-                    Err(error) => {
-                        grace -= 1;
-                        failed = Some(error);
-                    }
-                    Ok(None) => {}
-                }
+            .await;
+            match polled {
+                Err(_) => return Err(wait.timed_out()),
+                Ok(Err(error)) => return Err(error),
+                Ok(Ok(Some(live))) => return Ok(live),
+                Ok(Ok(None)) => {}
             }
             let now = Instant::now();
-            if now >= deadline {
-                return Err(failed.unwrap_or_else(|| timed_out(last)));
+            if now >= wait.deadline {
+                return Err(wait.end());
+            }
+            if now.duration_since(wait.said) >= HEARTBEAT {
+                on_state(&wait.last, &wait.shown_environment());
+                wait.said = now;
             }
             let interval = intervals.next().unwrap_or(polling.max);
-            tokio::time::sleep(interval.min(deadline - now)).await;
+            tokio::time::sleep(interval.min(wait.deadline - now)).await;
         }
+    }
+
+    /// One poll of a wait: finds the environment under `auto`, looks, and
+    /// says what changed. `Ok(None)`: keep waiting.
+    async fn poll(
+        &self,
+        wait: &mut Wait<'_>,
+        polling: &Polling,
+        watch: &mut Watch,
+        on_state: &dyn Fn(&str, &str),
+    ) -> Result<Option<LiveDeployment>, DeployError> {
+        let late = wait.started.elapsed() >= polling.elsewhere_after;
+        let environment = match &wait.environment {
+            Some(environment) => environment.clone(),
+            None => match self.find_environment(wait, late, on_state).await? {
+                Some(found) => {
+                    on_state(
+                        &format!(
+                            "the deployments of {} go to `{found}` (deployment-environment: auto)",
+                            short_sha(wait.sha)
+                        ),
+                        &found,
+                    );
+                    wait.environment = Some(found.clone());
+                    found
+                }
+                None => return Ok(None),
+            },
+        };
+        let looked = match self.look(wait.sha, &environment, watch).await {
+            Ok(looked) => looked,
+            Err(error) => return wait.unanswered(error, on_state).map(|()| None),
+        };
+        wait.unanswered = None;
+        if late && matches!(looked, Look::Waiting { created: false, .. }) {
+            let survey = self.survey(wait.sha).await?;
+            if !survey.own.is_empty() {
+                return Err(wait.elsewhere(&format!("`{environment}`"), survey.own));
+            }
+        }
+        let requests = self.github.requests() - wait.requests_before;
+        let (state, concluded) = conclude(looked, wait.sha, &environment, wait.started, requests);
+        if state != wait.last {
+            on_state(&state, &environment);
+            wait.last = state;
+            wait.said = Instant::now();
+        }
+        match concluded {
+            Ok(live) => Ok(live),
+            // A failed deployment may be one Vercel cancelled for a newer
+            // push whose deployment GitHub does not list yet: look a few
+            // more times before calling it failed.
+            Err(error) if wait.grace == 0 => Err(error),
+            Err(error) => {
+                wait.grace -= 1;
+                wait.failed = Some(error);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Under `auto`: the production environment the commit's deployments
+    /// are in, once known. Past `late`, a commit deployed elsewhere only,
+    /// or to several production environments none of which is the
+    /// project's, ends the wait.
+    async fn find_environment(
+        &self,
+        wait: &mut Wait<'_>,
+        late: bool,
+        on_state: &dyn Fn(&str, &str),
+    ) -> Result<Option<String>, DeployError> {
+        let survey = match self.survey(wait.sha).await {
+            Ok(survey) => survey,
+            Err(error) => return wait.unanswered(error, on_state).map(|()| None),
+        };
+        wait.unanswered = None;
+        match survey.production(wait.project()) {
+            Ok(found) => Ok(found),
+            Err(several) if late => Err(wait.elsewhere(&wait.sought(), several)),
+            Err(_) => Ok(None),
+        }
+        .and_then(|found| match found {
+            None if late && !survey.own.is_empty() => {
+                Err(wait.elsewhere(&wait.sought(), survey.own))
+            }
+            found => Ok(found),
+        })
+    }
+
+    /// The repository's newest deployments in every environment (one
+    /// request): which environments the commit's are in, and which
+    /// production environments the repository has.
+    async fn survey(&self, sha: &str) -> Result<Survey, GitHubError> {
+        let path = format!("/repos/{}/deployments?per_page=100", self.repo);
+        let listed: Vec<Deployment> = self.github.get(&path, DEPLOYMENTS, self.on_retry).await?;
+        Ok(Survey::of(sha, &listed))
     }
 
     /// The sha of the deployment that was live in `environment` before
@@ -627,48 +763,4 @@ impl Deployments<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn polls_grow_by_half_up_to_the_longest_interval() {
-        let polling = Polling {
-            initial: Duration::from_millis(50),
-            max: Duration::from_millis(200),
-        };
-        let intervals: Vec<u128> = polling.intervals().take(7).map(|d| d.as_millis()).collect();
-        assert_eq!(intervals, [50, 75, 112, 168, 200, 200, 200]);
-        let flat = Polling {
-            initial: Duration::from_secs(20),
-            max: Duration::from_secs(15),
-        };
-        assert_eq!(flat.intervals().next(), Some(Duration::from_secs(15)));
-    }
-
-    #[test]
-    fn waits_are_shown_in_seconds_then_minutes() {
-        assert_eq!(format_wait(Duration::from_millis(2500)), "2.5s");
-        assert_eq!(format_wait(Duration::from_secs(125)), "2m 05s");
-    }
-
-    #[test]
-    fn failures_say_what_to_do() {
-        let failed = DeployError::Failed {
-            sha: "abc".into(),
-            environment: "Production".into(),
-            state: "failure".into(),
-            url: Some("https://x.vercel.app".into()),
-            waited: Duration::from_secs(3),
-        };
-        assert!(failed.to_string().contains("`failure`"));
-        assert!(failed.help().contains("https://x.vercel.app"));
-        assert!(!failed.is_configuration());
-        let timed_out = DeployError::TimedOut {
-            sha: "abc".into(),
-            environment: "Production".into(),
-            last: "in_progress".into(),
-            waited: Duration::from_secs(600),
-        };
-        assert!(timed_out.help().contains("deployment-timeout"));
-    }
-}
+mod tests;
