@@ -769,14 +769,14 @@ async fn nuxt_3_serves_public_under_src_dir_and_vite_under_root() {
         json!([
             {"path": "apps/lab/public/d.png", "reason": "outside the site `apps/shop`"},
             {"path": "apps/lab/public/public/c.png", "reason": "outside the site `apps/shop`"},
-            {"path": "apps/shop/public/b.png", "reason": IMPORTED},
+            {"path": "apps/shop/public/b.png", "reason": "outside the public dir: not served as a file"},
         ]),
     );
     let lab = run_both(&repo, &before, &after, &[("site-dir", "apps/lab")], 0).await;
     lab.assert_sent(
         &["/lab/c.png"],
         json!([
-            {"path": "apps/lab/public/d.png", "reason": IMPORTED},
+            {"path": "apps/lab/public/d.png", "reason": "outside the public dir: not served as a file"},
             {"path": "apps/shop/public/b.png", "reason": "outside the site `apps/lab`"},
             {"path": "apps/shop/src/public/a.png", "reason": "outside the site `apps/lab`"},
         ]),
