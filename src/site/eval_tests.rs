@@ -83,6 +83,16 @@ fn delete_unsets_a_setting() {
 }
 
 #[test]
+fn the_build_command_line_is_a_build() {
+    // SvelteKit's documented pattern for a base path under GitHub Pages.
+    let source = "import adapter from '@sveltejs/adapter-static';\n\nconst dev = process.argv.includes('dev');\n\n/** @type {import('@sveltejs/kit').Config} */\nconst config = {\n  kit: {\n    adapter: adapter(),\n    paths: { base: dev ? '' : '/docs' },\n  },\n};\n\nexport default config;\n";
+    assert_eq!(
+        at(source, Invocation::Plain, &["kit", "paths", "base"]).as_deref(),
+        Ok("/docs")
+    );
+}
+
+#[test]
 fn commonjs_exports_default_is_the_config() {
     assert_eq!(
         base_path("\"use strict\";\nObject.defineProperty(exports, \"__esModule\", { value: true });\nconst nextConfig = { basePath: '/docs' };\nexports.default = nextConfig;\n").as_deref(),

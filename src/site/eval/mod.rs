@@ -584,6 +584,12 @@ fn builtin_member(builtin: Builtin, key: &str) -> Option<V> {
         (Builtin::UrlModule, "URL") => V::Builtin(Builtin::UrlClass),
         (Builtin::Process, "env") => V::Builtin(Builtin::Env),
         (Builtin::Process, "cwd") => V::Builtin(Builtin::Cwd),
+        // The build's command line: `vite build`, `next build`; no `dev`.
+        (Builtin::Process, "argv") => V::Array(Rc::new(RefCell::new(vec![
+            string("node"),
+            string("node_modules/.bin/build"),
+            string("build"),
+        ]))),
         // Every build runs with `NODE_ENV=production`.
         (Builtin::Env, "NODE_ENV") => string("production"),
         (Builtin::Env, name) => V::Unknown(format!("process.env.{name}").into()),
