@@ -366,9 +366,10 @@ struct FileContent {
     target: Option<String>,
 }
 
-/// The largest file read through the Git blobs API (GitHub's own limit
-/// for it is 100 MB; no config comes near this).
-const LARGEST_BLOB: u64 = 16_000_000;
+/// The largest file read through the Git blobs API: GitHub's own limit
+/// for it (the site's reader then refuses a config over 1 MB, naming the
+/// input to set).
+const LARGEST_BLOB: u64 = 100_000_000;
 
 /// The text of the file at `path` in commit `sha`, by one request to the
 /// contents API (invalid UTF-8 replaced).
