@@ -553,16 +553,35 @@ fn next_js(site: &mut Site, config: Option<&Config>) {
         ));
     }
     let said = config.opaque();
-    for unknown in [
-        images.unoptimized.unknown(),
-        site.output.unknown(),
-        images.loader.unknown(),
-        images.loader_file.unknown(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|_| !said)
+    // A setting unknown only by which way a condition goes, whose every
+    // way leaves the optimizer on, is no doubt worth a warning.
+    let optimizer_off = |key: &str, off: fn(&Value) -> bool| {
+        let possible = config.value.as_ref().ok().and_then(|v| {
+            let keys: Vec<&str> = key.split('.').collect();
+            v.possible(&keys)
+        });
+        possible.is_none_or(|all| all.into_iter().flatten().any(off))
+    };
+    let doubts = [
+        (images.unoptimized.unknown(), "images.unoptimized"),
+        (site.output.unknown(), "output"),
+        (images.loader.unknown(), "images.loader"),
+        (images.loader_file.unknown(), "images.loaderFile"),
+    ];
+    for (unknown, key) in doubts
+        .into_iter()
+        .filter_map(|(unknown, key)| Some((unknown?, key)))
+        .filter(|_| !said)
     {
+        let off: fn(&Value) -> bool = match key {
+            "images.unoptimized" => |v| *v != Value::Bool(false),
+            "output" => |v| *v == Value::Str("export".into()),
+            "images.loader" => |v| *v != Value::Str("default".into()),
+            _ => |_| true,
+        };
+        if !optimizer_off(key, off) {
+            continue;
+        }
         site.warnings.push(format!(
             "{unknown}: whether Vercel's Image Optimization serves this site's images is not known"
         ));

@@ -1101,3 +1101,29 @@ fn vite_and_astro_serve_public_dir_under_root_and_svelte_kit_its_assets() {
         Ok("src/static".to_string())
     );
 }
+
+#[test]
+fn optimizer_settings_unknown_only_by_a_condition_that_keeps_it_on_are_not_warned() {
+    let quiet = site(
+        "",
+        &[(
+            "next.config.js",
+            "module.exports = {\n  ...(process.env.STANDALONE === 'true' && { output: 'standalone' }),\n  images: { unoptimized: process.env.CI ? false : undefined },\n};\n",
+        )],
+    );
+    assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+    assert!(quiet.output.unknown().is_some(), "still not known");
+    let doubtful = site(
+        "",
+        &[(
+            "next.config.js",
+            "module.exports = { ...(process.env.STATIC ? { output: 'export' } : {}) };\n",
+        )],
+    );
+    assert_eq!(doubtful.warnings.len(), 1, "{:?}", doubtful.warnings);
+    assert!(
+        doubtful.warnings[0].contains("whether Vercel's Image Optimization serves"),
+        "{:?}",
+        doubtful.warnings
+    );
+}

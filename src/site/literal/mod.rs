@@ -147,6 +147,98 @@ impl Value {
     }
 }
 
+impl Value {
+    /// Every value `keys` may have where only the ways of conditions are
+    /// not known (`None` in the list: unset); `None` where anything else
+    /// is unknown. For a setting whose every possible value says the same
+    /// thing (`output: 'standalone'` or unset: not an export).
+    pub fn possible(&self, keys: &[&str]) -> Option<Vec<Option<&Value>>> {
+        let mut budget = LOOKUP_BUDGET;
+        possible_at(self, keys, &mut budget)
+    }
+}
+
+fn possible_at<'v>(
+    value: &'v Value,
+    keys: &[&str],
+    budget: &mut usize,
+) -> Option<Vec<Option<&'v Value>>> {
+    *budget = budget.checked_sub(1)?;
+    let Some((key, rest)) = keys.split_first() else {
+        return match value {
+            Value::Unknown(_) => None,
+            Value::Either(a, b, _) => {
+                both(possible_at(a, &[], budget)?, possible_at(b, &[], budget)?)
+            }
+            Value::Undefined => Some(vec![None]),
+            value => Some(vec![Some(value)]),
+        };
+    };
+    match value {
+        Value::Object(entries) => possible_in(entries, key, rest, budget),
+        Value::Either(a, b, _) => {
+            both(possible_at(a, keys, budget)?, possible_at(b, keys, budget)?)
+        }
+        Value::Null | Value::Undefined => Some(vec![None]),
+        _ => None,
+    }
+}
+
+fn both<'v>(
+    mut a: Vec<Option<&'v Value>>,
+    b: Vec<Option<&'v Value>>,
+) -> Option<Vec<Option<&'v Value>>> {
+    a.extend(b);
+    Some(a)
+}
+
+fn possible_in<'v>(
+    entries: &'v [Entry],
+    key: &str,
+    rest: &[&str],
+    budget: &mut usize,
+) -> Option<Vec<Option<&'v Value>>> {
+    for (at, entry) in entries.iter().enumerate().rev() {
+        *budget = budget.checked_sub(1)?;
+        match entry {
+            Entry::Prop(name, value) if name == key => return possible_at(value, rest, budget),
+            Entry::Prop(..) => {}
+            Entry::Opaque(_) => return None,
+            Entry::Spread(value, _) => {
+                return possible_spread(value, &entries[..at], key, rest, budget);
+            }
+        }
+    }
+    Some(vec![None])
+}
+
+fn possible_spread<'v>(
+    value: &'v Value,
+    earlier: &'v [Entry],
+    key: &str,
+    rest: &[&str],
+    budget: &mut usize,
+) -> Option<Vec<Option<&'v Value>>> {
+    match value {
+        Value::Either(a, b, _) => both(
+            possible_spread(a, earlier, key, rest, budget)?,
+            possible_spread(b, earlier, key, rest, budget)?,
+        ),
+        Value::Unknown(_) => None,
+        Value::Object(entries) => {
+            let mut all = Vec::new();
+            for found in possible_in(entries, key, &[], budget)? {
+                match found {
+                    None => all.extend(possible_in(earlier, key, rest, budget)?),
+                    Some(inner) => all.extend(possible_at(inner, rest, budget)?),
+                }
+            }
+            Some(all)
+        }
+        _ => possible_in(earlier, key, rest, budget),
+    }
+}
+
 /// Looks `key` then `rest` up in `entries`, the last first.
 fn lookup_entries<'v>(
     entries: &'v [Entry],
