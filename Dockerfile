@@ -21,7 +21,7 @@ WORKDIR /src
 # manifest names before it builds anything, so the `[[bench]]` source must be
 # here too (it is not compiled). tests/suite/image.rs replays these COPY steps.
 COPY Cargo.toml Cargo.lock ./
-COPY benches/invalidate.rs benches/live.rs ./benches/
+COPY benches/invalidate.rs benches/live.rs benches/config.rs ./benches/
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
