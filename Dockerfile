@@ -21,7 +21,7 @@ WORKDIR /src
 # manifest names before it builds anything, so the `[[bench]]` source must be
 # here too (it is not compiled). tests/suite/image.rs replays these COPY steps.
 COPY Cargo.toml Cargo.lock ./
-COPY benches/invalidate.rs benches/live.rs ./benches/
+COPY benches/invalidate.rs benches/live.rs benches/config.rs ./benches/
 RUN mkdir src \
  && echo 'fn main() {}' > src/main.rs \
  && touch src/lib.rs \
@@ -33,7 +33,11 @@ RUN mkdir src \
 # The binary must be static (no PT_INTERP) to run in distroless static, and
 # built for the platform being built: a base digest that is not a multi-arch
 # index would otherwise give an amd64 binary in the arm64 image.
+# The commit --version names: the release workflow passes the one it builds
+# (a build argument is a variable of the RUN steps after it); without it the
+# binary says the commit is unknown.
 ARG TARGETARCH
+ARG VERCEL_IMAGE_INVALIDATE_COMMIT
 COPY src ./src
 RUN touch src/main.rs src/lib.rs \
  && cargo build --release --locked \

@@ -156,6 +156,8 @@ pub struct Log<W: Write> {
     debug: bool,
     /// Inside a group on a terminal: detail, shown only with `--verbose`.
     in_group: bool,
+    /// `--quiet`: errors only (and the masking, which shows nothing).
+    quiet: bool,
     /// Values replaced by `***` in everything written, should an API echo one.
     secrets: Vec<String>,
     /// Annotations written so far, errors then warnings then notices.
@@ -174,11 +176,18 @@ impl<W: Write> Log<W> {
             style,
             debug,
             in_group: false,
+            quiet: false,
             secrets: Vec::new(),
             annotations: [0; 3],
             held: [Vec::new(), Vec::new(), Vec::new()],
             warned: Vec::new(),
         }
+    }
+
+    /// This log printing errors only (`--quiet`): no text, groups,
+    /// warnings, notices or debug lines. Masking still happens.
+    pub fn errors_only(self, quiet: bool) -> Self {
+        Self { quiet, ..self }
     }
 
     pub fn style(&self) -> LogStyle {
@@ -215,7 +224,7 @@ impl<W: Write> Log<W> {
     /// is shown as `\n`, never printed: one call, one line. On a terminal,
     /// lines inside a group are detail and need `--verbose`.
     pub fn text(&mut self, text: &str) {
-        if self.style == LogStyle::Terminal && self.in_group && !self.debug {
+        if self.quiet || (self.style == LogStyle::Terminal && self.in_group && !self.debug) {
             return;
         }
         let text = redact(text, &self.secrets);
@@ -226,6 +235,9 @@ impl<W: Write> Log<W> {
     /// deployment still building): like [`Log::text`], but shown on a
     /// terminal without `--verbose` too, so a wait is never silent.
     pub fn progress(&mut self, text: &str) {
+        if self.quiet {
+            return;
+        }
         if self.style == LogStyle::Terminal {
             let text = redact(text, &self.secrets);
             self.line(&one_line(&text));
@@ -264,6 +276,7 @@ impl<W: Write> Log<W> {
     pub fn group(&mut self, title: &str) {
         let title = &*redact(title, &self.secrets);
         match self.style {
+            _ if self.quiet => {}
             LogStyle::Actions => {
                 self.emit(&format!("::group::{}", escape_data(&one_line(title))));
             }
@@ -274,7 +287,7 @@ impl<W: Write> Log<W> {
     }
 
     pub fn end_group(&mut self) {
-        if self.style == LogStyle::Actions {
+        if self.style == LogStyle::Actions && !self.quiet {
             self.emit("::endgroup::");
         }
         self.in_group = false;
@@ -284,6 +297,9 @@ impl<W: Write> Log<W> {
     /// terminal. In Actions the tenth of a level and those after it wait for
     /// [`Log::flush`], which folds them into one.
     pub fn annotate(&mut self, level: Level, title: Option<&str>, message: &str) {
+        if self.quiet && level != Level::Error {
+            return;
+        }
         // Before anything shortens or escapes it: a cut or an escape would
         // leave a part of a secret that no longer matches.
         let message = &*redact(message, &self.secrets);
@@ -374,6 +390,7 @@ impl<W: Write> Log<W> {
     pub fn debug(&mut self, message: &str) {
         let message = &*redact(message, &self.secrets);
         match self.style {
+            _ if self.quiet => {}
             LogStyle::Actions => {
                 self.emit(&format!("::debug::{}", escape_data(message)));
             }
@@ -632,6 +649,29 @@ mod tests {
             step_file(Some(Path::new("/github/home")), None, "r.json"),
             None
         );
+    }
+
+    #[test]
+    fn an_errors_only_log_prints_the_masks_and_the_errors_alone() {
+        for style in [LogStyle::Actions, LogStyle::Terminal] {
+            let mut log = Log::new(Vec::new(), style, true).errors_only(true);
+            log.mask(&Secret::new("tok_abcdef"));
+            log.group("Changes");
+            log.text("modified a.png");
+            log.progress("still building");
+            log.debug("detail");
+            log.warning("a warning");
+            log.annotate(Level::Notice, None, "a notice");
+            log.end_group();
+            log.error("it broke: tok_abcdef");
+            log.flush();
+            let out = String::from_utf8(log.into_inner()).expect("utf-8");
+            let expected = match style {
+                LogStyle::Actions => "::add-mask::tok_abcdef\n::error::it broke: ***\n",
+                LogStyle::Terminal => "error: it broke: ***\n",
+            };
+            assert_eq!(out, expected, "{style:?}");
+        }
     }
 
     #[test]

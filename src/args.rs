@@ -48,12 +48,41 @@ fn long_about() -> String {
     text
 }
 
-/// The command line: the inputs given as flags, and `--verbose`.
+/// The command line: the inputs given as flags, and how much to print.
 #[derive(Debug, Default)]
 pub struct Args {
     pub flags: Flags,
     /// Print debug detail.
     pub verbose: bool,
+    /// The whole result as JSON on stdout; everything else on stderr.
+    pub json: bool,
+    /// Print errors only.
+    pub quiet: bool,
+}
+
+/// The variable a release build sets to the commit it is built from; read
+/// at compile time, so the binary can say which commit it is.
+pub const COMMIT_VARIABLE: &str = "VERCEL_IMAGE_INVALIDATE_COMMIT";
+
+/// `--version`'s text: the crate version and the commit `commit` names
+/// when it is a commit id (7 to 40 hex digits), else that it is not known.
+pub fn version_text(commit: Option<&str>) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    match commit.map(str::trim) {
+        Some(commit)
+            if (7..=40).contains(&commit.len())
+                && commit.bytes().all(|b| b.is_ascii_hexdigit()) =>
+        {
+            format!("{version} (commit {})", commit.to_ascii_lowercase())
+        }
+        _ => format!("{version} (commit unknown: built without {COMMIT_VARIABLE})"),
+    }
+}
+
+/// [`version_text`] of the commit this binary was built from.
+fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| version_text(option_env!("VERCEL_IMAGE_INVALIDATE_COMMIT")))
 }
 
 /// `--help`'s line for an input: its description and what applies when it
@@ -95,7 +124,7 @@ fn arg(input: &Input) -> Arg {
 impl clap::CommandFactory for Args {
     fn command() -> Command {
         Command::new("vercel-image-invalidate")
-            .version(env!("CARGO_PKG_VERSION"))
+            .version(version())
             .about(ABOUT)
             .long_about(long_about())
             .after_help("Documentation: README.md in the project repository.")
@@ -108,6 +137,20 @@ impl clap::CommandFactory for Args {
                     .action(ArgAction::SetTrue)
                     .help("Print debug detail (in Actions: enable step debug logging instead).")
                     .help_heading("Advanced"),
+            )
+            .arg(
+                Arg::new("json")
+                    .long("json")
+                    .action(ArgAction::SetTrue)
+                    .help("Print the whole result (what the report file holds) as JSON on stdout; the log and the report go to stderr."),
+            )
+            .arg(
+                Arg::new("quiet")
+                    .long("quiet")
+                    .short('q')
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("verbose")
+                    .help("Print errors only (and, with --json, the result)."),
             )
     }
 
@@ -130,6 +173,8 @@ impl clap::FromArgMatches for Args {
             }
         }
         self.verbose |= matches.get_flag("verbose");
+        self.json |= matches.get_flag("json");
+        self.quiet |= matches.get_flag("quiet");
         Ok(())
     }
 }
@@ -207,6 +252,45 @@ mod tests {
         assert!(!shown.contains("tok_secret_value"), "{shown}");
         assert!(shown.contains("vercel-token"), "{shown}");
         assert!(args.verbose);
+    }
+
+    #[test]
+    fn version_names_the_commit_when_the_build_recorded_one() {
+        let version = env!("CARGO_PKG_VERSION");
+        let sha = "4ADFEBA0123456789abcdef0123456789abcdef0";
+        assert_eq!(
+            version_text(Some(sha)),
+            format!("{version} (commit {})", sha.to_ascii_lowercase())
+        );
+        assert_eq!(
+            version_text(Some("4adfeba\n")),
+            format!("{version} (commit 4adfeba)")
+        );
+        let unknown = format!("{version} (commit unknown: built without {COMMIT_VARIABLE})");
+        for not_a_commit in [
+            None,
+            Some(""),
+            Some("main"),
+            Some("4adfeb"),
+            Some(&"a".repeat(41)),
+        ] {
+            assert_eq!(version_text(not_a_commit), unknown, "{not_a_commit:?}");
+        }
+        let printed = Args::command().render_version();
+        assert!(
+            printed.starts_with(&format!("vercel-image-invalidate {version} (commit ")),
+            "{printed}"
+        );
+    }
+
+    #[test]
+    fn json_and_quiet_are_flags_and_quiet_refuses_verbose() {
+        let args = Args::try_parse_from(["x", "--json", "--quiet"]).expect("parses");
+        assert!(args.json && args.quiet && !args.verbose);
+        let args = Args::try_parse_from(["x", "-q"]).expect("parses");
+        assert!(args.quiet && !args.json);
+        let error = Args::try_parse_from(["x", "--quiet", "--verbose"]).expect_err("conflict");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ArgumentConflict);
     }
 
     #[test]

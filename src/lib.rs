@@ -43,6 +43,53 @@ use crate::config::{Config, Env, Runner, Secrets};
 use crate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Error};
 use crate::report::{Delivery, Report, RunProblem};
 
+/// Where the run prints: the log, the report as text, and (`--json`) the
+/// whole result.
+struct Prints<'a> {
+    report: Box<dyn Write + 'a>,
+    json: Option<Box<dyn Write + 'a>>,
+}
+
+/// The process's two streams, stdout and stderr, taken by turns.
+type Streams<'a, 'b> = [&'a RefCell<&'b mut dyn Write>; 2];
+
+/// Where the log and the prints go. In Actions the log is the step's
+/// output; on a terminal the report is the output. With --json the result
+/// alone is, and the rest goes to stderr; with --quiet only errors are
+/// printed.
+fn wire<'a, 'b>(
+    args: &Args,
+    in_actions: bool,
+    [stdout, stderr]: Streams<'a, 'b>,
+) -> (Shared<'a, 'b>, Prints<'a>) {
+    let to = |to_stdout: bool| Shared(if to_stdout { stdout } else { stderr });
+    let (log_to_stdout, report_to_stdout) = match (args.json, in_actions) {
+        (true, _) => (false, false),
+        (false, in_actions) => (in_actions, !in_actions),
+    };
+    let report: Box<dyn Write + 'a> = if args.quiet {
+        Box::new(std::io::sink())
+    } else {
+        Box::new(to(report_to_stdout))
+    };
+    let json = args.json.then(|| Box::new(to(true)) as Box<dyn Write + 'a>);
+    (to(log_to_stdout), Prints { report, json })
+}
+
+/// One of the process's streams, written by both the log and the report
+/// (`--json` sends both to stderr); they take turns, one write at a time.
+struct Shared<'a, 'b>(&'a RefCell<&'b mut dyn Write>);
+
+impl Write for Shared<'_, '_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
 /// Runs the tool: `argv` and `env` as the process got them, the log and the
 /// terminal report written to `stdout`/`stderr`. Returns the exit code.
 pub fn main_with(
@@ -56,17 +103,15 @@ pub fn main_with(
         Err(error) => return refuse_flags(&error, stdout, stderr),
     };
     let runner = Runner::from_env(env, args.verbose);
-    let (log_out, report_out): (&mut dyn Write, &mut dyn Write) = if runner.in_actions {
-        (stdout, stderr)
-    } else {
-        (stderr, stdout)
-    };
+    let (stdout, stderr): (RefCell<&mut dyn Write>, RefCell<&mut dyn Write>) =
+        (RefCell::new(&mut *stdout), RefCell::new(&mut *stderr));
+    let (log_out, mut prints) = wire(&args, runner.in_actions, [&stdout, &stderr]);
     let style = if runner.in_actions {
         LogStyle::Actions
     } else {
         LogStyle::Terminal
     };
-    let mut log = Log::new(log_out, style, runner.debug);
+    let mut log = Log::new(log_out, style, runner.debug).errors_only(args.quiet);
 
     // Before anything else is printed: hide the tokens.
     let secrets = Secrets::resolve(&args, env);
@@ -100,7 +145,7 @@ pub fn main_with(
             let error = Some(Error::from(errors));
             return finish(
                 &mut log,
-                report_out,
+                &mut prints,
                 &mut report,
                 error,
                 &delivery_of_bad_input,
@@ -115,14 +160,14 @@ pub fn main_with(
         config.fail_on_error,
         config.live.fail_on_unverified,
     );
-    run_valid(&config, log, report_out, &delivery)
+    run_valid(&config, log, &mut prints, &delivery)
 }
 
 /// The stages and the report, once the inputs are valid.
 fn run_valid<W: Write>(
     config: &Config,
     mut log: Log<W>,
-    report_out: &mut dyn Write,
+    prints: &mut Prints,
     delivery: &Delivery,
 ) -> u8 {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -149,7 +194,7 @@ fn run_valid<W: Write>(
     let result = runtime.block_on(run::execute(config, &log, &mut report));
     finish(
         &mut log.into_inner(),
-        report_out,
+        prints,
         &mut report,
         result.err(),
         delivery,
@@ -172,23 +217,33 @@ fn refuse_flags(error: &clap::Error, stdout: &mut dyn Write, stderr: &mut dyn Wr
     }
 }
 
-/// Delivers the report, with the error that ended the run if any, and picks
-/// the exit code.
+/// Delivers the report, with the error that ended the run if any, prints
+/// the whole result with --json, and picks the exit code.
 fn finish<W: Write>(
     log: &mut Log<W>,
-    terminal: &mut dyn Write,
+    prints: &mut Prints,
     report: &mut Report,
     error: Option<Error>,
     delivery: &Delivery,
 ) -> u8 {
     report.problem = error.as_ref().map(problem);
-    let delivered = report.deliver(log, terminal, delivery);
+    let delivered = report.deliver(log, &mut prints.report, delivery);
+    // The report file's text: the report is redacted by now, and the JSON
+    // is redacted again as the file's is.
+    let json_failed = prints.json.as_mut().is_some_and(|out| {
+        let json = actions::redact(&report.whole_json(), &delivery.redactions).into_owned();
+        let written = writeln!(out, "{json}").and_then(|()| out.flush());
+        if let Err(error) = &written {
+            log.error(&format!("could not print the result on stdout: {error}"));
+        }
+        written.is_err()
+    });
     match error {
         Some(error) => error.exit_code(),
         None if delivered.refused_configuration => EXIT_FAILED,
         None if delivered.failed_images && delivery.fail_on_error => EXIT_FAILED,
         None if delivered.unverified_images && delivery.fail_on_unverified => EXIT_FAILED,
-        None if delivered.write_failed => EXIT_FAILED,
+        None if delivered.write_failed || json_failed => EXIT_FAILED,
         None => EXIT_OK,
     }
 }

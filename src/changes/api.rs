@@ -168,6 +168,7 @@ pub async fn detect(
     let mut deltas = Vec::new();
     let mut pruned = Vec::new();
     let mut site_files = None;
+    let mut links = Vec::new();
     let mut framework_configs = None;
     let mut pending: Pending = vec![(String::new(), base.clone(), Some(head.clone()))];
     if base.as_deref() == Some(head.as_str()) {
@@ -181,17 +182,15 @@ pub async fn detect(
         .await?;
         if !old.truncated && !new.truncated {
             site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
+            links.extend(links_in(&prefix, &new));
             if prefix.is_empty() {
                 framework_configs = Some(configs_in(&new));
             }
             deltas.extend(diff_flat(&prefix, old, new));
             continue;
         }
-        let shown = if prefix.is_empty() {
-            "the repository"
-        } else {
-            prefix.as_str()
-        };
+        let shown = Some(prefix.as_str()).filter(|p| !p.is_empty());
+        let shown = shown.unwrap_or("the repository");
         notes.push(format!(
             "GitHub truncated the file listing of {shown}; compared it folder by folder instead"
         ));
@@ -200,6 +199,8 @@ pub async fn detect(
             walker.list(new_tree.as_deref(), false),
         )
         .await?;
+        // Folder by folder, the links are those of the folders walked.
+        links.extend(links_in(&prefix, &new));
         if prefix == site_dir {
             site_files = site_files.or_else(|| files_directly_in(&prefix, &new, site_dir));
         }
@@ -221,6 +222,7 @@ pub async fn detect(
         notes,
         api_requests: 0,
         site_files,
+        links: Some(links),
         framework_configs,
     })
 }
@@ -255,6 +257,16 @@ fn pruned_note(pruned: &[String]) -> Option<String> {
     ))
 }
 
+/// The symbolic links of a listing of `prefix`, as repository paths.
+fn links_in(prefix: &str, listing: &Listing) -> Vec<String> {
+    listing
+        .entries
+        .iter()
+        .filter(|(_, side)| side.kind == EntryKind::Symlink)
+        .map(|(path, _)| join(prefix, path))
+        .collect()
+}
+
 /// The files directly in `folder`, from a complete listing of `prefix`
 /// (recursive, or of `folder` itself); `None` when it does not cover it.
 fn files_directly_in(prefix: &str, listing: &Listing, folder: &str) -> Option<Vec<String>> {
@@ -267,7 +279,8 @@ fn files_directly_in(prefix: &str, listing: &Listing, folder: &str) -> Option<Ve
         listing
             .entries
             .iter()
-            .filter(|(_, side)| side.kind == EntryKind::File)
+            // A config file may be a link to one elsewhere.
+            .filter(|(_, side)| matches!(side.kind, EntryKind::File | EntryKind::Symlink))
             .map(|(path, _)| join(prefix, path))
             .filter(|path| parent(path) == folder)
             .collect(),
@@ -311,7 +324,7 @@ pub async fn files_in(
     let entries: Vec<DirEntry> = github.get(&path, CONTENTS, on_retry).await?;
     Ok(entries
         .into_iter()
-        .filter(|entry| entry.kind == "file")
+        .filter(|entry| entry.kind == "file" || entry.kind == "symlink")
         .map(|entry| entry.path)
         .collect())
 }
@@ -338,11 +351,25 @@ pub async fn folder_exists(
 
 #[derive(Debug, Deserialize)]
 struct FileContent {
+    #[serde(rename = "type", default)]
+    kind: String,
     #[serde(default)]
     content: String,
     #[serde(default)]
     encoding: String,
+    #[serde(default)]
+    sha: String,
+    #[serde(default)]
+    size: u64,
+    /// A link's target, where GitHub cannot follow it to a file.
+    #[serde(default)]
+    target: Option<String>,
 }
+
+/// The largest file read through the Git blobs API: GitHub's own limit
+/// for it (the site's reader then refuses a config over 1 MB, naming the
+/// input to set).
+const LARGEST_BLOB: u64 = 100_000_000;
 
 /// The text of the file at `path` in commit `sha`, by one request to the
 /// contents API (invalid UTF-8 replaced).
@@ -354,18 +381,57 @@ pub async fn read(
     on_retry: &dyn Fn(RetryNote),
 ) -> Result<String, ApiError> {
     let request = contents_path(repo, path, sha);
-    let file: FileContent = github.get(&request, CONTENTS, on_retry).await?;
-    let undecodable = |why: &str| GitHubError::Decode {
+    let mut file: FileContent = github.get(&request, CONTENTS, on_retry).await?;
+    let undecodable = |why: String| GitHubError::Decode {
         path: request.clone(),
-        message: why.to_string(),
+        message: why,
     };
-    if file.encoding != "base64" {
-        return Err(undecodable(
-            "the file's content was not included (GitHub leaves out files over 1 MB)",
-        ));
+    if file.kind == "symlink" {
+        // A link GitHub does not follow (to a folder, or out of the
+        // repository): its target is no file to read.
+        return Err(undecodable(format!(
+            "`{path}` is a symbolic link to `{}`, which is not a file of the repository; set the inputs `public-dir` and `url-prefix`",
+            file.target.as_deref().unwrap_or("?")
+        )));
     }
-    let bytes = base64_decode(&file.content).ok_or_else(|| undecodable("invalid base64"))?;
+    if file.encoding == "none" && file.size <= LARGEST_BLOB && !file.sha.is_empty() {
+        // Over 1 MB the contents API leaves the content out; the Git blobs
+        // API gives it.
+        let blob = format!("/repos/{repo}/git/blobs/{}", file.sha);
+        file = github.get(&blob, CONTENTS, on_retry).await?;
+    }
+    if file.encoding != "base64" {
+        return Err(undecodable(format!(
+            "GitHub sent the content of `{path}` ({} bytes) encoded as `{}`, not base64",
+            file.size, file.encoding
+        )));
+    }
+    let bytes =
+        base64_decode(&file.content).ok_or_else(|| undecodable("invalid base64".to_string()))?;
     Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Where `path` points in commit `sha` when it is a symbolic link to a
+/// folder of the repository, by one request to the contents API (which
+/// answers a link to a folder with `"type": "symlink"` and its target).
+pub async fn link_target(
+    github: &GitHub,
+    repo: &str,
+    sha: &str,
+    path: &str,
+    on_retry: &dyn Fn(RetryNote),
+) -> Result<Option<String>, ApiError> {
+    let request = contents_path(repo, path, sha);
+    let answer: serde_json::Value = match github.get(&request, CONTENTS, on_retry).await {
+        Err(GitHubError::Status { status: 404, .. }) => return Ok(None),
+        answer => answer?,
+    };
+    Ok(match (answer.get("type"), answer.get("target")) {
+        (Some(kind), Some(serde_json::Value::String(target))) if kind == "symlink" => {
+            super::link_target(path, target)
+        }
+        _ => None,
+    })
 }
 
 /// Standard base64 with padding, line breaks ignored (GitHub wraps it).
@@ -473,9 +539,13 @@ mod tests {
             ("apps/web/public/a.png", File, "3"),
             ("apps/web/lib", Symlink, "4"),
         ]);
+        // A link counts: a config file may be one.
         assert_eq!(
             files_directly_in("", &head, "apps/web"),
-            Some(vec!["apps/web/next.config.ts".to_string()])
+            Some(vec![
+                "apps/web/next.config.ts".to_string(),
+                "apps/web/lib".to_string()
+            ])
         );
         assert_eq!(
             files_directly_in("", &head, ""),

@@ -312,6 +312,7 @@ pub fn detect(dir: &Path, range: &Range) -> Result<Detected, GitError> {
         notes: Vec::new(),
         api_requests: 0,
         site_files: None,
+        links: None,
         framework_configs: None,
     })
 }
@@ -348,10 +349,35 @@ pub fn files_in(dir: &Path, rev: &str, folder: &str) -> Result<(String, Vec<Stri
             let entry = std::str::from_utf8(entry).ok()?;
             let (meta, path) = entry.split_once('\t')?;
             let mode = meta.split(' ').next()?;
-            (EntryKind::from_mode(mode) == Some(EntryKind::File)).then(|| path.to_string())
+            // A config file may be a link to one elsewhere.
+            matches!(
+                EntryKind::from_mode(mode),
+                Some(EntryKind::File | EntryKind::Symlink)
+            )
+            .then(|| path.to_string())
         })
         .collect();
     Ok((head, files))
+}
+
+/// Where `path` points in commit `sha` when it is a symbolic link to a
+/// path of the repository.
+pub fn link_target(dir: &Path, sha: &str, path: &str) -> Result<Option<String>, GitError> {
+    let repo = Repo::open(dir)?;
+    let listed = repo.output(&[
+        "--literal-pathspecs",
+        "ls-tree",
+        "-z",
+        "--full-tree",
+        sha,
+        "--",
+        path,
+    ])?;
+    if !listed.starts_with(b"120000 ") {
+        return Ok(None);
+    }
+    let target = repo.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
+    Ok(super::link_target(path, &String::from_utf8_lossy(&target)))
 }
 
 /// Whether `folder` is a folder of commit `rev`.
@@ -363,9 +389,32 @@ pub fn folder_exists(dir: &Path, rev: &str, folder: &str) -> Result<bool, GitErr
 }
 
 /// The text of the file at `path` in commit `sha` (invalid UTF-8 replaced).
+/// A symbolic link is read at its target, as the build reads it (a link
+/// out of the repository, or too many in a row, is read as itself).
 pub fn read(dir: &Path, sha: &str, path: &str) -> Result<String, GitError> {
     let repo = Repo::open(dir)?;
-    let raw = repo.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
+    let mut at = path.to_string();
+    for _ in 0..super::MAX_LINKS {
+        let listed = repo.output(&[
+            "--literal-pathspecs",
+            "ls-tree",
+            "-z",
+            "--full-tree",
+            sha,
+            "--",
+            &at,
+        ])?;
+        let mode = listed.split(|&b| b == b' ').next().unwrap_or_default();
+        if mode != b"120000" {
+            break;
+        }
+        let target = repo.output(&["cat-file", "blob", &format!("{sha}:{at}")])?;
+        match super::link_target(&at, &String::from_utf8_lossy(&target)) {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    let raw = repo.output(&["cat-file", "blob", &format!("{sha}:{at}")])?;
     Ok(String::from_utf8_lossy(&raw).into_owned())
 }
 

@@ -87,6 +87,31 @@ impl EntryKind {
     }
 }
 
+/// How many symbolic links in a row are followed.
+pub const MAX_LINKS: usize = 8;
+
+/// The repository path a symbolic link at `link` points to, given its
+/// target as written (relative to the link's folder); `None` for one that
+/// is absolute or leaves the repository.
+pub fn link_target(link: &str, target: &str) -> Option<String> {
+    let target = target.trim_end_matches(['\n', '\r']);
+    if target.starts_with('/') || target.is_empty() {
+        return None;
+    }
+    let mut parts: Vec<&str> = link.split('/').collect();
+    parts.pop();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Some(parts.join("/"))
+}
+
 /// One side of a changed path.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Side {
@@ -209,6 +234,10 @@ pub struct Detected {
     /// the comparison listed that folder; `None` when it did not (git, or a
     /// listing GitHub cut short): then whoever needs them lists it.
     pub site_files: Option<Vec<String>>,
+    /// The symbolic links at `head` in the listings the comparison fetched
+    /// (all of the repository, or, where GitHub cut the listing short, the
+    /// folders walked); `None` with git, where whoever needs to know asks.
+    pub links: Option<Vec<String>>,
     /// The framework config files of the whole tree at `head`
     /// ([`is_framework_config`]), when the comparison listed it whole (the
     /// API's listing not cut short); at most [`MAX_FRAMEWORK_CONFIGS`].

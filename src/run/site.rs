@@ -139,8 +139,47 @@ impl<W: Write> Stages<'_, W> {
                 log.warning(&crate::untrusted::one_line(warning));
             }
         }
-        let mapping = self.mapping(&site)?;
+        let mut mapping = self.mapping(&site)?;
+        self.linked_public_dirs(&mut mapping, detected, head)
+            .await?;
         Ok((site, mapping))
+    }
+
+    /// A public dir that is a symbolic link to a folder of the repository
+    /// serves that folder's files under its own path: the target is served
+    /// too. With the API, only a dir the listing shows as a link is asked.
+    async fn linked_public_dirs(
+        &self,
+        mapping: &mut Mapping,
+        detected: &Detected,
+        head: &str,
+    ) -> Result<(), Error> {
+        if detected.changes.is_empty() {
+            // Nothing to place (a run that lists `images`).
+            return Ok(());
+        }
+        let dirs: Vec<String> = mapping.public_dirs.dirs().to_vec();
+        for dir in dirs.iter().filter(|d| !d.is_empty()) {
+            let target = match (self.config.diff_source, &self.github) {
+                (DiffSource::Api, Some(github)) => {
+                    if detected.links.as_ref().is_some_and(|l| !l.contains(dir)) {
+                        continue;
+                    }
+                    changes::api::link_target(github, &self.repository, head, dir, self.on_retry)
+                        .await
+                        .map_err(ChangesError::from)?
+                }
+                _ => changes::git::link_target(&self.checkout(), head, dir)
+                    .map_err(ChangesError::from)?,
+            };
+            if let Some(target) = target {
+                self.log.borrow_mut().text(&format!(
+                    "{dir} is a symbolic link to {target}: the images there are served under {dir}"
+                ));
+                mapping.public_dirs.also(target);
+            }
+        }
+        Ok(())
     }
 
     /// The site's config files at head with their text: from the checkout

@@ -22,6 +22,14 @@ impl Default for PublicDirs {
 }
 
 impl PublicDirs {
+    /// Serves `dir` too: the target of a public dir that is a symbolic
+    /// link, whose files are served under the link's path.
+    pub fn also(&mut self, dir: String) {
+        if !self.0.contains(&dir) {
+            self.0.push(dir);
+        }
+    }
+
     pub fn parse(lines: &[String], warnings: &mut Vec<String>) -> Result<Self, ValueError> {
         if lines.is_empty() {
             return Ok(Self::default());

@@ -1,10 +1,11 @@
 //! From the text of the site's config files to a [`Site`]: which framework,
 //! and what its config says about public dir, base path and images.
 
-use super::literal::{self, ExportError, Exported, Found, Value};
+use super::eval::Invocation;
+use super::literal::{self, Exported, Found, Value};
 use super::{
     ASTRO_CONFIGS, Framework, GATSBY_CONFIGS, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages,
-    SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages,
+    SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages, join,
 };
 
 /// Recognises the framework of the site in `site_dir` (normalised) from
@@ -167,7 +168,12 @@ fn read_framework(
     file: Option<&SiteFile>,
     depends: &dyn Fn(&str) -> Option<String>,
 ) {
-    let config = file.map(|f| Config::read(f, &mut site.warnings));
+    let invocation = match family {
+        Family::Next => Invocation::NextBuild,
+        Family::Remix | Family::Vite => Invocation::ViteBuild,
+        _ => Invocation::Plain,
+    };
+    let config = file.map(|f| Config::read(f, invocation, &mut site.warnings));
     site.config_file = file.map(|f| f.path.clone());
     if let Some(config) = &config {
         site.wrappers = config.wrappers.clone();
@@ -281,12 +287,14 @@ struct Config {
 }
 
 impl Config {
-    fn read(file: &SiteFile, warnings: &mut Vec<String>) -> Config {
-        let value = match literal::exported(&file.text) {
-            Ok(Exported { value, wrappers }) => {
+    fn read(file: &SiteFile, invocation: Invocation, warnings: &mut Vec<String>) -> Config {
+        let error = match literal::exported_for(&file.text, invocation) {
+            Ok(Exported {
+                value, wrappers, ..
+            }) => {
                 let why = match &value {
-                    Value::Object(_) => None,
-                    Value::Unknown(source) => {
+                    value if value.is_object() => None,
+                    Value::Unknown(source) | Value::Either(_, _, source) => {
                         Some(format!("computed when the site is built (`{source}`)"))
                     }
                     other => Some(format!("{}, not an object", other.describe())),
@@ -303,11 +311,9 @@ impl Config {
                     wrappers,
                 };
             }
-            Err(ExportError::Lex(error)) => format!("not readable JavaScript ({error})"),
-            Err(ExportError::NoExport) => {
-                "not found: the file has no `export default` or `module.exports =`".to_string()
-            }
+            Err(error) => error,
         };
+        let value = error.to_string();
         warnings.push(format!(
             "the config in {} could not be read: {value}; settings are taken as unknown",
             file.path
@@ -321,7 +327,7 @@ impl Config {
 
     /// Whether each setting is unknown for the same reason, already said.
     fn opaque(&self) -> bool {
-        !matches!(self.value, Ok(Value::Object(_)))
+        !matches!(&self.value, Ok(value) if value.is_object())
     }
 
     fn unknown(&self, key: &str, why: String, input: Option<&'static str>) -> Unknown {
@@ -458,15 +464,52 @@ fn base_path(value: &Value) -> Result<String, &'static str> {
     })
 }
 
-/// A folder relative to the site dir (`./static/`, `static`), normalised
-/// as [`super::normal_folder`] does; one outside the site dir or absolute
-/// is not usable.
+/// A folder relative to the site dir (`./static/`, `static`, or a path
+/// computed from the config's own folder), normalised; one outside the
+/// site dir or absolute is not usable.
 fn folder(value: &Value) -> Result<String, &'static str> {
-    let dir = super::normal_folder(&string(value)?, false);
-    if dir.starts_with('/') || dir.contains(':') || dir.split('/').any(|p| p == "..") {
-        return Err("a folder inside the site dir");
+    located_folder(value).map(|(dir, _)| dir)
+}
+
+/// [`folder`], and whether it was computed from the config's folder
+/// (`path.resolve(__dirname, 'static')`), which no `root` moves.
+fn located_folder(value: &Value) -> Result<(String, bool), &'static str> {
+    const EXPECTED: &str = "a folder inside the site dir";
+    let (raw, located) = match value {
+        Value::Path(path) => (path.clone(), true),
+        value => (string(value)?, false),
+    };
+    let dir = super::normal_folder(&raw, false);
+    if dir.starts_with('/') || dir.contains([':', '\0']) || dir.split('/').any(|p| p == "..") {
+        return Err(EXPECTED);
     }
-    Ok(dir)
+    let dir = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect::<Vec<_>>()
+        .join("/");
+    Ok((dir, located))
+}
+
+/// The folder at `key`, relative to `root` (itself relative to the site
+/// dir) unless computed from the config's folder; `default` (relative to
+/// `root`) where the key is not set and `root` is.
+fn folder_under(
+    config: &Config,
+    key: &str,
+    root: &Setting<String>,
+    default: &str,
+) -> Setting<String> {
+    let dir = config.setting(key, Some("public-dir"), located_folder);
+    match (dir, root) {
+        (Setting::Unknown(unknown), _) => Setting::Unknown(unknown),
+        (_, Setting::Unknown(unknown)) => Setting::Unknown(unknown.clone()),
+        (Setting::Known((dir, true)), _) => Setting::Known(dir),
+        (Setting::Known((dir, false)), Setting::Known(root)) => Setting::Known(join(root, &dir)),
+        (Setting::Known((dir, false)), Setting::Absent) => Setting::Known(dir),
+        (Setting::Absent, Setting::Known(root)) => Setting::Known(join(root, default)),
+        (Setting::Absent, Setting::Absent) => Setting::Absent,
+    }
 }
 
 fn next_js(site: &mut Site, config: Option<&Config>) {
@@ -510,16 +553,35 @@ fn next_js(site: &mut Site, config: Option<&Config>) {
         ));
     }
     let said = config.opaque();
-    for unknown in [
-        images.unoptimized.unknown(),
-        site.output.unknown(),
-        images.loader.unknown(),
-        images.loader_file.unknown(),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|_| !said)
+    // A setting unknown only by which way a condition goes, whose every
+    // way leaves the optimizer on, is no doubt worth a warning.
+    let optimizer_off = |key: &str, off: fn(&Value) -> bool| {
+        let possible = config.value.as_ref().ok().and_then(|v| {
+            let keys: Vec<&str> = key.split('.').collect();
+            v.possible(&keys)
+        });
+        possible.is_none_or(|all| all.into_iter().flatten().any(off))
+    };
+    let doubts = [
+        (images.unoptimized.unknown(), "images.unoptimized"),
+        (site.output.unknown(), "output"),
+        (images.loader.unknown(), "images.loader"),
+        (images.loader_file.unknown(), "images.loaderFile"),
+    ];
+    for (unknown, key) in doubts
+        .into_iter()
+        .filter_map(|(unknown, key)| Some((unknown?, key)))
+        .filter(|_| !said)
     {
+        let off: fn(&Value) -> bool = match key {
+            "images.unoptimized" => |v| *v != Value::Bool(false),
+            "output" => |v| *v == Value::Str("export".into()),
+            "images.loader" => |v| *v != Value::Str("default".into()),
+            _ => |_| true,
+        };
+        if !optimizer_off(key, off) {
+            continue;
+        }
         site.warnings.push(format!(
             "{unknown}: whether Vercel's Image Optimization serves this site's images is not known"
         ));
@@ -546,7 +608,9 @@ fn astro_site(site: &mut Site, config: Option<&Config>) {
     site.framework = Framework::Astro;
     let Some(config) = config else { return };
     site.base_path = config.setting("base", Some("url-prefix"), base_path);
-    site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
+    // `publicDir` is relative to `root`.
+    let root = config.setting("root", Some("public-dir"), folder);
+    site.public_dir = folder_under(config, "publicDir", &root, "public");
     unknown_base_warning(site, config);
 }
 
@@ -591,7 +655,10 @@ fn vite_site(site: &mut Site, config: Option<&Config>, framework: Framework) {
             value => base_path(value),
         }
     });
-    site.public_dir = config.setting("publicDir", Some("public-dir"), folder);
+    // `publicDir` is relative to `root`: `root: 'public'` serves
+    // `public/public`.
+    let root = config.setting("root", Some("public-dir"), folder);
+    site.public_dir = folder_under(config, "publicDir", &root, "public");
     unknown_base_warning(site, config);
 }
 
@@ -601,6 +668,23 @@ fn svelte_kit_site(site: &mut Site, config: Option<&Config>) {
     site.base_path = config.setting("kit.paths.base", Some("url-prefix"), base_path);
     site.public_dir = config.setting("kit.files.assets", Some("public-dir"), folder);
     unknown_base_warning(site, config);
+}
+
+/// Nuxt 2 serves `dir.static` under `srcDir`; Nuxt 3 `dir.public` under
+/// `srcDir`; Nuxt 4 (and Nuxt 3 with `future.compatibilityVersion: 4`)
+/// `dir.public` from the root, whatever `srcDir` says.
+fn nuxt_public_dir(config: &Config, nuxt2: bool, major: Option<u32>) -> Setting<String> {
+    let src_dir = config.setting("srcDir", Some("public-dir"), folder);
+    if nuxt2 {
+        return folder_under(config, "dir.static", &src_dir, "static");
+    }
+    let v4 = major.is_some_and(|m| m >= 4)
+        || matches!(config.value.as_ref().map(|v| v.path(&["future", "compatibilityVersion"])), Ok(Found::Value(Value::Num(n))) if *n >= 4.0);
+    if v4 {
+        folder_under(config, "dir.public", &Setting::Absent, "public")
+    } else {
+        folder_under(config, "dir.public", &src_dir, "public")
+    }
 }
 
 fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
@@ -641,10 +725,10 @@ fn nuxt_site(site: &mut Site, config: Option<&Config>, major: Option<u32>) {
             // Nuxt Bridge reads `app.baseURL` too.
             site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
         }
-        site.public_dir = config.setting("dir.static", Some("public-dir"), folder);
+        site.public_dir = nuxt_public_dir(config, true, major);
     } else {
         site.base_path = config.setting("app.baseURL", Some("url-prefix"), base_path);
-        site.public_dir = config.setting("dir.public", Some("public-dir"), folder);
+        site.public_dir = nuxt_public_dir(config, false, major);
     }
     unknown_base_warning(site, config);
 }

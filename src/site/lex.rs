@@ -5,8 +5,12 @@
 //!
 //! Whether `/` starts a regular expression or divides depends on the token
 //! before it, as in every JavaScript tokenizer that works without a full
-//! parser: after a value (a name, a number, a string, `)`, `]`, `}`) it
-//! divides; anywhere else it starts a regular expression.
+//! parser: after a value (a name, a number, a string, `)`, `]`, the `}` of
+//! an object literal) it divides; anywhere else, and after the `}` that ends
+//! a block (`function f() {}` then `/'/` on the next line), it starts a
+//! regular expression. Whether a `{` opens a block or an object is told by
+//! the token before it, as the grammar does: after `)`, `=>`, `;`, a block
+//! keyword or at the start of a statement, a block.
 
 use std::fmt;
 
@@ -16,6 +20,9 @@ pub struct Token {
     pub kind: TokenKind,
     pub start: usize,
     pub end: usize,
+    /// Whether a line break comes between the previous token and this one
+    /// (automatic semicolon insertion).
+    pub newline_before: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -29,9 +36,9 @@ pub enum TokenKind {
     /// The start of a template literal with substitutions (`` `a${ ``); the
     /// tokens of the substitution follow, then [`TokenKind::TemplateMiddle`]
     /// (`` }b${ ``) or [`TokenKind::TemplateTail`] (`` }c` ``).
-    TemplateHead,
-    TemplateMiddle,
-    TemplateTail,
+    TemplateHead(String),
+    TemplateMiddle(String),
+    TemplateTail(String),
     Num(f64),
     Regex,
     /// An operator or bracket (`{`, `...`, `=>`, `?.`).
@@ -87,6 +94,8 @@ pub fn tokenize(source: &str) -> Result<Vec<Token>, LexError> {
         pos: 0,
         tokens: Vec::new(),
         braces: Vec::new(),
+        newline: false,
+        closed_block: false,
     }
     .run()
 }
@@ -95,10 +104,37 @@ struct Lexer<'s> {
     src: &'s str,
     pos: usize,
     tokens: Vec<Token>,
-    /// For each open `{` or `${`: whether it is a template substitution,
-    /// whose `}` resumes the template.
-    braces: Vec<bool>,
+    /// For each open `{` or `${`: what it opened.
+    braces: Vec<Brace>,
+    /// Whether the trivia before the next token held a line break.
+    newline: bool,
+    /// Whether the last token is a `}` that closed a block.
+    closed_block: bool,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Brace {
+    /// A template substitution, whose `}` resumes the template.
+    Template,
+    /// A block (a function body, `if`'s branch, a class body): a `/` after
+    /// its `}` starts a regular expression.
+    Block,
+    /// An object literal or pattern: a `/` after its `}` divides.
+    Object,
+}
+
+/// Keywords after which a `{` opens a block.
+const BEFORE_BLOCK: &[&str] = &[
+    "else",
+    "do",
+    "try",
+    "finally",
+    "static",
+    "interface",
+    "enum",
+    "namespace",
+    "module",
+];
 
 impl<'s> Lexer<'s> {
     fn rest(&self) -> &'s str {
@@ -128,7 +164,23 @@ impl<'s> Lexer<'s> {
             kind,
             start,
             end: self.pos,
+            newline_before: std::mem::take(&mut self.newline),
         });
+        self.closed_block = false;
+    }
+
+    /// Whether a `{` here opens a block rather than an object literal.
+    fn opens_block(&self) -> bool {
+        let Some(last) = self.tokens.last() else {
+            return true;
+        };
+        match &last.kind {
+            TokenKind::Punct(p) => matches!(*p, ")" | "=>" | ";" | "{" | "}"),
+            TokenKind::Ident(word) => {
+                BEFORE_BLOCK.contains(&word.as_str()) || !BEFORE_EXPRESSION.contains(&word.as_str())
+            }
+            _ => false,
+        }
     }
 
     fn run(mut self) -> Result<Vec<Token>, LexError> {
@@ -149,7 +201,7 @@ impl<'s> Lexer<'s> {
                     self.bump();
                     self.template(start, true)?;
                 }
-                '}' if self.braces.last() == Some(&true) => {
+                '}' if self.braces.last() == Some(&Brace::Template) => {
                     self.braces.pop();
                     self.bump();
                     self.template(start, false)?;
@@ -170,30 +222,36 @@ impl<'s> Lexer<'s> {
                     else {
                         return Err(self.error(start, "unexpected character"));
                     };
-                    self.pos += punct.len();
-                    match punct {
-                        "{" => self.braces.push(false),
-                        "}" => {
-                            self.braces.pop();
+                    let block = match punct {
+                        "{" => {
+                            let brace = if self.opens_block() {
+                                Brace::Block
+                            } else {
+                                Brace::Object
+                            };
+                            self.braces.push(brace);
+                            false
                         }
-                        _ => {}
-                    }
+                        "}" => self.braces.pop() == Some(Brace::Block),
+                        _ => false,
+                    };
+                    self.pos += punct.len();
                     self.push(TokenKind::Punct(punct), start);
+                    self.closed_block = block;
+                    continue;
                 }
             }
         }
-        if self.braces.contains(&true) {
+        if self.braces.contains(&Brace::Template) {
             return Err(self.error(self.src.len(), "unterminated template literal"));
         }
         Ok(self.tokens)
     }
 
     fn skip_line(&mut self) {
-        while let Some(c) = self.peek() {
-            if is_line_terminator(c) {
-                break;
-            }
-            self.bump();
+        match self.rest().find(['\n', '\r', '\u{2028}', '\u{2029}']) {
+            Some(end) => self.pos += end,
+            None => self.pos = self.src.len(),
         }
     }
 
@@ -205,13 +263,17 @@ impl<'s> Lexer<'s> {
             } else if let Some(body) = rest.strip_prefix("/*") {
                 let start = self.pos;
                 match body.find("*/") {
-                    Some(end) => self.pos += 2 + end + 2,
+                    Some(end) => {
+                        self.newline |= body[..end].contains(is_line_terminator);
+                        self.pos += 2 + end + 2;
+                    }
                     None => return Err(self.error(start, "unterminated comment")),
                 }
-            } else if self
+            } else if let Some(c) = self
                 .peek()
-                .is_some_and(|c| c.is_whitespace() || c == '\u{feff}')
+                .filter(|&c| c.is_whitespace() || c == '\u{feff}')
             {
+                self.newline |= is_line_terminator(c);
                 self.bump();
             } else {
                 return Ok(());
@@ -222,7 +284,8 @@ impl<'s> Lexer<'s> {
     fn regex_allowed(&self) -> bool {
         match self.tokens.last().map(|t| &t.kind) {
             None => true,
-            Some(TokenKind::Punct(p)) => !matches!(*p, ")" | "]" | "}" | "++" | "--"),
+            Some(TokenKind::Punct("}")) => self.closed_block,
+            Some(TokenKind::Punct(p)) => !matches!(*p, ")" | "]" | "++" | "--"),
             Some(TokenKind::Ident(name)) => {
                 // `a.return / 2` names a property, not the keyword.
                 let property = self.tokens.len() >= 2
@@ -232,7 +295,7 @@ impl<'s> Lexer<'s> {
                     );
                 !property && BEFORE_EXPRESSION.contains(&name.as_str())
             }
-            Some(TokenKind::TemplateHead | TokenKind::TemplateMiddle) => true,
+            Some(TokenKind::TemplateHead(_) | TokenKind::TemplateMiddle(_)) => true,
             Some(_) => false,
         }
     }
@@ -263,18 +326,18 @@ impl<'s> Lexer<'s> {
                     let kind = if opening {
                         TokenKind::Template(value)
                     } else {
-                        TokenKind::TemplateTail
+                        TokenKind::TemplateTail(value)
                     };
                     self.push(kind, start);
                     return Ok(());
                 }
                 Some('$') if self.peek() == Some('{') => {
                     self.bump();
-                    self.braces.push(true);
+                    self.braces.push(Brace::Template);
                     let kind = if opening {
-                        TokenKind::TemplateHead
+                        TokenKind::TemplateHead(value)
                     } else {
-                        TokenKind::TemplateMiddle
+                        TokenKind::TemplateMiddle(value)
                     };
                     self.push(kind, start);
                     return Ok(());
@@ -527,37 +590,41 @@ mod tests {
         );
         assert_eq!(
             kinds("`a${b}c`"),
-            vec![TokenKind::TemplateHead, ident("b"), TokenKind::TemplateTail]
+            vec![
+                TokenKind::TemplateHead("a".into()),
+                ident("b"),
+                TokenKind::TemplateTail("c".into())
+            ]
         );
         // A `}` inside the substitution's object does not end it; a nested
         // template and a string holding `${` do not either.
         assert_eq!(
             kinds("`a${ {x: `n${1}`}.x + '}`' }b${c}d` e"),
             vec![
-                TokenKind::TemplateHead,
+                TokenKind::TemplateHead("a".into()),
                 TokenKind::Punct("{"),
                 ident("x"),
                 TokenKind::Punct(":"),
-                TokenKind::TemplateHead,
+                TokenKind::TemplateHead("n".into()),
                 TokenKind::Num(1.0),
-                TokenKind::TemplateTail,
+                TokenKind::TemplateTail(String::new()),
                 TokenKind::Punct("}"),
                 TokenKind::Punct("."),
                 ident("x"),
                 TokenKind::Punct("+"),
                 string("}`"),
-                TokenKind::TemplateMiddle,
+                TokenKind::TemplateMiddle("b".into()),
                 ident("c"),
-                TokenKind::TemplateTail,
+                TokenKind::TemplateTail("d".into()),
                 ident("e"),
             ]
         );
         assert_eq!(
             kinds("`basePath: '/x' // ${'}'}`"),
             vec![
-                TokenKind::TemplateHead,
+                TokenKind::TemplateHead("basePath: '/x' // ".into()),
                 string("}"),
-                TokenKind::TemplateTail
+                TokenKind::TemplateTail(String::new())
             ]
         );
     }
@@ -623,6 +690,47 @@ mod tests {
         for (source, expected) in cases {
             assert_eq!(&kinds(source), expected, "{source}");
         }
+    }
+
+    #[test]
+    fn a_slash_after_a_blocks_brace_is_a_regex_after_an_objects_a_division() {
+        // A decoy in what is really a regex, then a comment.
+        let source = "function f() {}\n/'/; // basePath: '/x'\nconst o = {} / 2";
+        assert_eq!(
+            kinds(source),
+            vec![
+                ident("function"),
+                ident("f"),
+                TokenKind::Punct("("),
+                TokenKind::Punct(")"),
+                TokenKind::Punct("{"),
+                TokenKind::Punct("}"),
+                TokenKind::Regex,
+                TokenKind::Punct(";"),
+                ident("const"),
+                ident("o"),
+                TokenKind::Punct("="),
+                TokenKind::Punct("{"),
+                TokenKind::Punct("}"),
+                TokenKind::Punct("/"),
+                TokenKind::Num(2.0),
+            ]
+        );
+        for (source, regex) in [
+            ("if (x) {}\n/a/.test(y)", true),
+            ("{}\n/a/g", true),
+            ("x = () => {}\n/a/", true),
+            ("class A {}\n/a/", true),
+            ("x = { a: 1 } / 2", false),
+            ("f({} / 2)", false),
+            ("return {} / 2", false),
+            ("`${ {} / 2 }`", false),
+        ] {
+            assert_eq!(kinds(source).contains(&TokenKind::Regex), regex, "{source}");
+        }
+        let tokens = tokenize("a\nb /* \n */ c d").expect("tokenizes");
+        let lines: Vec<bool> = tokens.iter().map(|t| t.newline_before).collect();
+        assert_eq!(lines, [false, true, true, false]);
     }
 
     #[test]

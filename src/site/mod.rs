@@ -4,15 +4,19 @@
 //! request. Pure: the caller lists which files exist ([`config_files`]),
 //! reads them, and hands their text to [`detect`].
 //!
-//! Config files are JavaScript or TypeScript: [`lex`] tokenizes them and
-//! [`literal`] reads only the values written literally; a value computed when
-//! the site is built is [`Setting::Unknown`], naming the input to set.
+//! Config files are JavaScript or TypeScript: [`lex`] tokenizes them,
+//! [`tree`] reads the tokens as a tree and [`eval`] evaluates it as the
+//! production build would, within a budget of steps; [`literal`] holds the
+//! values and the exported config. A value computed when the site is built
+//! is [`Setting::Unknown`], naming the input to set.
 
 mod detect;
+pub mod eval;
 pub mod lex;
 pub mod literal;
 mod paths;
 mod served;
+pub mod tree;
 
 use crate::untrusted::ValueError;
 use std::fmt;
@@ -463,5 +467,7 @@ pub fn normal_folder(value: &str, strip_leading: bool) -> String {
     }
 }
 
+#[cfg(test)]
+mod eval_tests;
 #[cfg(test)]
 mod tests;

@@ -534,13 +534,13 @@ fn a_computed_config_warns_once() {
         "",
         &[(
             "next.config.js",
-            "module.exports = (phase, { defaultConfig }) => {\n  return { basePath: '/docs' }\n}",
+            "module.exports = (phase, { defaultConfig }) => {\n  return require('./config/' + process.env.SITE)\n}",
         )],
     );
     assert_eq!(
         site.warnings,
         [
-            "the config exported by next.config.js is computed when the site is built (`(phase, { defaultConfig }) => { return { basePath: '/docs' } }`), so none of its settings is known; set the inputs `public-dir` and `url-prefix`"
+            "the config exported by next.config.js is computed when the site is built (`require('./config/' + process.env.SITE)`), so none of its settings is known; set the inputs `public-dir` and `url-prefix`"
         ]
     );
     assert_eq!(
@@ -961,4 +961,169 @@ fn vite_counts_only_where_no_other_framework_does() {
     assert_eq!(kit.framework, Framework::SvelteKit);
     assert_eq!(kit.url_prefix(), Ok("/".to_string()));
     assert!(kit.warnings.is_empty(), "{:?}", kit.warnings);
+}
+
+#[test]
+fn nuxt_src_dir_moves_the_public_dir_by_version() {
+    let nuxt = |version: &str, config: &str| {
+        let package = format!(r#"{{"dependencies": {{"nuxt": "{version}"}}}}"#);
+        site(
+            "web",
+            &[
+                ("web/nuxt.config.ts", config),
+                ("web/package.json", &package),
+            ],
+        )
+        .public_dir_in_repo()
+        .map_err(Unknown::clone)
+    };
+    let cases: &[(&str, &str, Result<&str, ()>)] = &[
+        // Nuxt 3 serves `dir.public` under `srcDir`.
+        (
+            "^3.12.0",
+            "export default defineNuxtConfig({ srcDir: 'src/' })",
+            Ok("web/src/public"),
+        ),
+        (
+            "^3.12.0",
+            "export default defineNuxtConfig({ srcDir: 'src', dir: { public: 'assets' } })",
+            Ok("web/src/assets"),
+        ),
+        (
+            "^3.12.0",
+            "export default defineNuxtConfig({ srcDir: 'src', future: { compatibilityVersion: 4 } })",
+            Ok("web/public"),
+        ),
+        // Nuxt 4 from the root, whatever `srcDir` says.
+        (
+            "^4.0.0",
+            "export default defineNuxtConfig({ srcDir: 'app/' })",
+            Ok("web/public"),
+        ),
+        (
+            "^4.1.0",
+            "export default defineNuxtConfig({ srcDir: 'app', dir: { public: 'static' } })",
+            Ok("web/static"),
+        ),
+        // Nuxt 2: `static/` under `srcDir`.
+        (
+            "^2.17.0",
+            "export default { srcDir: 'client/' }",
+            Ok("web/client/static"),
+        ),
+        (
+            "^3.12.0",
+            "export default defineNuxtConfig({ srcDir: process.env.SRC })",
+            Err(()),
+        ),
+        (
+            "^3.12.0",
+            "import { resolve } from 'node:path';\nexport default defineNuxtConfig({ srcDir: 'src', dir: { public: resolve(__dirname, 'files') } })",
+            Ok("web/files"),
+        ),
+    ];
+    for (version, config, expected) in cases {
+        let found = nuxt(version, config);
+        match expected {
+            Ok(dir) => assert_eq!(found, Ok(dir.to_string()), "{version} {config}"),
+            Err(()) => assert!(found.is_err(), "{version} {config}: {found:?}"),
+        }
+    }
+}
+
+#[test]
+fn vite_and_astro_serve_public_dir_under_root_and_svelte_kit_its_assets() {
+    let vite = |config: &str| {
+        site(
+            "",
+            &[
+                ("vite.config.ts", config),
+                ("package.json", r#"{"devDependencies": {"vite": "^6.0.0"}}"#),
+            ],
+        )
+        .public_dir_in_repo()
+        .map_err(Unknown::clone)
+    };
+    // `publicDir` is relative to `root`.
+    assert_eq!(
+        vite("export default defineConfig({ root: 'public' })"),
+        Ok("public/public".to_string())
+    );
+    // A folder outside `root` but inside the site: `src/../static` is no
+    // folder read (`..`), so it is unknown and the run asks.
+    assert!(
+        vite("export default defineConfig({ root: './src', publicDir: '../static' })").is_err()
+    );
+    assert_eq!(
+        vite(
+            "import path from 'path';\nexport default defineConfig({ root: 'src', publicDir: path.resolve(__dirname, 'assets') })"
+        ),
+        Ok("assets".to_string())
+    );
+    assert_eq!(
+        vite("export default defineConfig({ root: 'src', publicDir: 'files' })"),
+        Ok("src/files".to_string())
+    );
+    let astro = |config: &str| {
+        site("", &[("astro.config.mjs", config)])
+            .public_dir_in_repo()
+            .map_err(Unknown::clone)
+    };
+    assert_eq!(
+        astro("export default defineConfig({ root: './site' })"),
+        Ok("site/public".to_string())
+    );
+    assert_eq!(
+        astro("export default defineConfig({ root: 'site', publicDir: './static' })"),
+        Ok("site/static".to_string())
+    );
+    assert_eq!(
+        astro(
+            "import { fileURLToPath } from 'node:url';\nexport default defineConfig({ publicDir: fileURLToPath(new URL('./assets', import.meta.url)) })"
+        ),
+        Ok("assets".to_string())
+    );
+    let kit = site(
+        "",
+        &[
+            (
+                "svelte.config.js",
+                "const config = { kit: { files: { assets: 'src/static' } } };\nexport default config;",
+            ),
+            (
+                "package.json",
+                r#"{"devDependencies": {"@sveltejs/kit": "^2.0.0"}}"#,
+            ),
+        ],
+    );
+    assert_eq!(
+        kit.public_dir_in_repo().map_err(Unknown::clone),
+        Ok("src/static".to_string())
+    );
+}
+
+#[test]
+fn optimizer_settings_unknown_only_by_a_condition_that_keeps_it_on_are_not_warned() {
+    let quiet = site(
+        "",
+        &[(
+            "next.config.js",
+            "module.exports = {\n  ...(process.env.STANDALONE === 'true' && { output: 'standalone' }),\n  images: { unoptimized: process.env.CI ? false : undefined },\n};\n",
+        )],
+    );
+    assert!(quiet.warnings.is_empty(), "{:?}", quiet.warnings);
+    assert!(quiet.output.unknown().is_some(), "still not known");
+    let doubtful = site(
+        "",
+        &[(
+            "next.config.js",
+            "module.exports = { ...(process.env.STATIC ? { output: 'export' } : {}) };\n",
+        )],
+    );
+    assert_eq!(doubtful.warnings.len(), 1, "{:?}", doubtful.warnings);
+    assert!(
+        doubtful.warnings[0].contains("whether Vercel's Image Optimization serves"),
+        "{:?}",
+        doubtful.warnings
+    );
 }

@@ -1,9 +1,10 @@
-//! The documentation agrees with the product: the inputs of `action.yml`
+//! The documentation agrees with the product: the inputs of `action.yml`,
+//! of `binary/action.yml` (with the variables its run step passes them in)
 //! and the README's inputs table are generated from the table of inputs in
-//! `src/inputs.rs` (`UPDATE_DOCS=1 cargo test --test suite docs::` rewrites them),
-//! the README's outputs table is `action.yml`'s, word for word, and every
-//! input is a flag. Also renders an example job summary for the README's
-//! picture.
+//! `src/inputs.rs` (`UPDATE_DOCS=1 cargo test --test suite docs::` rewrites
+//! them), `binary/action.yml`'s outputs are `action.yml`'s, the README's
+//! outputs table is `action.yml`'s, word for word, and every input is a
+//! flag. Also renders an example job summary for the README's picture.
 
 use crate::common;
 use std::path::Path;
@@ -116,6 +117,60 @@ fn generated_action_yml(table: &[Input], action_yml: &str) -> String {
     format!("{}{block}{}", &action_yml[..start], &action_yml[end..])
 }
 
+/// The marked lines of `binary/action.yml`'s run step that pass each input
+/// to the binary as the container action does (`INPUT_<NAME>`).
+const ENV_START: &str = "        # inputs-env:start\n";
+const ENV_END: &str = "        # inputs-env:end\n";
+
+/// `binary/action.yml` with its inputs, the variables that pass them on,
+/// and its outputs generated: the inputs from `table`, the outputs from
+/// `action_yml`'s, each the run step's output of the same name.
+fn generated_binary_action_yml(table: &[Input], action_yml: &str, binary_yml: &str) -> String {
+    let with_inputs = generated_action_yml(table, binary_yml);
+    let start = with_inputs
+        .find(ENV_START)
+        .expect("an inputs-env:start line")
+        + ENV_START.len();
+    let end = with_inputs.find(ENV_END).expect("an inputs-env:end line");
+    let mut env = String::new();
+    for input in table.iter().filter(|i| i.place == Place::Action) {
+        env.push_str(&format!(
+            "        {}: ${{{{ inputs.{} }}}}\n",
+            input.variable(),
+            input.name
+        ));
+    }
+    let with_env = format!("{}{env}{}", &with_inputs[..start], &with_inputs[end..]);
+    let block = |text: &str| {
+        let start = text.find("\noutputs:\n").expect("an outputs: block") + 1;
+        let end = text.find("\nruns:").expect("a runs: block") + 1;
+        (start, end)
+    };
+    let (from, to) = block(action_yml);
+    let mut outputs = String::new();
+    let mut name: Option<&str> = None;
+    let value = |name: &str| format!("    value: ${{{{ steps.run.outputs.{name} }}}}\n");
+    for line in action_yml[from..to].lines() {
+        let starts_output =
+            line.starts_with("  ") && !line.starts_with("   ") && line.ends_with(':');
+        if (starts_output || line.is_empty())
+            && let Some(name) = name.take()
+        {
+            outputs.push_str(&value(name));
+        }
+        if starts_output {
+            name = Some(line.trim().trim_end_matches(':'));
+        }
+        outputs.push_str(line);
+        outputs.push('\n');
+    }
+    if let Some(name) = name {
+        outputs.push_str(&value(name));
+    }
+    let (start, end) = block(&with_env);
+    format!("{}{outputs}{}", &with_env[..start], &with_env[end..])
+}
+
 /// The README with its inputs table generated from `table`.
 fn generated_readme(table: &[Input], readme: &str) -> String {
     let start_marker = "<!-- inputs-table:start -->\n";
@@ -137,14 +192,49 @@ fn generated_readme(table: &[Input], readme: &str) -> String {
     format!("{}{block}{}", &readme[..start], &readme[end..])
 }
 
-/// Whether `action.yml` and the README say what `table` says; the error
-/// names the files that do not and the command that fixes them.
-fn check_docs(table: &[Input], action_yml: &str, readme: &str) -> Result<(), String> {
+/// The files generated from the table of inputs, as they are.
+struct Docs {
+    action_yml: String,
+    binary_yml: String,
+    readme: String,
+}
+
+impl Docs {
+    fn read() -> Self {
+        Self {
+            action_yml: read("action.yml"),
+            binary_yml: read("binary/action.yml"),
+            readme: read("README.md"),
+        }
+    }
+
+    /// The three files generated from `table`.
+    fn generated(&self, table: &[Input]) -> Self {
+        Self {
+            action_yml: generated_action_yml(table, &self.action_yml),
+            binary_yml: generated_binary_action_yml(table, &self.action_yml, &self.binary_yml),
+            readme: generated_readme(table, &self.readme),
+        }
+    }
+}
+
+/// Whether `action.yml`, `binary/action.yml` and the README say what
+/// `table` says; the error names the files that do not and the command that
+/// fixes them.
+fn check_docs(table: &[Input], docs: &Docs) -> Result<(), String> {
+    let Docs {
+        action_yml,
+        binary_yml,
+        readme,
+    } = docs;
     let mut stale = Vec::new();
-    if generated_action_yml(table, action_yml) != action_yml {
+    if generated_action_yml(table, action_yml) != *action_yml {
         stale.push("action.yml (inputs)");
     }
-    if generated_readme(table, readme) != readme {
+    if generated_binary_action_yml(table, action_yml, binary_yml) != *binary_yml {
+        stale.push("binary/action.yml (inputs, their variables, outputs)");
+    }
+    if generated_readme(table, readme) != *readme {
         stale.push("README.md (inputs table)");
     }
     if stale.is_empty() {
@@ -158,25 +248,26 @@ fn check_docs(table: &[Input], action_yml: &str, readme: &str) -> Result<(), Str
 }
 
 #[test]
-fn action_yml_and_the_readme_say_what_the_table_of_inputs_says() {
-    let (action_yml, readme) = (read("action.yml"), read("README.md"));
+fn both_action_ymls_and_the_readme_say_what_the_table_of_inputs_says() {
+    let docs = Docs::read();
     if std::env::var_os("UPDATE_DOCS").is_some() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let generated = docs.generated(INPUTS);
         // The exit codes too: one test writes each file, so that no two
         // tests race to rewrite the same one.
-        std::fs::write(
-            root.join("action.yml"),
-            action_yml_exit_codes(&generated_action_yml(INPUTS, &action_yml)),
-        )
-        .expect("write action.yml");
-        std::fs::write(
-            root.join("README.md"),
-            readme_exit_codes(&generated_readme(INPUTS, &readme)),
-        )
-        .expect("write README.md");
+        for (file, text) in [
+            ("action.yml", action_yml_exit_codes(&generated.action_yml)),
+            (
+                "binary/action.yml",
+                action_yml_exit_codes(&generated.binary_yml),
+            ),
+            ("README.md", readme_exit_codes(&generated.readme)),
+        ] {
+            std::fs::write(root.join(file), text).unwrap_or_else(|e| panic!("write {file}: {e}"));
+        }
         return;
     }
-    if let Err(problem) = check_docs(INPUTS, &action_yml, &readme) {
+    if let Err(problem) = check_docs(INPUTS, &docs) {
         panic!("{problem}");
     }
 }
@@ -234,6 +325,12 @@ fn the_exit_codes_are_one_table_in_the_readme_help_and_action_yml() {
         action_yml,
         "action.yml's exit codes: run `{UPDATE}`"
     );
+    let binary_yml = read("binary/action.yml");
+    assert_eq!(
+        action_yml_exit_codes(&binary_yml),
+        binary_yml,
+        "binary/action.yml's exit codes: run `{UPDATE}`"
+    );
     let help = Action::local().arg("--help").run();
     help.assert_code(0);
     let shown: Vec<&str> = help
@@ -252,31 +349,41 @@ fn the_exit_codes_are_one_table_in_the_readme_help_and_action_yml() {
 
 #[test]
 fn an_input_added_to_the_table_alone_fails_the_check() {
-    let (action_yml, readme) = (read("action.yml"), read("README.md"));
+    let docs = Docs::read();
     let mut table = INPUTS.to_vec();
     table.push(Input {
         name: "cache-region",
         description: "The region to ask.",
         ..INPUTS[1]
     });
-    let problem = check_docs(&table, &action_yml, &readme).expect_err("not in the docs");
+    let problem = check_docs(&table, &docs).expect_err("not in the docs");
     assert!(
-        problem.contains("action.yml") && problem.contains("README.md"),
+        problem.contains("action.yml (inputs)")
+            && problem.contains("binary/action.yml")
+            && problem.contains("README.md"),
         "{problem}"
     );
     assert!(problem.contains(UPDATE), "{problem}");
-    // Generated, the new input has its rows, and both files read back.
-    let action_yml = generated_action_yml(&table, &action_yml);
-    let readme = generated_readme(&table, &readme);
-    assert!(check_docs(&table, &action_yml, &readme).is_ok());
-    let yaml: Value = serde_norway::from_str(&action_yml).expect("still YAML");
+    // Generated, the new input has its rows, and the files read back.
+    let docs = docs.generated(&table);
+    assert!(check_docs(&table, &docs).is_ok());
+    for text in [&docs.action_yml, &docs.binary_yml] {
+        let yaml: Value = serde_norway::from_str(text).expect("still YAML");
+        assert_eq!(
+            yaml["inputs"]["cache-region"]["description"].as_str(),
+            Some("The region to ask.")
+        );
+    }
+    let binary: Value = serde_norway::from_str(&docs.binary_yml).expect("YAML");
     assert_eq!(
-        yaml["inputs"]["cache-region"]["description"].as_str(),
-        Some("The region to ask.")
+        binary["runs"]["steps"][1]["env"]["INPUT_CACHE-REGION"].as_str(),
+        Some("${{ inputs.cache-region }}")
     );
     assert!(
-        readme.contains("| `cache-region` | | The region to ask. |"),
-        "{readme}"
+        docs.readme
+            .contains("| `cache-region` | | The region to ask. |"),
+        "{}",
+        docs.readme
     );
     // And an advanced flag stays out of both.
     table.push(Input {
@@ -284,7 +391,7 @@ fn an_input_added_to_the_table_alone_fails_the_check() {
         place: Place::Advanced,
         ..INPUTS[1]
     });
-    assert!(check_docs(&table, &action_yml, &readme).is_ok());
+    assert!(check_docs(&table, &docs).is_ok());
 }
 
 #[test]

@@ -303,23 +303,15 @@ async fn a_base_path_set_under_a_condition_stops_the_run_and_names_the_input() {
 }
 
 #[tokio::test]
-async fn a_config_exported_as_a_function_stops_the_run_under_auto() {
+async fn a_config_exported_as_a_function_is_read_for_the_production_build() {
     let (repo, before, after) = site(
         &[(
             "next.config.js",
-            "module.exports = (phase) => ({ basePath: phase === 'x' ? '/a' : '/b' });\n",
+            "const { PHASE_DEVELOPMENT_SERVER, PHASE_PRODUCTION_BUILD } = require('next/constants');\n\nmodule.exports = (phase, { defaultConfig }) => {\n  if (phase === PHASE_DEVELOPMENT_SERVER) {\n    return { ...defaultConfig, basePath: '/dev' };\n  }\n  return {\n    ...defaultConfig,\n    basePath: phase === PHASE_PRODUCTION_BUILD ? '/b' : '/a',\n  };\n};\n",
         )],
         &[("public/hero.png", "hero")],
     );
-    let runs = run_both(&repo, &before, &after, &[], 2).await;
-    for (source, ran) in runs.both() {
-        let all = ran.everything();
-        assert!(
-            all.contains("url-prefix is `auto`, but `basePath` in next.config.js"),
-            "{source}: {all}"
-        );
-    }
-    let runs = run_both(&repo, &before, &after, &[("url-prefix", "/b/")], 0).await;
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
     runs.assert_sent(&["/b/hero.png"], json!([]));
 }
 
@@ -695,4 +687,197 @@ async fn cut_short(
     let ran = action.run();
     ran.assert_code(0);
     (ran, vercel.images(), contents_asked(&github))
+}
+
+#[tokio::test]
+async fn plugins_in_a_reduce_and_a_conditional_spread_pass_the_base_path_through() {
+    let (repo, before, after) = site(
+        &[
+            ("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#),
+            (
+                "next.config.mjs",
+                "import bundleAnalyzer from '@next/bundle-analyzer';\nimport createMDX from '@next/mdx';\nimport { withSentryConfig } from '@sentry/nextjs';\n\nconst withBundleAnalyzer = bundleAnalyzer({ enabled: process.env.ANALYZE === 'true' });\nconst withMDX = createMDX({ extension: /\\.mdx?$/ });\n\n/** @type {import('next').NextConfig} */\nconst nextConfig = {\n  basePath: '/docs',\n  pageExtensions: ['ts', 'tsx', 'md', 'mdx'],\n  ...(process.env.STANDALONE === 'true' && { output: 'standalone' }),\n  ...(process.env.TAURI ? {} : { async rewrites() { return [] } }),\n};\n\nconst plugins = [withBundleAnalyzer, withMDX];\n\nexport default withSentryConfig(\n  plugins.reduce((config, plugin) => plugin(config), nextConfig),\n  { silent: true },\n);\n",
+            ),
+            ("public/hero.png", "1"),
+        ],
+        &[("public/hero.png", "2")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(&["/docs/hero.png"], json!([]));
+    for (source, ran) in runs.both() {
+        assert!(
+            shown(ran).contains(
+                "Next.js in the repository root: public dir public, basePath /docs (from next.config.mjs, through withSentryConfig, withMDX, withBundleAnalyzer)"
+            ),
+            "{source}: {}",
+            ran.summary
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_base_path_that_conditional_spreads_set_differently_stops_the_run() {
+    let (repo, before, after) = site(
+        &[(
+            "next.config.js",
+            "const isGithubActions = process.env.GITHUB_ACTIONS || false;\n\nmodule.exports = {\n  reactStrictMode: true,\n  ...(isGithubActions ? { basePath: '/site', assetPrefix: '/site/' } : {}),\n};\n",
+        )],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 2).await;
+    for (source, ran) in runs.both() {
+        let all = ran.everything();
+        assert!(
+            all.contains("url-prefix is `auto`, but `basePath` in next.config.js is computed when the site is built (`isGithubActions ? { basePath: '/site', assetPrefix: '/site/' } : {}`)"),
+            "{source}: {all}"
+        );
+        assert!(all.contains("set `url-prefix`"), "{source}: {all}");
+    }
+}
+
+#[tokio::test]
+async fn nuxt_3_serves_public_under_src_dir_and_vite_under_root() {
+    let (repo, before, after) = site(
+        &[
+            (
+                "apps/shop/package.json",
+                r#"{"devDependencies": {"nuxt": "^3.13.0"}}"#,
+            ),
+            (
+                "apps/shop/nuxt.config.ts",
+                "export default defineNuxtConfig({\n  srcDir: 'src/',\n  app: { baseURL: '/shop/' },\n})\n",
+            ),
+            (
+                "apps/lab/package.json",
+                r#"{"devDependencies": {"vite": "^6.0.0"}}"#,
+            ),
+            (
+                "apps/lab/vite.config.ts",
+                "import { defineConfig } from 'vite'\n\nexport default defineConfig(({ command }) => ({\n  root: 'public',\n  base: command === 'build' ? '/lab/' : '/',\n}))\n",
+            ),
+        ],
+        &[
+            ("apps/shop/src/public/a.png", "a"),
+            ("apps/shop/public/b.png", "b"),
+            ("apps/lab/public/public/c.png", "c"),
+            ("apps/lab/public/d.png", "d"),
+        ],
+    );
+    let shop = run_both(&repo, &before, &after, &[("site-dir", "apps/shop")], 0).await;
+    shop.assert_sent(
+        &["/shop/a.png"],
+        json!([
+            {"path": "apps/lab/public/d.png", "reason": "outside the site `apps/shop`"},
+            {"path": "apps/lab/public/public/c.png", "reason": "outside the site `apps/shop`"},
+            {"path": "apps/shop/public/b.png", "reason": "outside the public dir: not served as a file"},
+        ]),
+    );
+    let lab = run_both(&repo, &before, &after, &[("site-dir", "apps/lab")], 0).await;
+    lab.assert_sent(
+        &["/lab/c.png"],
+        json!([
+            {"path": "apps/lab/public/d.png", "reason": "outside the public dir: not served as a file"},
+            {"path": "apps/shop/public/b.png", "reason": "outside the site `apps/lab`"},
+            {"path": "apps/shop/src/public/a.png", "reason": "outside the site `apps/lab`"},
+        ]),
+    );
+}
+
+#[tokio::test]
+async fn a_config_over_the_size_cap_stops_the_run_naming_the_input() {
+    let padding = format!("// {}\n", "x".repeat(1_100_000));
+    let (repo, before, after) = site(
+        &[(
+            "next.config.js",
+            &format!("{padding}module.exports = {{ basePath: '/docs' }};\n"),
+        )],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 2).await;
+    for (source, ran) in runs.both() {
+        let all = ran.everything();
+        assert!(
+            all.contains("larger than the 1000000 bytes a config is read up to"),
+            "{source}: {all}"
+        );
+        assert!(all.contains("set `url-prefix`"), "{source}: {all}");
+        assert!(!all.contains("rerun"), "{source}: {all}");
+    }
+}
+
+#[tokio::test]
+async fn a_config_that_is_a_symbolic_link_is_read_at_its_target() {
+    let repo = GitRepo::new();
+    repo.write(
+        "config/next.config.js",
+        "module.exports = { basePath: '/linked' };\n",
+    );
+    repo.symlink("next.config.js", "config/next.config.js");
+    repo.write("public/hero.png", "1");
+    let before = repo.commit("site");
+    repo.write("public/hero.png", "2");
+    let after = repo.commit("image");
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(&["/linked/hero.png"], json!([]));
+    assert_eq!(runs.api_contents, ["next.config.js"]);
+}
+
+#[tokio::test]
+async fn a_package_json_over_one_megabyte_is_read_through_the_blobs_api() {
+    // The contents API leaves out files over 1 MB (`"encoding": "none"`).
+    let package = format!(
+        "{{\"dependencies\": {{\"next\": \"15.1.0\"}}, \"description\": \"{}\"}}",
+        "x".repeat(1_200_000)
+    );
+    let (repo, before, after) = site(
+        &[
+            ("package.json", &package),
+            ("next.config.mjs", "export default { basePath: '/big' };\n"),
+        ],
+        &[("public/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(&["/big/hero.png"], json!([]));
+    for (source, ran) in runs.both() {
+        assert!(!ran.everything().contains("rerun"), "{source}");
+    }
+    assert_eq!(runs.api_contents, ["next.config.mjs", "package.json"]);
+    // Two listings, two contents requests and the blob.
+    assert_eq!(runs.api_requests, 5);
+}
+
+#[tokio::test]
+async fn a_public_dir_that_is_a_symbolic_link_serves_its_targets_images() {
+    let repo = GitRepo::new();
+    repo.write("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#);
+    repo.write(
+        "next.config.js",
+        "module.exports = { basePath: '/docs' };\n",
+    );
+    repo.write("assets/a.png", "1");
+    repo.symlink("public", "assets");
+    repo.write("app/logo.png", "1");
+    let before = repo.commit("site");
+    repo.write("assets/a.png", "2");
+    repo.write("app/logo.png", "2");
+    let after = repo.commit("images");
+    let runs = run_both(&repo, &before, &after, &[], 0).await;
+    runs.assert_sent(
+        &["/docs/a.png"],
+        json!([{"path": "app/logo.png", "reason": IMPORTED}]),
+    );
+    for (source, ran) in runs.both() {
+        assert!(
+            ran.stdout.contains(
+                "public is a symbolic link to assets: the images there are served under public"
+            ),
+            "{source}: {}",
+            ran.stdout
+        );
+    }
+    // The listing shows the link; its target is one more request.
+    assert_eq!(
+        runs.api_contents,
+        ["next.config.js", "package.json", "public"]
+    );
 }

@@ -6,6 +6,7 @@ mod common;
 
 mod architecture;
 mod bad_input;
+mod binary;
 mod deployments;
 mod detection;
 mod docs;
@@ -16,6 +17,7 @@ mod image;
 mod limits;
 mod live;
 mod live_site;
+mod output;
 mod properties;
 mod push;
 mod security;

@@ -179,15 +179,7 @@ impl Responder {
         let object = format!("{reference}:{path}");
         let kind = git(&self.repo, &["cat-file", "-t", &object]).unwrap_or_default();
         match String::from_utf8_lossy(&kind).trim() {
-            "blob" => {
-                let bytes = git(&self.repo, &["cat-file", "blob", &object]).unwrap_or_default();
-                ResponseTemplate::new(200).set_body_json(json!({
-                    "type": "file",
-                    "path": path,
-                    "encoding": "base64",
-                    "content": base64_lines(&bytes),
-                }))
-            }
+            "blob" => self.file(reference, path),
             "tree" => {
                 let raw = git(&self.repo, &["ls-tree", "-z", &object]).unwrap_or_default();
                 let entries: Vec<Value> = raw
@@ -197,6 +189,7 @@ impl Responder {
                         let text = String::from_utf8_lossy(entry).into_owned();
                         let (meta, name) = text.split_once('\t')?;
                         let kind = match meta.split(' ').nth(1)? {
+                            "blob" if meta.starts_with("120000") => "symlink",
                             "blob" => "file",
                             "tree" => "dir",
                             other => other,
@@ -212,6 +205,87 @@ impl Responder {
                 ResponseTemplate::new(200).set_body_json(Value::Array(entries))
             }
             _ => not_found(),
+        }
+    }
+
+    /// A file as the contents API sends it: base64 up to 1 MB; over it,
+    /// `"encoding": "none"` and no content (the Git blobs API has it). A
+    /// symbolic link to a file of the repository is answered with that
+    /// file; any other link with `"type": "symlink"` and its target.
+    fn file(&self, reference: &str, path: &str) -> ResponseTemplate {
+        let mut at = path.to_string();
+        for _ in 0..8 {
+            let listed = git(&self.repo, &["ls-tree", reference, "--", &at]).unwrap_or_default();
+            if !listed.starts_with(b"120000") {
+                break;
+            }
+            let target = git(
+                &self.repo,
+                &["cat-file", "blob", &format!("{reference}:{at}")],
+            )
+            .unwrap_or_default();
+            let target = String::from_utf8_lossy(&target).into_owned();
+            let mut parts: Vec<&str> = at.split('/').collect();
+            parts.pop();
+            let mut inside = !target.starts_with('/');
+            for part in target.split('/') {
+                match part {
+                    "" | "." => {}
+                    ".." => inside &= parts.pop().is_some(),
+                    part => parts.push(part),
+                }
+            }
+            let next = parts.join("/");
+            let kind = git(
+                &self.repo,
+                &["cat-file", "-t", &format!("{reference}:{next}")],
+            )
+            .unwrap_or_default();
+            if !inside || String::from_utf8_lossy(&kind).trim() != "blob" {
+                return ResponseTemplate::new(200).set_body_json(json!({
+                    "type": "symlink",
+                    "target": target,
+                    "path": path,
+                    "size": target.len(),
+                    "sha": "0".repeat(40),
+                }));
+            }
+            at = next;
+        }
+        let object = format!("{reference}:{at}");
+        let bytes = git(&self.repo, &["cat-file", "blob", &object]).unwrap_or_default();
+        let sha = git(&self.repo, &["rev-parse", &object]).unwrap_or_default();
+        let sha = String::from_utf8_lossy(&sha).trim().to_string();
+        if bytes.len() > 1_000_000 {
+            return ResponseTemplate::new(200).set_body_json(json!({
+                "type": "file",
+                "path": at,
+                "sha": sha,
+                "size": bytes.len(),
+                "encoding": "none",
+                "content": "",
+            }));
+        }
+        ResponseTemplate::new(200).set_body_json(json!({
+            "type": "file",
+            "path": at,
+            "sha": sha,
+            "size": bytes.len(),
+            "encoding": "base64",
+            "content": base64_lines(&bytes),
+        }))
+    }
+
+    /// The Git blobs API: any blob, base64.
+    fn blob(&self, sha: &str) -> ResponseTemplate {
+        match git(&self.repo, &["cat-file", "blob", sha]) {
+            Some(bytes) => ResponseTemplate::new(200).set_body_json(json!({
+                "sha": sha,
+                "size": bytes.len(),
+                "encoding": "base64",
+                "content": base64_lines(&bytes),
+            })),
+            None => not_found(),
         }
     }
 
@@ -452,6 +526,7 @@ impl Respond for Responder {
         match parts.as_slice() {
             ["git", "trees", sha] => self.tree(sha, recursive),
             ["git", "commits", sha] => self.git_commit(sha),
+            ["git", "blobs", sha] => self.blob(sha),
             ["contents", path @ ..] => self.contents(&percent_decode(&path.join("/")), &query),
             ["commits", reference] => self.commit_by_ref(reference),
             ["compare", range] => self.compare(range),
