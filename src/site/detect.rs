@@ -468,45 +468,66 @@ fn base_path(value: &Value) -> Result<String, &'static str> {
 /// computed from the config's own folder), normalised; one outside the
 /// site dir or absolute is not usable.
 fn folder(value: &Value) -> Result<String, &'static str> {
-    located_folder(value).map(|(dir, _)| dir)
+    let (dir, _) = located_folder(value)?;
+    inside_site(&dir)
 }
 
-/// [`folder`], and whether it was computed from the config's folder
-/// (`path.resolve(__dirname, 'static')`), which no `root` moves.
+const INSIDE_SITE: &str = "a folder inside the site dir";
+
+/// [`folder`] as written (`..` kept, for a `root` to resolve), and whether
+/// it was computed from the config's folder (`path.resolve(__dirname,
+/// 'static')`), which no `root` moves.
 fn located_folder(value: &Value) -> Result<(String, bool), &'static str> {
-    const EXPECTED: &str = "a folder inside the site dir";
     let (raw, located) = match value {
         Value::Path(path) => (path.clone(), true),
         value => (string(value)?, false),
     };
     let dir = super::normal_folder(&raw, false);
-    if dir.starts_with('/') || dir.contains([':', '\0']) || dir.split('/').any(|p| p == "..") {
-        return Err(EXPECTED);
+    if dir.starts_with('/') || dir.contains([':', '\0']) {
+        return Err(INSIDE_SITE);
     }
-    let dir = dir
-        .split('/')
-        .filter(|p| !p.is_empty() && *p != ".")
-        .collect::<Vec<_>>()
-        .join("/");
     Ok((dir, located))
+}
+
+/// `dir` (relative to the site dir) with `.` and `..` resolved as a path
+/// is, or the refusal when it leaves the site dir.
+fn inside_site(dir: &str) -> Result<String, &'static str> {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in dir.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop().ok_or(INSIDE_SITE)?;
+            }
+            part => parts.push(part),
+        }
+    }
+    Ok(parts.join("/"))
 }
 
 /// The folder at `key`, relative to `root` (itself relative to the site
 /// dir) unless computed from the config's folder; `default` (relative to
-/// `root`) where the key is not set and `root` is.
+/// `root`) where the key is not set and `root` is. A folder beside `root`
+/// (`root: 'src'`, `publicDir: '../static'`) is read as the framework
+/// resolves it, as long as it stays inside the site dir.
 fn folder_under(
     config: &Config,
     key: &str,
     root: &Setting<String>,
     default: &str,
 ) -> Setting<String> {
-    let dir = config.setting(key, Some("public-dir"), located_folder);
+    let from = match root {
+        Setting::Known(root) => root.as_str(),
+        _ => "",
+    };
+    let dir = config.setting(key, Some("public-dir"), |value| {
+        let (dir, located) = located_folder(value)?;
+        inside_site(&if located { dir } else { join(from, &dir) })
+    });
     match (dir, root) {
         (Setting::Unknown(unknown), _) => Setting::Unknown(unknown),
         (_, Setting::Unknown(unknown)) => Setting::Unknown(unknown.clone()),
-        (Setting::Known((dir, true)), _) => Setting::Known(dir),
-        (Setting::Known((dir, false)), Setting::Known(root)) => Setting::Known(join(root, &dir)),
-        (Setting::Known((dir, false)), Setting::Absent) => Setting::Known(dir),
+        (Setting::Known(dir), _) => Setting::Known(dir),
         (Setting::Absent, Setting::Known(root)) => Setting::Known(join(root, default)),
         (Setting::Absent, Setting::Absent) => Setting::Absent,
     }

@@ -1049,10 +1049,22 @@ fn vite_and_astro_serve_public_dir_under_root_and_svelte_kit_its_assets() {
         vite("export default defineConfig({ root: 'public' })"),
         Ok("public/public".to_string())
     );
-    // A folder outside `root` but inside the site: `src/../static` is no
-    // folder read (`..`), so it is unknown and the run asks.
+    // A folder beside `root`, inside the site: resolved as Vite resolves it.
+    assert_eq!(
+        vite("export default defineConfig({ root: './src', publicDir: '../static' })"),
+        Ok("static".to_string())
+    );
+    assert_eq!(
+        vite("export default defineConfig({ root: 'web/src', publicDir: './../../assets/' })"),
+        Ok("assets".to_string())
+    );
+    // One that leaves the site dir is unknown, and the run asks.
+    let outside = vite("export default defineConfig({ root: 'src', publicDir: '../../shared' })")
+        .expect_err("outside the site");
+    assert_eq!(outside.input, Some("public-dir"));
     assert!(
-        vite("export default defineConfig({ root: './src', publicDir: '../static' })").is_err()
+        outside.why.contains("a folder inside the site dir"),
+        "{outside}"
     );
     assert_eq!(
         vite(
