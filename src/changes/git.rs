@@ -132,6 +132,25 @@ impl Repo {
         }
     }
 
+    /// Where `path` points in commit `sha` when it is a symbolic link to a
+    /// path of the repository; `None` for anything else, or a link out of it.
+    fn link_target(&self, sha: &str, path: &str) -> Result<Option<String>, GitError> {
+        let listed = self.output(&[
+            "--literal-pathspecs",
+            "ls-tree",
+            "-z",
+            "--full-tree",
+            sha,
+            "--",
+            path,
+        ])?;
+        if !listed.starts_with(b"120000 ") {
+            return Ok(None);
+        }
+        let target = self.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
+        Ok(super::link_target(path, &String::from_utf8_lossy(&target)))
+    }
+
     fn is_shallow(&self) -> bool {
         self.output(&["rev-parse", "--is-shallow-repository"])
             .map(|out| out.starts_with(b"true"))
@@ -363,21 +382,7 @@ pub fn files_in(dir: &Path, rev: &str, folder: &str) -> Result<(String, Vec<Stri
 /// Where `path` points in commit `sha` when it is a symbolic link to a
 /// path of the repository.
 pub fn link_target(dir: &Path, sha: &str, path: &str) -> Result<Option<String>, GitError> {
-    let repo = Repo::open(dir)?;
-    let listed = repo.output(&[
-        "--literal-pathspecs",
-        "ls-tree",
-        "-z",
-        "--full-tree",
-        sha,
-        "--",
-        path,
-    ])?;
-    if !listed.starts_with(b"120000 ") {
-        return Ok(None);
-    }
-    let target = repo.output(&["cat-file", "blob", &format!("{sha}:{path}")])?;
-    Ok(super::link_target(path, &String::from_utf8_lossy(&target)))
+    Repo::open(dir)?.link_target(sha, path)
 }
 
 /// Whether `folder` is a folder of commit `rev`.
@@ -395,21 +400,7 @@ pub fn read(dir: &Path, sha: &str, path: &str) -> Result<String, GitError> {
     let repo = Repo::open(dir)?;
     let mut at = path.to_string();
     for _ in 0..super::MAX_LINKS {
-        let listed = repo.output(&[
-            "--literal-pathspecs",
-            "ls-tree",
-            "-z",
-            "--full-tree",
-            sha,
-            "--",
-            &at,
-        ])?;
-        let mode = listed.split(|&b| b == b' ').next().unwrap_or_default();
-        if mode != b"120000" {
-            break;
-        }
-        let target = repo.output(&["cat-file", "blob", &format!("{sha}:{at}")])?;
-        match super::link_target(&at, &String::from_utf8_lossy(&target)) {
+        match repo.link_target(sha, &at)? {
             Some(next) => at = next,
             None => break,
         }
