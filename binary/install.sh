@@ -137,8 +137,10 @@ status=$(curl --silent --show-error --location --fail \
   --max-filesize "$MAX_BYTES" \
   --output "$partial" --write-out '%{http_code}' "$url") || {
   code=$?
+  if ((code == 63)); then
+    fail "$url is larger than $MAX_BYTES bytes: not a release binary"
+  fi
   case "$status" in
-    *) [[ $code == 63 ]] && fail "$url is larger than $MAX_BYTES bytes: not a release binary" ;;&
     404) fail "the release has no asset $asset ($url answered 404): the release is missing that binary or RELEASE_URL is wrong" ;;
     [1-9]*) fail "downloading $url failed: HTTP $status (curl exit $code)" ;;
     *) fail "downloading $url failed: curl exit $code" ;;

@@ -962,3 +962,45 @@ async fn shasum_checks_where_sha256sum_is_missing_and_neither_is_an_error() {
     assert_eq!(release.asked().await.len(), asked);
     assert_eq!(files_in(&other_dir), Vec::<String>::new());
 }
+
+/// macOS runners run the composite action's scripts with /bin/bash, which is
+/// bash 3.2: syntax that bash 4 or later added is a syntax error or a wrong
+/// result there, and no bash 3.2 runs here to find out. So the scripts are
+/// searched for the bash-4-only constructs a script is likely to reach for;
+/// this does not prove bash 3.2 compatibility, it keeps those out.
+#[test]
+fn the_binary_action_scripts_use_no_syntax_newer_than_bash_3_2() {
+    const NEWER: [(&str, &str); 12] = [
+        (";;&", "case fall-through (bash 4.0)"),
+        (";&", "case fall-through (bash 4.0)"),
+        ("declare -A", "associative arrays (bash 4.0)"),
+        ("local -A", "associative arrays (bash 4.0)"),
+        ("declare -n", "name references (bash 4.3)"),
+        ("local -n", "name references (bash 4.3)"),
+        (",,}", "lower-case expansion ${var,,} (bash 4.0)"),
+        ("^^}", "upper-case expansion ${var^^} (bash 4.0)"),
+        ("mapfile", "mapfile (bash 4.0)"),
+        ("readarray", "readarray (bash 4.0)"),
+        ("|&", "the |& pipe (bash 4.0)"),
+        ("&>>", "the &>> redirection (bash 4.0)"),
+    ];
+    let mut found = Vec::new();
+    for file in ["binary/install.sh", "binary/action.yml"] {
+        let text = std::fs::read_to_string(root().join(file)).expect("read");
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
+            for (syntax, what) in NEWER {
+                if line.contains(syntax) {
+                    found.push(format!("{file}:{}: {what}: {line}", n + 1));
+                }
+            }
+        }
+    }
+    assert_eq!(
+        found,
+        Vec::<String>::new(),
+        "bash 3.2 (macOS) cannot run these"
+    );
+}
