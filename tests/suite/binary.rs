@@ -369,6 +369,42 @@ async fn a_missing_asset_is_a_clear_error() {
     assert_eq!((outputs.as_str(), release.ran().as_str()), ("", ""));
 }
 
+/// The size bound, checked with a copy of install.sh whose bound is lowered
+/// to a few bytes (a real asset past 100 MB would cost the test that much).
+#[tokio::test]
+async fn a_download_past_the_size_bound_is_refused() {
+    let release = Release::start().await;
+    let sums = write(
+        release.work.path(),
+        "SHA256SUMS",
+        &release.serve_all().await,
+    );
+    let original = std::fs::read_to_string(root().join("binary/install.sh")).expect("read");
+    let bound = "readonly MAX_BYTES=104857600\n";
+    assert!(original.contains(bound), "install.sh sets MAX_BYTES");
+    let script = write(
+        release.work.path(),
+        "install.sh",
+        &original.replace(bound, "readonly MAX_BYTES=16\n"),
+    );
+    let dir = release.work.path().join("install");
+    let (out, outputs) = Install::new(&release.url(), &sums, &dir)
+        .script(&script)
+        .run(release.work.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{}/{} is larger than 16 bytes: not a release binary",
+            release.url(),
+            PLATFORMS[0].2
+        )),
+        "{err}"
+    );
+    assert_eq!(files_in(&dir), Vec::<String>::new());
+    assert_eq!((outputs.as_str(), release.ran().as_str()), ("", ""));
+}
+
 #[tokio::test]
 async fn a_platform_without_a_binary_is_refused_before_any_download() {
     let release = Release::start().await;
