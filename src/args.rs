@@ -31,11 +31,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         1,
-        "some images could not be invalidated (only with `fail-on-error: true`); Vercel refused the configuration itself (invalid, expired or revoked token, no permission, no such project, plan without the feature: whatever `fail-on-error` says); the awaited deployment failed or timed out with nothing newer live; the changes could not be read (whatever `fail-on-error` says); an image could not be verified (only with `fail-on-unverified: true`)",
+        "some images could not be invalidated (only with `fail-on-error: true`); Vercel refused the configuration itself (invalid, expired or revoked token, no permission, no such project, plan without the feature: whatever `fail-on-error` says); the awaited deployment failed or timed out with nothing newer live; the changes could not be read (GitHub's API or a full clone's `git fetch` failed for a network, server or rate-limit fault: whatever `fail-on-error` says); an image could not be verified (only with `fail-on-unverified: true`)",
     ),
     (
         2,
-        "bad input or configuration: nothing was sent (placeholders such as `team_xxxxxxxxxxxx`, a slug in `team-id`, a `public-dir` that does not exist at `head`, a value `auto` cannot read, deployments only in another environment, a shallow clone without the commits to compare)",
+        "bad input or configuration: nothing was sent (placeholders such as `team_xxxxxxxxxxxx`, a slug in `team-id`, a `public-dir` that does not exist at `head`, a value `auto` cannot read, deployments only in another environment; a checkout configured as a shallow clone that lacks the commits to compare, fixed by `fetch-depth: 0` or `diff-source: api`)",
     ),
 ];
 

@@ -226,6 +226,8 @@ pub const INPUTS: &[Input] = &[
         "Longest interval between deployment status checks, in seconds."),
     Input::advanced("environment-grace", seconds(0.0, 3600.0), "60", "SECONDS",
         "How long head may have deployments in other environments but none in the awaited one before the wait stops (exit 2), in seconds."),
+    Input::advanced("heartbeat-interval", seconds(0.1, 3600.0), "30", "SECONDS",
+        "While waiting for a deployment, how often its state is said again when it does not change, in seconds."),
     Input::advanced("verify-grace", seconds(0.0, 600.0), "15", "SECONDS",
         "How long a HIT with the old ETag may last before it means the path sent is not what the site caches, in seconds."),
     Input::advanced("verify-interval", seconds(0.0, 60.0), "1", "SECONDS",

@@ -15,6 +15,9 @@ use std::process::{Command, Output};
 use super::{Delta, Detected, EntryKind, Range, Side, classify};
 use crate::untrusted::is_full_sha;
 
+/// `MissingCommit`'s kind for a shallow clone, the one a checkout setting fixes.
+const SHALLOW_CLONE: &str = "shallow clone";
+
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error("diff-source git needs the `git` program, which could not be started: {0}")]
@@ -38,8 +41,16 @@ pub enum GitError {
 }
 
 impl GitError {
+    /// Whether the checkout itself is set up wrong (exit 2): a shallow clone
+    /// that lacks a commit is fixed by `fetch-depth: 0`. A full clone whose
+    /// fetch failed (network, credentials, a commit `origin` lost) could not
+    /// read the changes (exit 1), like any other git failure.
     pub fn is_configuration(&self) -> bool {
-        !matches!(self, GitError::Failed { .. })
+        match self {
+            GitError::MissingCommit { kind, .. } => *kind == SHALLOW_CLONE,
+            GitError::Failed { .. } => false,
+            _ => true,
+        }
     }
 
     pub fn help(&self) -> String {
@@ -56,7 +67,7 @@ impl GitError {
             GitError::Shallow { .. } => {
                 "set `fetch-depth: 0` on actions/checkout (the whole history), or use `diff-source: api`; in a local clone, run `git fetch --unshallow`".to_string()
             }
-            GitError::MissingCommit { kind: "shallow clone", .. } => {
+            GitError::MissingCommit { kind: SHALLOW_CLONE, .. } => {
                 "set `fetch-depth: 0` (or `fetch-depth: 2` when pushes hold one commit) on actions/checkout, or use `diff-source: api`".to_string()
             }
             GitError::MissingCommit { sha, .. } => {
@@ -217,7 +228,7 @@ impl Repo {
         }
         Err(GitError::MissingCommit {
             sha: sha.to_string(),
-            kind: if shallow { "shallow clone" } else { "clone" },
+            kind: if shallow { SHALLOW_CLONE } else { "clone" },
             reason: format!(
                 "`git {}` did not bring it:\n{}",
                 args.join(" "),
@@ -412,6 +423,27 @@ pub fn read(dir: &Path, sha: &str, path: &str) -> Result<String, GitError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_shallow_clone_lacking_a_commit_is_a_checkout_to_fix() {
+        let missing = |kind| GitError::MissingCommit {
+            sha: "a".repeat(40),
+            kind,
+            reason: "`git fetch` did not bring it".to_string(),
+        };
+        assert!(missing(SHALLOW_CLONE).is_configuration());
+        assert!(!missing("clone").is_configuration());
+        let shallow = GitError::Shallow {
+            rev: "HEAD~5".to_string(),
+            depth: 1,
+        };
+        assert!(shallow.is_configuration());
+        let failed = GitError::Failed {
+            command: "diff".to_string(),
+            stderr: String::new(),
+        };
+        assert!(!failed.is_configuration());
+    }
 
     #[test]
     fn raw_output_with_awkward_names_parses() {

@@ -261,6 +261,7 @@ impl Config {
             initial: r.seconds("poll-initial-interval"),
             max: r.seconds("poll-max-interval"),
             elsewhere_after: r.seconds("environment-grace"),
+            heartbeat: r.seconds("heartbeat-interval"),
         };
         let mode = mode(&mut r);
         let config = Config {

@@ -76,6 +76,7 @@ fn defaults_apply_when_inputs_are_empty() {
     assert_eq!(config.change_types.len(), 4);
     assert_eq!(config.deployment_environment, "auto");
     assert_eq!(config.polling.elsewhere_after, Duration::from_secs(60));
+    assert_eq!(config.polling.heartbeat, Duration::from_secs(30));
     assert_eq!(config.deployment_timeout, Duration::from_secs(600));
     assert_eq!(config.vercel_api_url.as_str(), "https://api.vercel.com/");
     assert_eq!(config.diff_source, DiffSource::Git);

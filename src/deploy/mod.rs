@@ -37,10 +37,9 @@ pub struct Polling {
     /// Vercel creates a commit's deployments together, so one that is in
     /// `Preview` alone after this is not coming to `Production`.
     pub elsewhere_after: Duration,
+    /// A line about the wait at least this often, even when nothing changes.
+    pub heartbeat: Duration,
 }
-
-/// A line about the wait at least this often, even when nothing changes.
-const HEARTBEAT: Duration = Duration::from_secs(30);
 
 /// The most characters of a state, environment name or URL that GitHub
 /// gives (anyone who can create deployments writes them) that are kept.
@@ -581,8 +580,8 @@ impl Deployments<'_> {
     /// `environment` has succeeded, or a newer deployment of a commit that
     /// contains `sha`. `environment` `auto` is the production environment
     /// `sha`'s deployments are in (see [`Survey`]). `on_state` hears each
-    /// change of state, and the state again at least every 30 s, with the
-    /// environment. The last check happens at the deadline; requests may
+    /// change of state, and the state again at least every
+    /// `polling.heartbeat` (30 s unless set), with the environment. The last check happens at the deadline; requests may
     /// overrun it by one polling interval at most (retries included). A
     /// passing GitHub fault does not end the wait: the next poll may well
     /// succeed, unless it is a rate limit that resets after the deadline.
@@ -614,7 +613,7 @@ impl Deployments<'_> {
             if now >= wait.deadline {
                 return Err(wait.end());
             }
-            if now.duration_since(wait.said) >= HEARTBEAT {
+            if now.duration_since(wait.said) >= polling.heartbeat {
                 on_state(&wait.last, &wait.shown_environment());
                 wait.said = now;
             }

@@ -6,6 +6,7 @@ fn polls_grow_by_half_up_to_the_longest_interval() {
         initial: Duration::from_millis(50),
         max: Duration::from_millis(200),
         elsewhere_after: Duration::from_secs(60),
+        heartbeat: Duration::from_secs(30),
     };
     let intervals: Vec<u128> = polling.intervals().take(7).map(|d| d.as_millis()).collect();
     assert_eq!(intervals, [50, 75, 112, 168, 200, 200, 200]);
@@ -13,6 +14,7 @@ fn polls_grow_by_half_up_to_the_longest_interval() {
         initial: Duration::from_secs(20),
         max: Duration::from_secs(15),
         elsewhere_after: Duration::from_secs(60),
+        heartbeat: Duration::from_secs(30),
     };
     assert_eq!(flat.intervals().next(), Some(Duration::from_secs(15)));
 }

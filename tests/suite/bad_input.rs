@@ -334,6 +334,67 @@ async fn bad_input_exits_2_naming_the_input_and_the_fix_and_sends_nothing() {
     }
 }
 
+/// Each placeholder an example leaves in an id input, and a slug given as
+/// the team id, stops the run before anything is sent: exit 2, the input
+/// named, and where the real value is.
+#[tokio::test]
+async fn every_placeholder_left_in_an_id_input_exits_2_and_sends_nothing() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+    let team_fix = "Team ID of Team Settings > General";
+    let project_fix = "Project Settings > General > Project ID";
+    let cases: [(&str, &str, &str, &str); 9] = [
+        ("team-id", "team_xxxxxxxxxxxx", "is a placeholder", team_fix),
+        ("team-id", "<team-id>", "is a placeholder", team_fix),
+        ("team-id", "YOUR_TEAM_ID", "is a placeholder", team_fix),
+        ("team-id", "{team-id}", "is a placeholder", team_fix),
+        (
+            "team-id",
+            "acme-inc",
+            "looks like a team slug",
+            "use `team-slug: acme-inc`",
+        ),
+        ("project", "<project>", "is a placeholder", project_fix),
+        ("project", "YOUR_PROJECT", "is a placeholder", project_fix),
+        (
+            "project",
+            "prj_xxxxxxxxxxxx",
+            "is a placeholder",
+            project_fix,
+        ),
+        ("team-slug", "<your-team>", "is a placeholder", "URL slug"),
+    ];
+    for (input, value, problem, fix) in cases {
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .input(input, value)
+            .push(&before, &after)
+            .run();
+        assert_eq!(ran.code, 2, "{input}: {value}\n{}", ran.stdout);
+        let error = ran
+            .stdout
+            .lines()
+            .find(|l| l.starts_with("::error"))
+            .unwrap_or_else(|| panic!("{input}: {value}: no error\n{}", ran.stdout))
+            .replace("%0A", "\n");
+        for fragment in [
+            format!("input `{input}`"),
+            format!("`{value}` {problem}"),
+            "help: ".to_string(),
+            fix.to_string(),
+        ] {
+            assert!(
+                error.contains(&fragment),
+                "{value}: `{fragment}` not in\n{error}"
+            );
+        }
+        assert!(ran.summary.contains("**Fix:**"), "{value}: {}", ran.summary);
+    }
+    assert!(vercel.received().is_empty(), "sent to Vercel");
+    assert!(github.seen().is_empty(), "asked GitHub");
+}
+
 #[tokio::test]
 async fn every_bad_input_is_listed_in_one_run() {
     let ran = Action::new()

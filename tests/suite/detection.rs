@@ -349,6 +349,44 @@ async fn a_shallow_checkout_that_cannot_fetch_says_how_to_fix_the_checkout() {
     assert!(!ran.summary.contains("\\n"), "{}", ran.summary);
 }
 
+#[tokio::test]
+async fn a_full_clone_whose_fetch_fails_could_not_read_the_changes() {
+    // A force push: the old tip lives on another branch, which a clone of
+    // `main` lacks, and `origin` cannot be reached to fetch it.
+    let repo = GitRepo::new();
+    repo.write("public/a.png", "1");
+    let base = repo.commit("one");
+    repo.checkout_new("old", &base);
+    repo.write("public/a.png", "old");
+    let before = repo.commit("old tip");
+    repo.checkout_new("main", &base);
+    repo.write("public/a.png", "2");
+    let after = repo.commit("new tip");
+    let checkout = repo.full_clone();
+    common::git::git_in(
+        checkout.path(),
+        &["remote", "set-url", "origin", "file:///nonexistent/repo"],
+    );
+    let vercel = FakeVercel::start(VERCEL_TOKEN).await;
+
+    let ran = Action::new()
+        .against("http://127.0.0.1:9", &vercel.url(), checkout.path())
+        .input("diff-source", "git")
+        .input("fail-on-error", "false")
+        .push(&before, &after)
+        .run();
+    // Not a checkout setting to fix: the changes could not be read.
+    ran.assert_code(1);
+    assert!(
+        ran.stdout
+            .contains(&format!("commit {before} is not in this clone")),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("fetch-depth"), "{}", ran.stdout);
+    assert!(vercel.received().is_empty());
+}
+
 #[test]
 fn a_revision_beyond_a_shallow_clone_is_named_as_such_with_the_fix() {
     let repo = GitRepo::new();

@@ -16,6 +16,7 @@ use crate::common::vercel::{FakeVercel, error};
 use crate::common::{Action, GITHUB_TOKEN, VERCEL_TOKEN};
 use serde_norway::Value;
 use vercel_image_invalidate::args::EXIT_CODES;
+use vercel_image_invalidate::error::{EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK};
 use vercel_image_invalidate::inputs::{INPUTS, Input, Place};
 use wiremock::ResponseTemplate;
 
@@ -345,6 +346,35 @@ fn the_exit_codes_are_one_table_in_the_readme_help_and_action_yml() {
         .map(|(code, meaning)| format!("  {code}  {meaning}"))
         .collect();
     assert_eq!(shown, expected, "--help's exit codes");
+}
+
+/// The exit codes of the product contract, as the README's table states
+/// them: 0 done, 1 failed, 2 bad input or configuration. No other code.
+const CONTRACT_EXIT_CODES: [(u8, &str); 3] = [
+    (0, "done, or nothing to do"),
+    (1, "some images could not be invalidated"),
+    (2, "bad input or configuration"),
+];
+
+#[test]
+fn every_exit_code_is_one_the_contract_defines() {
+    for (code, meaning) in EXIT_CODES {
+        let (_, lead) = CONTRACT_EXIT_CODES
+            .iter()
+            .find(|(known, _)| known == code)
+            .unwrap_or_else(|| panic!("exit code {code} is not one of 0, 1, 2: {meaning}"));
+        // Each case is worded as one of the contract's categories, never as
+        // a category of its own.
+        assert!(meaning.starts_with(lead), "exit code {code}: {meaning}");
+    }
+    let codes: Vec<u8> = EXIT_CODES.iter().map(|(code, _)| *code).collect();
+    assert_eq!(codes, [0, 1, 2], "each of the contract's codes, once");
+    for code in [EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT] {
+        assert!(
+            codes.contains(&code),
+            "exit code {code} is not in the table"
+        );
+    }
 }
 
 #[test]

@@ -846,6 +846,29 @@ async fn a_package_json_over_one_megabyte_is_read_through_the_blobs_api() {
     assert_eq!(runs.api_requests, 5);
 }
 
+/// What the README says a push costs through the API: 2 listings, 1 per
+/// config file, and 1 to check a `public-dir` the push changed nothing in.
+#[tokio::test]
+async fn a_public_dir_the_push_left_alone_costs_one_request_to_check() {
+    let (repo, before, after) = site(
+        &[
+            ("package.json", r#"{"dependencies": {"next": "15.1.0"}}"#),
+            ("next.config.js", "module.exports = {};\n"),
+            ("static/logo.png", "logo"),
+        ],
+        &[("assets/hero.png", "hero")],
+    );
+    let runs = run_both(&repo, &before, &after, &[("public-dir", "static")], 0).await;
+    for (source, ran) in runs.both() {
+        assert!(ran.strings("images").is_empty(), "{source}");
+    }
+    assert_eq!(
+        runs.api_contents,
+        ["next.config.js", "package.json", "static"]
+    );
+    assert_eq!(runs.api_requests, 5);
+}
+
 #[tokio::test]
 async fn a_public_dir_that_is_a_symbolic_link_serves_its_targets_images() {
     let repo = GitRepo::new();
