@@ -243,6 +243,45 @@ fn paths_from_the_config_folder_are_paths() {
     assert!(at(cases[4].0, Invocation::Plain, &["dir"]).is_err());
 }
 
+#[test]
+fn import_meta_gives_the_files_place_and_leaves_the_build_environment_unknown() {
+    let known: &[(&str, &str)] = &[
+        (
+            "import path from 'node:path';\nexport default { dir: path.resolve(import.meta.dirname, 'static') }",
+            "<path static>",
+        ),
+        (
+            "import path from 'node:path';\nexport default { dir: path.join(path.dirname(import.meta.filename), 'public') }",
+            "<path public>",
+        ),
+    ];
+    for (source, expected) in known {
+        assert_eq!(
+            at(source, Invocation::Plain, &["dir"]).as_deref(),
+            Ok(*expected),
+            "{source}"
+        );
+    }
+    let unknown: &[(&str, &str)] = &[
+        (
+            "export default { base: import.meta.env.BASE_URL }",
+            "import.meta.env.BASE_URL",
+        ),
+        (
+            "const { env } = import.meta;\nexport default { base: env.BASE_URL }",
+            "env.BASE_URL",
+        ),
+        ("export default { base: import.meta.main }", "import.meta"),
+    ];
+    for (source, expected) in unknown {
+        assert_eq!(
+            at(source, Invocation::ViteBuild, &["base"]),
+            Err(expected.to_string()),
+            "{source}"
+        );
+    }
+}
+
 /// The steps a hostile file took, and that it stayed in its budget.
 fn steps_for(source: &str) -> (Result<Exported, ExportError>, u64) {
     let result = exported_for(source, Invocation::NextBuild);

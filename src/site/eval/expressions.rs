@@ -28,7 +28,7 @@ impl Evaluator<'_> {
                 "this" => V::Undefined,
                 name => self.name(name, scope),
             },
-            Node::ImportMeta => obj(vec![E::Prop("url".into(), V::FileUrl)]),
+            Node::ImportMeta => self.import_meta(id),
             Node::Array(items) => self.array(items, scope, id)?,
             Node::Object(props) => self.object(props, scope)?,
             Node::Function(func) => self.closure(func, scope, id),
@@ -88,6 +88,17 @@ impl Evaluator<'_> {
             _ => V::Unknown(self.text(id)),
         };
         Ok(value)
+    }
+
+    /// `import.meta`: the file's own place is known; the rest (`env`) is
+    /// the build environment's.
+    fn import_meta(&self, id: Id) -> V {
+        obj(vec![
+            E::Opaque(self.text(id)),
+            E::Prop("url".into(), V::FileUrl),
+            E::Prop("dirname".into(), V::Path("".into())),
+            E::Prop("filename".into(), V::Path("\u{0}config".into())),
+        ])
     }
 
     /// `test ? then : otherwise`; both ways where the test is not known.
