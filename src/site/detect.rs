@@ -299,15 +299,20 @@ impl Config {
                     }
                     other => Some(format!("{}, not an object", other.describe())),
                 };
-                if let Some(why) = why {
+                if let Some(why) = &why {
                     warnings.push(format!(
                         "the config exported by {} is {why}, so none of its settings is known; set the inputs `public-dir` and `url-prefix`",
                         file.path
                     ));
                 }
+                // Not an object (`undefined`, `42`, a computed one):
+                // every setting is unknown, none absent.
                 return Config {
                     path: file.path.clone(),
-                    value: Ok(value),
+                    value: match why {
+                        Some(why) => Err(why),
+                        None => Ok(value),
+                    },
                     wrappers,
                 };
             }

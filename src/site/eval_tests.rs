@@ -551,3 +551,9 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_switch_that_may_return_makes_the_result_unknown() {
+    let source = "module.exports = (phase) => {\n  switch (phase) {\n    case 'phase-production-build':\n      return { basePath: '/docs' }\n  }\n  return {}\n}";
+    assert!(base_path(source).is_err(), "{:?}", base_path(source));
+}
