@@ -557,3 +557,49 @@ fn a_switch_that_may_return_makes_the_result_unknown() {
     let source = "module.exports = (phase) => {\n  switch (phase) {\n    case 'phase-production-build':\n      return { basePath: '/docs' }\n  }\n  return {}\n}";
     assert!(base_path(source).is_err(), "{:?}", base_path(source));
 }
+
+/// `const s0 = '<1 KB>'`, doubled to `s6` (64 KB), then `lines` strings
+/// of 64 KB built from it.
+fn strings_built(lines: usize) -> String {
+    let mut source = format!("const s0 = '{}';\n", "x".repeat(1024));
+    for n in 1..=6 {
+        source.push_str(&format!("const s{n} = s{} + s{};\n", n - 1, n - 1));
+    }
+    for n in 0..lines {
+        source.push_str(&format!("const t{n} = s6 + '';\n"));
+    }
+    source + "module.exports = {};\n"
+}
+
+/// An array of 1,000 items, then `lines` arrays of 9,000 built from it.
+fn arrays_built(lines: usize) -> String {
+    let items = vec!["1"; 1000].join(", ");
+    let mut source = format!("const a = [{items}];\n");
+    for n in 0..lines {
+        source.push_str(&format!("const c{n} = a.concat(a, a, a, a, a, a, a, a);\n"));
+    }
+    source + "module.exports = {};\n"
+}
+
+#[test]
+fn what_is_built_costs_steps_by_its_size() {
+    // Each string of 64 KB costs a step per 16 bytes.
+    let (result, steps) = steps_for(&strings_built(10));
+    assert!(result.is_ok(), "{result:?}");
+    assert!(steps >= 10 * 64 * 1024 / 16, "{steps} steps");
+    // Each concat costs a step per item it adds.
+    let (result, steps) = steps_for(&arrays_built(10));
+    assert!(result.is_ok(), "{result:?}");
+    assert!(steps >= 10 * 8000, "{steps} steps");
+    // So a file that builds far more than its own size is over budget:
+    // 8,000 strings of 64 KB from 150 KB, 8,000 arrays of 9,000 items
+    // from 330 KB.
+    for source in [strings_built(8000), arrays_built(8000)] {
+        let (result, _) = steps_for(&source);
+        assert!(
+            matches!(result, Err(ExportError::OverBudget(_))),
+            "{} bytes: {result:?}",
+            source.len()
+        );
+    }
+}

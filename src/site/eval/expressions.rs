@@ -138,12 +138,16 @@ impl Evaluator<'_> {
             if let Some(&expr) = exprs.get(i) {
                 let value = self.expr(expr, scope)?;
                 match scalar_text(&value) {
-                    Some(text) if known => out.push_str(&text),
+                    Some(text) if known => {
+                        self.steps.take((text.len() / BYTES_PER_STEP) as u64)?;
+                        out.push_str(&text);
+                    }
                     _ => known = false,
                 }
             }
             if out.len() > MAX_STRING {
                 known = false;
+                out.clear();
             }
         }
         Ok(if known {
@@ -305,7 +309,17 @@ impl Evaluator<'_> {
             let y = self.operate(op, a, &pair.1, id)?;
             return Ok(either(x, y, Rc::clone(why)));
         }
-        Ok(self.operate_known(op, a, b, id))
+        let value = self.operate_known(op, a, b, id);
+        self.built(&value)?;
+        Ok(value)
+    }
+
+    /// Charges the steps for a string just built.
+    pub(super) fn built(&mut self, value: &V) -> R<()> {
+        if let V::Str(s) | V::Path(s) = value {
+            self.steps.take((s.len() / BYTES_PER_STEP) as u64)?;
+        }
+        Ok(())
     }
 
     pub(super) fn operate_known(&self, op: &str, a: &V, b: &V, id: Id) -> V {
