@@ -4,6 +4,7 @@ fn file(path: &str, text: &str) -> SiteFile {
     SiteFile {
         path: path.to_string(),
         text: text.to_string(),
+        unread: None,
     }
 }
 
