@@ -603,3 +603,31 @@ fn what_is_built_costs_steps_by_its_size() {
         );
     }
 }
+
+#[test]
+fn an_unknown_function_given_the_config_may_change_it() {
+    let changed = [
+        "import { mutate } from 'helpers';\nconst config = { basePath: '/docs' };\nmutate(config);\nexport default config;",
+        "const config = { basePath: '/docs' };\nrequire('./tweaks').apply(config);\nmodule.exports = config;",
+    ];
+    for source in changed {
+        assert_eq!(
+            base_path(source),
+            Err(source
+                .lines()
+                .find(|line| line.ends_with("(config);"))
+                .unwrap_or("")
+                .trim_end_matches(';')
+                .to_string()),
+            "{source}"
+        );
+    }
+    // Logging it, or a plugin's result used as the config, leaves it.
+    let kept = [
+        "const config = { basePath: '/docs' };\nconsole.log(config);\nmodule.exports = config;",
+        "import withA from 'a';\nconst config = { basePath: '/docs' };\nexport default withA(config);",
+    ];
+    for source in kept {
+        assert_eq!(base_path(source), Ok("/docs".to_string()), "{source}");
+    }
+}

@@ -12,6 +12,7 @@ impl Evaluator<'_> {
         scope: &Rc<Scope>,
         id: Id,
     ) -> R<V> {
+        let dropped = std::mem::take(&mut self.dropped);
         // A method call keeps its receiver.
         let (function, receiver) = match self.tree.node(callee) {
             Node::Member { object, property } => {
@@ -51,7 +52,27 @@ impl Evaluator<'_> {
                 self.built(&value)?;
                 Ok(value)
             }
-            _ => self.plugin(callee, &function, values, id),
+            _ => {
+                if dropped {
+                    self.may_change(callee, &values, id);
+                }
+                self.plugin(callee, &function, values, id)
+            }
+        }
+    }
+
+    /// A function the file does not define, called for what it does (its
+    /// result dropped: `mutate(config)`): it may change the objects it is
+    /// given. Logging (`console.log(config)`) changes nothing.
+    fn may_change(&self, callee: Id, values: &[V], id: Id) {
+        if self.text(callee).starts_with("console.") {
+            return;
+        }
+        let source = self.text(id);
+        for value in values {
+            if matches!(value, V::Object(_) | V::Through(..)) {
+                push_entry(value, E::Opaque(Rc::clone(&source)));
+            }
         }
     }
 

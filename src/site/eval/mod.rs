@@ -219,6 +219,9 @@ pub struct Evaluator<'a> {
     aliases: HashMap<usize, (V, Rc<str>)>,
     /// While one key is read: what each object gave for it.
     memo: Option<HashMap<usize, V>>,
+    /// The call about to be made is a statement of its own: its result
+    /// is dropped.
+    dropped: bool,
 }
 
 impl Drop for Evaluator<'_> {
@@ -337,6 +340,7 @@ impl<'a> Evaluator<'a> {
             arena: Vec::new(),
             aliases: HashMap::new(),
             memo: None,
+            dropped: false,
         }
     }
 

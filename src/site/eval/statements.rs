@@ -87,7 +87,9 @@ impl Evaluator<'_> {
                 return self.block(body, &inner);
             }
             Node::Expr(expr) => {
+                self.dropped = matches!(self.tree.node(*expr), Node::Call { .. });
                 self.expr(*expr, scope)?;
+                self.dropped = false;
             }
             Node::Uncertain(parts) => return self.uncertain_parts(parts, scope, id),
             Node::Import(bindings, from) => {
