@@ -367,19 +367,21 @@ struct FileContent {
 }
 
 /// The largest file read through the Git blobs API: GitHub's own limit
-/// for it (the site's reader then refuses a config over 1 MB, naming the
-/// input to set).
+/// for it (a config over the site reader's 1 MB is not asked for: the
+/// caller's `largest`).
 const LARGEST_BLOB: u64 = 100_000_000;
 
 /// The text of the file at `path` in commit `sha`, by one request to the
-/// contents API (invalid UTF-8 replaced).
+/// contents API (invalid UTF-8 replaced); `Err(size)` without reading it
+/// where it is larger than `largest` bytes.
 pub async fn read(
     github: &GitHub,
     repo: &str,
     sha: &str,
     path: &str,
+    largest: u64,
     on_retry: &dyn Fn(RetryNote),
-) -> Result<String, ApiError> {
+) -> Result<Result<String, u64>, ApiError> {
     let request = contents_path(repo, path, sha);
     let mut file: FileContent = github.get(&request, CONTENTS, on_retry).await?;
     let undecodable = |why: String| GitHubError::Decode {
@@ -393,6 +395,10 @@ pub async fn read(
             "`{path}` is a symbolic link to `{}`, which is not a file of the repository; set the inputs `public-dir` and `url-prefix`",
             file.target.as_deref().unwrap_or("?")
         )));
+    }
+    if file.size > largest {
+        // Not read: the caller says why.
+        return Ok(Err(file.size));
     }
     if file.encoding == "none" && file.size <= LARGEST_BLOB && !file.sha.is_empty() {
         // Over 1 MB the contents API leaves the content out; the Git blobs
@@ -408,7 +414,7 @@ pub async fn read(
     }
     let bytes =
         base64_decode(&file.content).ok_or_else(|| undecodable("invalid base64".to_string()))?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(Ok(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// Where `path` points in commit `sha` when it is a symbolic link to a

@@ -552,6 +552,7 @@ fn settings_for(files: &[(&str, &str)]) -> live::Settings {
         .map(|(path, text)| site::SiteFile {
             path: path.to_string(),
             text: text.to_string(),
+            unread: None,
         })
         .collect();
     let site = site::detect("", &files);
@@ -603,6 +604,7 @@ fn a_computed_base_path_is_the_url_prefix_set_by_hand() {
     let files = [site::SiteFile {
         path: "next.config.js".to_string(),
         text: "module.exports = { basePath: process.env.BASE_PATH }".to_string(),
+        unread: None,
     }];
     let site = site::detect("", &files);
     assert!(site.base_path.unknown().is_some());

@@ -221,18 +221,39 @@ impl<W: Write> Stages<'_, W> {
         }
         let mut files = Vec::new();
         for path in site::config_files(site_dir, |path| listed.iter().any(|l| l == path)) {
-            let text = match api {
-                Some(github) => {
-                    changes::api::read(github, &self.repository, head, &path, self.on_retry)
-                        .await
-                        .map_err(ChangesError::from)?
-                }
-                None => {
-                    changes::git::read(&self.checkout(), head, &path).map_err(ChangesError::from)?
-                }
+            // A config over the reader's cap is not downloaded.
+            let largest = if path.ends_with(".json") {
+                u64::MAX
+            } else {
+                site::literal::MAX_SIZE as u64
+            };
+            let read = match api {
+                Some(github) => changes::api::read(
+                    github,
+                    &self.repository,
+                    head,
+                    &path,
+                    largest,
+                    self.on_retry,
+                )
+                .await
+                .map_err(ChangesError::from)?,
+                None => Ok(changes::git::read(&self.checkout(), head, &path)
+                    .map_err(ChangesError::from)?),
             };
             self.log.borrow_mut().text(&format!("read {path}"));
-            files.push(SiteFile { path, text });
+            files.push(match read {
+                Ok(text) => SiteFile {
+                    path,
+                    text,
+                    unread: None,
+                },
+                Err(size) => SiteFile {
+                    path,
+                    text: String::new(),
+                    unread: Some(usize::try_from(size).unwrap_or(usize::MAX)),
+                },
+            });
         }
         if let Some(github) = api {
             self.log.borrow_mut().text(&format!(

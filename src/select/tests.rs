@@ -192,6 +192,7 @@ fn next_site(text: &str) -> Site {
         &[site::SiteFile {
             path: "next.config.js".into(),
             text: text.into(),
+            unread: None,
         }],
     )
 }

@@ -2,7 +2,7 @@
 //! and what its config says about public dir, base path and images.
 
 use super::eval::Invocation;
-use super::literal::{self, Exported, Found, Value};
+use super::literal::{self, ExportError, Exported, Found, Value};
 use super::{
     ASTRO_CONFIGS, Framework, GATSBY_CONFIGS, LocalPattern, NEXT_CONFIGS, NUXT_CONFIGS, NextImages,
     SVELTE_CONFIGS, Setting, Site, SiteFile, Unknown, VITE_CONFIGS, VercelImages, join,
@@ -288,7 +288,11 @@ struct Config {
 
 impl Config {
     fn read(file: &SiteFile, invocation: Invocation, warnings: &mut Vec<String>) -> Config {
-        let error = match literal::exported_for(&file.text, invocation) {
+        let read = match file.unread {
+            Some(size) => Err(ExportError::TooLarge(size)),
+            None => literal::exported_for(&file.text, invocation),
+        };
+        let error = match read {
             Ok(Exported {
                 value, wrappers, ..
             }) => {
@@ -299,15 +303,20 @@ impl Config {
                     }
                     other => Some(format!("{}, not an object", other.describe())),
                 };
-                if let Some(why) = why {
+                if let Some(why) = &why {
                     warnings.push(format!(
                         "the config exported by {} is {why}, so none of its settings is known; set the inputs `public-dir` and `url-prefix`",
                         file.path
                     ));
                 }
+                // Not an object (`undefined`, `42`, a computed one):
+                // every setting is unknown, none absent.
                 return Config {
                     path: file.path.clone(),
-                    value: Ok(value),
+                    value: match why {
+                        Some(why) => Err(why),
+                        None => Ok(value),
+                    },
                     wrappers,
                 };
             }

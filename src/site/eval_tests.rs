@@ -243,6 +243,45 @@ fn paths_from_the_config_folder_are_paths() {
     assert!(at(cases[4].0, Invocation::Plain, &["dir"]).is_err());
 }
 
+#[test]
+fn import_meta_gives_the_files_place_and_leaves_the_build_environment_unknown() {
+    let known: &[(&str, &str)] = &[
+        (
+            "import path from 'node:path';\nexport default { dir: path.resolve(import.meta.dirname, 'static') }",
+            "<path static>",
+        ),
+        (
+            "import path from 'node:path';\nexport default { dir: path.join(path.dirname(import.meta.filename), 'public') }",
+            "<path public>",
+        ),
+    ];
+    for (source, expected) in known {
+        assert_eq!(
+            at(source, Invocation::Plain, &["dir"]).as_deref(),
+            Ok(*expected),
+            "{source}"
+        );
+    }
+    let unknown: &[(&str, &str)] = &[
+        (
+            "export default { base: import.meta.env.BASE_URL }",
+            "import.meta.env.BASE_URL",
+        ),
+        (
+            "const { env } = import.meta;\nexport default { base: env.BASE_URL }",
+            "env.BASE_URL",
+        ),
+        ("export default { base: import.meta.main }", "import.meta"),
+    ];
+    for (source, expected) in unknown {
+        assert_eq!(
+            at(source, Invocation::ViteBuild, &["base"]),
+            Err(expected.to_string()),
+            "{source}"
+        );
+    }
+}
+
 /// The steps a hostile file took, and that it stayed in its budget.
 fn steps_for(source: &str) -> (Result<Exported, ExportError>, u64) {
     let result = exported_for(source, Invocation::NextBuild);
@@ -510,5 +549,85 @@ proptest! {
             prop_assert!(tokens.windows(2).all(|w| w[0].end <= w[1].start));
             prop_assert!(tokens.iter().all(|t| !matches!(t.kind, TokenKind::Punct("") )));
         }
+    }
+}
+
+#[test]
+fn a_switch_that_may_return_makes_the_result_unknown() {
+    let source = "module.exports = (phase) => {\n  switch (phase) {\n    case 'phase-production-build':\n      return { basePath: '/docs' }\n  }\n  return {}\n}";
+    assert!(base_path(source).is_err(), "{:?}", base_path(source));
+}
+
+/// `const s0 = '<1 KB>'`, doubled to `s6` (64 KB), then `lines` strings
+/// of 64 KB built from it.
+fn strings_built(lines: usize) -> String {
+    let mut source = format!("const s0 = '{}';\n", "x".repeat(1024));
+    for n in 1..=6 {
+        source.push_str(&format!("const s{n} = s{} + s{};\n", n - 1, n - 1));
+    }
+    for n in 0..lines {
+        source.push_str(&format!("const t{n} = s6 + '';\n"));
+    }
+    source + "module.exports = {};\n"
+}
+
+/// An array of 1,000 items, then `lines` arrays of 9,000 built from it.
+fn arrays_built(lines: usize) -> String {
+    let items = vec!["1"; 1000].join(", ");
+    let mut source = format!("const a = [{items}];\n");
+    for n in 0..lines {
+        source.push_str(&format!("const c{n} = a.concat(a, a, a, a, a, a, a, a);\n"));
+    }
+    source + "module.exports = {};\n"
+}
+
+#[test]
+fn what_is_built_costs_steps_by_its_size() {
+    // Each string of 64 KB costs a step per 16 bytes.
+    let (result, steps) = steps_for(&strings_built(10));
+    assert!(result.is_ok(), "{result:?}");
+    assert!(steps >= 10 * 64 * 1024 / 16, "{steps} steps");
+    // Each concat costs a step per item it adds.
+    let (result, steps) = steps_for(&arrays_built(10));
+    assert!(result.is_ok(), "{result:?}");
+    assert!(steps >= 10 * 8000, "{steps} steps");
+    // So a file that builds far more than its own size is over budget:
+    // 8,000 strings of 64 KB from 150 KB, 8,000 arrays of 9,000 items
+    // from 330 KB.
+    for source in [strings_built(8000), arrays_built(8000)] {
+        let (result, _) = steps_for(&source);
+        assert!(
+            matches!(result, Err(ExportError::OverBudget(_))),
+            "{} bytes: {result:?}",
+            source.len()
+        );
+    }
+}
+
+#[test]
+fn an_unknown_function_given_the_config_may_change_it() {
+    let changed = [
+        "import { mutate } from 'helpers';\nconst config = { basePath: '/docs' };\nmutate(config);\nexport default config;",
+        "const config = { basePath: '/docs' };\nrequire('./tweaks').apply(config);\nmodule.exports = config;",
+    ];
+    for source in changed {
+        assert_eq!(
+            base_path(source),
+            Err(source
+                .lines()
+                .find(|line| line.ends_with("(config);"))
+                .unwrap_or("")
+                .trim_end_matches(';')
+                .to_string()),
+            "{source}"
+        );
+    }
+    // Logging it, or a plugin's result used as the config, leaves it.
+    let kept = [
+        "const config = { basePath: '/docs' };\nconsole.log(config);\nmodule.exports = config;",
+        "import withA from 'a';\nconst config = { basePath: '/docs' };\nexport default withA(config);",
+    ];
+    for source in kept {
+        assert_eq!(base_path(source), Ok("/docs".to_string()), "{source}");
     }
 }

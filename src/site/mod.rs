@@ -427,6 +427,9 @@ pub fn config_files(site_dir: &str, exists: impl Fn(&str) -> bool) -> Vec<String
 pub struct SiteFile {
     pub path: String,
     pub text: String,
+    /// A config larger than [`literal::MAX_SIZE`] is not read: its size
+    /// (the text is empty).
+    pub unread: Option<usize>,
 }
 
 /// The `site-dir` input, normalised: `./apps/web/` -> `apps/web`; `.` and

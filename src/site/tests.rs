@@ -4,6 +4,7 @@ fn file(path: &str, text: &str) -> SiteFile {
     SiteFile {
         path: path.to_string(),
         text: text.to_string(),
+        unread: None,
     }
 }
 
@@ -556,6 +557,46 @@ fn a_computed_config_warns_once() {
         number.warnings
     );
     assert!(number.base_path.unknown().is_some());
+}
+
+#[test]
+fn an_export_that_is_not_an_object_leaves_every_setting_unknown() {
+    let cases: &[(&str, &str)] = &[
+        ("next.config.js", "module.exports = undefined"),
+        ("next.config.js", "module.exports = null"),
+        ("next.config.mjs", "export default undefined"),
+        ("astro.config.mjs", "export default 42"),
+        (
+            "next.config.js",
+            "module.exports = (phase) => { if (phase === 'phase-export') return {} }",
+        ),
+        (
+            "next.config.js",
+            "const { PHASE_DEVELOPMENT_SERVER } = require('next/constants')\nmodule.exports = (phase) => {\n  switch (phase) {\n    case PHASE_DEVELOPMENT_SERVER:\n      return {}\n    default:\n      return { basePath: '/docs' }\n  }\n}",
+        ),
+        (
+            "next.config.js",
+            "module.exports = (phase) => {\n  switch (phase) {\n    case 'phase-production-build':\n      return { basePath: '/docs' }\n  }\n  return {}\n}",
+        ),
+    ];
+    for (name, text) in cases {
+        let site = site("", &[(name, text)]);
+        assert_eq!(
+            site.base_path.unknown().map(|u| u.input),
+            Some(Some("url-prefix")),
+            "{text}: {:?}",
+            site.base_path
+        );
+        // Next's public dir is not a setting.
+        if name.starts_with("astro") {
+            assert!(
+                site.public_dir.unknown().is_some(),
+                "{text}: {:?}",
+                site.public_dir
+            );
+        }
+        assert_eq!(site.warnings.len(), 1, "{text}: {:?}", site.warnings);
+    }
 }
 
 #[test]

@@ -22,6 +22,8 @@ struct Runs {
     api_contents: Vec<String>,
     /// Every request of the API run.
     api_requests: usize,
+    /// The paths of the API run's requests, in order.
+    api_paths: Vec<String>,
 }
 
 impl Runs {
@@ -85,6 +87,7 @@ async fn run_both(
     let mut runs = Vec::new();
     let mut api_contents = Vec::new();
     let mut api_requests = 0;
+    let mut api_paths = Vec::new();
     for source in ["api", "git"] {
         let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
         let vercel = FakeVercel::start(VERCEL_TOKEN).await;
@@ -107,6 +110,7 @@ async fn run_both(
             assert!(seen.is_empty(), "git asked GitHub: {seen:?}");
         } else {
             api_requests = seen.len();
+            api_paths = seen.iter().map(|s| s.path.clone()).collect();
             api_contents = contents_asked(&github);
         }
         runs.push(ran);
@@ -118,6 +122,7 @@ async fn run_both(
         git,
         api_contents,
         api_requests,
+        api_paths,
     }
 }
 
@@ -803,6 +808,13 @@ async fn a_config_over_the_size_cap_stops_the_run_naming_the_input() {
         assert!(all.contains("set `url-prefix`"), "{source}: {all}");
         assert!(!all.contains("rerun"), "{source}: {all}");
     }
+    // Its size is in the contents API's answer: the blob is not fetched.
+    assert_eq!(runs.api_contents, ["next.config.js"]);
+    assert!(
+        !runs.api_paths.iter().any(|p| p.contains("/git/blobs/")),
+        "{:?}",
+        runs.api_paths
+    );
 }
 
 #[tokio::test]

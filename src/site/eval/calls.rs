@@ -12,6 +12,7 @@ impl Evaluator<'_> {
         scope: &Rc<Scope>,
         id: Id,
     ) -> R<V> {
+        let dropped = std::mem::take(&mut self.dropped);
         // A method call keeps its receiver.
         let (function, receiver) = match self.tree.node(callee) {
             Node::Member { object, property } => {
@@ -25,6 +26,7 @@ impl Evaluator<'_> {
         for &arg in args {
             let value = self.expr(arg, scope)?;
             if let (Node::Spread(_), V::Array(items)) = (self.tree.node(arg), &value) {
+                self.steps.take(items.borrow().len() as u64)?;
                 values.extend(items.borrow().iter().cloned());
             } else if let Node::Spread(_) = self.tree.node(arg) {
                 return Ok(V::Unknown(self.text(id)));
@@ -45,8 +47,32 @@ impl Evaluator<'_> {
                 }
                 self.call_closure(&closure, values)
             }
-            V::Builtin(builtin) => Ok(self.builtin(builtin, &values, id)),
-            _ => self.plugin(callee, &function, values, id),
+            V::Builtin(builtin) => {
+                let value = self.builtin(builtin, &values, id);
+                self.built(&value)?;
+                Ok(value)
+            }
+            _ => {
+                if dropped {
+                    self.may_change(callee, &values, id);
+                }
+                self.plugin(callee, &function, values, id)
+            }
+        }
+    }
+
+    /// A function the file does not define, called for what it does (its
+    /// result dropped: `mutate(config)`): it may change the objects it is
+    /// given. Logging (`console.log(config)`) changes nothing.
+    fn may_change(&self, callee: Id, values: &[V], id: Id) {
+        if self.text(callee).starts_with("console.") {
+            return;
+        }
+        let source = self.text(id);
+        for value in values {
+            if matches!(value, V::Object(_) | V::Through(..)) {
+                push_entry(value, E::Opaque(Rc::clone(&source)));
+            }
         }
     }
 
@@ -218,17 +244,7 @@ impl Evaluator<'_> {
                     }
                     Some(V::Array(Rc::new(RefCell::new(kept))))
                 }
-                ("concat", _) => {
-                    let mut all = items;
-                    for arg in args {
-                        match arg {
-                            V::Array(more) => all.extend(more.borrow().iter().cloned()),
-                            V::Unknown(_) => return Ok(Some(V::Unknown(self.text(id)))),
-                            other => all.push(other.clone()),
-                        }
-                    }
-                    (all.len() <= MAX_ARRAY).then(|| V::Array(Rc::new(RefCell::new(all))))
-                }
+                ("concat", _) => self.concat(items, args, id)?,
                 ("includes", [needle]) if !matches!(needle, V::Unknown(_)) => {
                     if items
                         .iter()
@@ -243,6 +259,7 @@ impl Evaluator<'_> {
             });
         }
         if let V::Str(s) = receiver {
+            self.steps.take(1 + (s.len() / BYTES_PER_STEP) as u64)?;
             let text = |v: Option<&V>| match v {
                 Some(V::Str(t)) => Some(t.to_string()),
                 _ => None,
@@ -261,6 +278,30 @@ impl Evaluator<'_> {
             });
         }
         Ok(None)
+    }
+
+    /// `items.concat(...args)`: a step per item added.
+    fn concat(&mut self, items: Vec<V>, args: &[V], id: Id) -> R<Option<V>> {
+        let adding: usize = args
+            .iter()
+            .map(|arg| match arg {
+                V::Array(more) => more.borrow().len(),
+                _ => 1,
+            })
+            .sum();
+        self.steps.take(adding as u64)?;
+        if items.len() + adding > MAX_ARRAY {
+            return Ok(None);
+        }
+        let mut all = items;
+        for arg in args {
+            match arg {
+                V::Array(more) => all.extend(more.borrow().iter().cloned()),
+                V::Unknown(_) => return Ok(Some(V::Unknown(self.text(id)))),
+                other => all.push(other.clone()),
+            }
+        }
+        Ok(Some(V::Array(Rc::new(RefCell::new(all)))))
     }
 
     /// A member's value within what is left but one value for each of the

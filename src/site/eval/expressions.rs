@@ -28,7 +28,7 @@ impl Evaluator<'_> {
                 "this" => V::Undefined,
                 name => self.name(name, scope),
             },
-            Node::ImportMeta => obj(vec![E::Prop("url".into(), V::FileUrl)]),
+            Node::ImportMeta => self.import_meta(id),
             Node::Array(items) => self.array(items, scope, id)?,
             Node::Object(props) => self.object(props, scope)?,
             Node::Function(func) => self.closure(func, scope, id),
@@ -90,6 +90,17 @@ impl Evaluator<'_> {
         Ok(value)
     }
 
+    /// `import.meta`: the file's own place is known; the rest (`env`) is
+    /// the build environment's.
+    fn import_meta(&self, id: Id) -> V {
+        obj(vec![
+            E::Opaque(self.text(id)),
+            E::Prop("url".into(), V::FileUrl),
+            E::Prop("dirname".into(), V::Path("".into())),
+            E::Prop("filename".into(), V::Path("\u{0}config".into())),
+        ])
+    }
+
     /// `test ? then : otherwise`; both ways where the test is not known.
     pub(super) fn conditional(
         &mut self,
@@ -127,12 +138,16 @@ impl Evaluator<'_> {
             if let Some(&expr) = exprs.get(i) {
                 let value = self.expr(expr, scope)?;
                 match scalar_text(&value) {
-                    Some(text) if known => out.push_str(&text),
+                    Some(text) if known => {
+                        self.steps.take((text.len() / BYTES_PER_STEP) as u64)?;
+                        out.push_str(&text);
+                    }
                     _ => known = false,
                 }
             }
             if out.len() > MAX_STRING {
                 known = false;
+                out.clear();
             }
         }
         Ok(if known {
@@ -294,7 +309,17 @@ impl Evaluator<'_> {
             let y = self.operate(op, a, &pair.1, id)?;
             return Ok(either(x, y, Rc::clone(why)));
         }
-        Ok(self.operate_known(op, a, b, id))
+        let value = self.operate_known(op, a, b, id);
+        self.built(&value)?;
+        Ok(value)
+    }
+
+    /// Charges the steps for a string just built.
+    pub(super) fn built(&mut self, value: &V) -> R<()> {
+        if let V::Str(s) | V::Path(s) = value {
+            self.steps.take((s.len() / BYTES_PER_STEP) as u64)?;
+        }
+        Ok(())
     }
 
     pub(super) fn operate_known(&self, op: &str, a: &V, b: &V, id: Id) -> V {

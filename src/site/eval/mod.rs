@@ -26,6 +26,10 @@ pub const MAX_CALLS: usize = 24;
 /// The longest string built, in bytes, and the longest array.
 const MAX_STRING: usize = 64 * 1024;
 const MAX_ARRAY: usize = 10_000;
+/// Building a string costs a step per this many bytes, and an array a
+/// step per item, so that what is built is bounded by the budget and so
+/// by the file's size.
+const BYTES_PER_STEP: usize = 16;
 /// How many values the exported config is written out as, and how deep.
 const MAX_SNAPSHOT: usize = 20_000;
 const MAX_DEPTH: usize = 64;
@@ -215,6 +219,9 @@ pub struct Evaluator<'a> {
     aliases: HashMap<usize, (V, Rc<str>)>,
     /// While one key is read: what each object gave for it.
     memo: Option<HashMap<usize, V>>,
+    /// The call about to be made is a statement of its own: its result
+    /// is dropped.
+    dropped: bool,
 }
 
 impl Drop for Evaluator<'_> {
@@ -333,6 +340,7 @@ impl<'a> Evaluator<'a> {
             arena: Vec::new(),
             aliases: HashMap::new(),
             memo: None,
+            dropped: false,
         }
     }
 

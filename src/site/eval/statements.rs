@@ -87,7 +87,9 @@ impl Evaluator<'_> {
                 return self.block(body, &inner);
             }
             Node::Expr(expr) => {
+                self.dropped = matches!(self.tree.node(*expr), Node::Call { .. });
                 self.expr(*expr, scope)?;
+                self.dropped = false;
             }
             Node::Uncertain(parts) => return self.uncertain_parts(parts, scope, id),
             Node::Import(bindings, from) => {
@@ -101,7 +103,7 @@ impl Evaluator<'_> {
                 self.export(value, id);
             }
             Node::ExportNames(pairs) => self.export_names(pairs, scope, id),
-            Node::Unparsed(names) => self.unparsed(names, scope, id),
+            Node::Unparsed(names) => return Ok(self.unparsed(names, scope, id)),
             _ => {
                 // An expression where a statement is expected.
             }
@@ -165,8 +167,9 @@ impl Evaluator<'_> {
         self.default = Some(value);
     }
 
-    /// A statement outside the subset may change any object it names.
-    pub(super) fn unparsed(&mut self, names: &[String], scope: &Rc<Scope>, id: Id) {
+    /// A statement outside the subset (a `switch`) may change any object
+    /// it names, and may return what the file cannot tell.
+    pub(super) fn unparsed(&mut self, names: &[String], scope: &Rc<Scope>, id: Id) -> Flow {
         let source = self.text(id);
         for name in names {
             let target = if name == "module" || name == "exports" {
@@ -178,6 +181,11 @@ impl Evaluator<'_> {
             if let Some(target) = target {
                 push_entry(&target, E::Opaque(Rc::clone(&source)));
             }
+        }
+        if names.iter().any(|name| name == "return") {
+            Flow::MaybeReturn(V::Unknown(Rc::clone(&source)), source)
+        } else {
+            Flow::Normal
         }
     }
 
