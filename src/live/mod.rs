@@ -33,7 +33,7 @@ use url::Url;
 use crate::actions::Line;
 use crate::retry::{Attempt, Gate, RetryPolicy, retry, server_hint};
 use crate::secret::{Secret, longest, secret_list};
-use crate::untrusted::excerpt_hiding;
+use crate::untrusted::{bounded_text, excerpt_hiding};
 use crate::vercel::{Mode, SetupError, describe_transport, http_client, reason_phrase};
 
 pub use baseline::{Baseline, Before, Observed};
@@ -555,27 +555,23 @@ impl LiveSite {
         // An image is read to its end (and dropped) so that the connection
         // can serve the next request; the answer is in the headers. Of
         // another answer, enough is kept that a secret starting within the
-        // part shown ends within the part read, and is taken out whole.
-        let keep = MESSAGE_BYTES + longest(&self.secrets);
-        let mut message = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) if !(200..300).contains(&status) && message.len() < keep => {
-                    let room = keep - message.len();
-                    message.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
-                Ok(Some(_)) => {}
-                // The headers arrived: they are the answer.
-                Ok(None) | Err(_) => break,
-            }
-        }
+        // part shown ends within the part read, and is taken out whole; one
+        // that the limit cuts is dropped with all that follows.
+        let keep = if (200..300).contains(&status) {
+            0
+        } else {
+            MESSAGE_BYTES + longest(&self.secrets)
+        };
+        // A broken body still leaves the headers: they are the answer.
+        let (message, cut, _) = crate::vercel::read_bounded(&mut response, keep).await;
+        let message = bounded_text(&message, cut, &self.secrets);
         Attempt::Done(Answer {
             status,
             cache: header("x-vercel-cache").map(|v| v.trim().to_ascii_uppercase()),
             etag: header("etag"),
             location: header("location"),
             age: header("age").and_then(|v| v.trim().parse().ok()),
-            message: excerpt_hiding(&String::from_utf8_lossy(&message), &self.secrets),
+            message: excerpt_hiding(&message, &self.secrets),
         })
     }
 }

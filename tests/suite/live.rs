@@ -560,12 +560,22 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
 #[tokio::test]
 async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
     const SECRET: &str = "Zq7Kp2Wm9Xv4Lr8T";
-    // Before, across and after the 200 characters shown, and the 1024
-    // bytes of a body read.
-    let fillers = (185..=201).chain(1015..=1030).chain([5000]);
-    for filler in fillers {
+    // Before, across and after the 200 characters shown, and the 1040
+    // bytes of a body read (1024 and the secret's 16): after dots, after
+    // blanks (trimmed before the cut), after characters of 2 and 4 bytes.
+    let dots = (185..=201)
+        .chain(1015..=1030)
+        .chain([5000])
+        .map(|n| (n, "."));
+    let blanks = (1020..=1042)
+        .map(|n| (n, " "))
+        .chain([(1030, "\n"), (1030, "\t")]);
+    let wide = (185..=201).chain(510..=521).map(|n| (n, "é"));
+    let wider = (185..=201).chain(254..=261).map(|n| (n, "😀"));
+    for (count, filler) in dots.chain(blanks).chain(wide).chain(wider) {
+        let before = count * filler.len();
         let (site, _vercel) = site_and_vercel(SiteConfig {
-            echo_after: Some(filler),
+            echo_after: Some((count, filler)),
             ..SiteConfig::default()
         })
         .await;
@@ -578,7 +588,7 @@ async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
             .await;
         let Live::Unverified(problem @ Problem::NotAllowed { .. }) = &verification.images[0].live
         else {
-            panic!("{filler}: {:?}", verification.images[0].live);
+            panic!("{count} {filler:?}: {:?}", verification.images[0].live);
         };
         assert_eq!(
             site.requests()[0].bypass.as_deref(),
@@ -586,9 +596,11 @@ async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
             "the site got it, and echoed it"
         );
         let shown = format!("{} {:?}", problem.reason(), verification.unverified());
-        assert!(!shown.contains("Zq"), "{filler}: {shown}");
-        if filler < 198 {
-            assert!(shown.contains("***"), "{filler}: {shown}");
+        assert!(!shown.contains("Zq"), "{count} {filler:?}: {shown}");
+        // Read whole and within the part shown: taken out, not cut off.
+        let shown_before = if filler.trim().is_empty() { 0 } else { count };
+        if before + SECRET.len() <= 1040 && shown_before < 198 {
+            assert!(shown.contains("***"), "{count} {filler:?}: {shown}");
         }
     }
 }

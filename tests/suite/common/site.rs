@@ -19,8 +19,8 @@
 //! does not have answers 404, a query the optimizer does not allow 400, and
 //! with `bypass` set, a request without that `x-vercel-protection-bypass`
 //! 401. Hostile behaviours: `refuse` answers every request with that status
-//! (`Retry-After: 1`); `echo_after` answers 400 with that many characters
-//! followed by the bypass the request sent. Every request is recorded.
+//! (`Retry-After: 1`); `echo_after` answers 400 with a filler repeated that
+//! many times followed by the bypass the request sent. Every request is recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -50,9 +50,10 @@ pub struct SiteConfig {
     pub remote: Vec<String>,
     /// Every request answered with this status and `Retry-After: 1`.
     pub refuse: Option<u16>,
-    /// Every optimizer request answered 400 with this many characters,
-    /// then the bypass secret the request sent, as a careless proxy might.
-    pub echo_after: Option<usize>,
+    /// Every optimizer request answered 400 with this filler (`"."`, blanks,
+    /// a character of several bytes) repeated this many times, then the
+    /// bypass secret the request sent, as a careless proxy might.
+    pub echo_after: Option<(usize, &'static str)>,
 }
 
 impl Default for SiteConfig {
@@ -321,10 +322,10 @@ impl Respond for Responder {
         } else if record.path != state.config.optimizer {
             record.status = 404;
             ResponseTemplate::new(404).set_body_string("The page could not be found")
-        } else if let Some(filler) = state.config.echo_after {
+        } else if let Some((count, filler)) = state.config.echo_after {
             record.status = 400;
             let echoed = bypass.clone().unwrap_or_default();
-            ResponseTemplate::new(400).set_body_string(format!("{}{echoed}", ".".repeat(filler)))
+            ResponseTemplate::new(400).set_body_string(format!("{}{echoed}", filler.repeat(count)))
         } else {
             match state.key(&query, accept.as_deref()) {
                 Err(message) => {
