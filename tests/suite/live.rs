@@ -317,7 +317,11 @@ async fn a_variant_stale_from_expiry_is_not_credited_to_the_run() {
 
 #[tokio::test]
 async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
-    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let (site, vercel) = site_and_vercel(SiteConfig {
+        after_delete: "REVALIDATED",
+        ..remote_config()
+    })
+    .await;
     let path = remote("/a.png");
     site.put(&path);
     site.visit(&path, 640, 75, "image/webp");
@@ -334,9 +338,35 @@ async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
     );
     assert_eq!(
         verification.images[0].live.label(),
-        "REVALIDATED after mode: delete"
+        "fresh after deletion (REVALIDATED)"
     );
     assert_eq!(caches_of(&site, &path), ["HIT", "REVALIDATED"]);
+}
+
+#[tokio::test]
+async fn after_a_delete_a_miss_is_fresh_after_deletion_not_never_cached() {
+    // Vercel's CLI docs: after a deletion requests "will serve MISS".
+    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let path = remote("/a.png");
+    site.put(&path);
+    site.visit(&path, 640, 75, "image/webp");
+    site.change(&path);
+
+    let mut settings = settings(&site, next());
+    settings.requests.mode = Mode::Delete;
+    let client = LiveSite::new(settings).expect("client");
+    let (_, verification) = check(&client, &vercel, DELETE, &[image(&path)]).await;
+
+    assert_eq!(
+        lives(&verification),
+        vec![(path.as_str(), &Live::MissAfterDelete)]
+    );
+    assert_eq!(
+        verification.images[0].live.label(),
+        "fresh after deletion (MISS)"
+    );
+    assert_eq!(caches_of(&site, &path), ["HIT", "MISS"]);
+    assert_eq!(verification.verified(), vec![path.as_str()]);
 }
 
 #[tokio::test]

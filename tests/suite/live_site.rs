@@ -936,7 +936,7 @@ async fn remote_images_keyed_by_url_are_fresh_after_revalidation() {
 }
 
 #[tokio::test]
-async fn after_mode_delete_the_answer_is_revalidated() {
+async fn after_mode_delete_a_miss_is_fresh_after_deletion() {
     let world = world(SiteConfig {
         remote: vec![CDN.to_string()],
         ..SiteConfig::default()
@@ -952,7 +952,7 @@ async fn after_mode_delete_the_answer_is_revalidated() {
     ran.assert_code(0);
     let hero = format!("{CDN}/images/hero.png");
     assert!(
-        row(&ran.summary, &hero).contains("✅ REVALIDATED after mode: delete"),
+        row(&ran.summary, &hero).contains("✅ fresh after deletion (MISS)"),
         "{}",
         ran.summary
     );

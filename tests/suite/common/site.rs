@@ -14,7 +14,8 @@
 //! requests it is fresh again, with the ETag of the source's current version
 //! (or gone, with the source). A variant can also be stale from expiry
 //! before any invalidation (with its `Age`). After a deletion, the next
-//! request is fetched from the source and answers `REVALIDATED`. Counting
+//! request is fetched from the source and answers `after_delete`: `MISS`,
+//! as Vercel's CLI docs say, or `REVALIDATED`. Counting
 //! requests instead of time keeps every test free of races. A path the site
 //! does not have answers 404, a query the optimizer does not allow 400, and
 //! with `bypass` set, a request without that `x-vercel-protection-bypass`
@@ -54,6 +55,10 @@ pub struct SiteConfig {
     /// a character of several bytes) repeated this many times, then the
     /// bypass secret the request sent, as a careless proxy might.
     pub echo_after: Option<(usize, &'static str)>,
+    /// What the first request after a deletion answers: `MISS` ("will serve
+    /// MISS and therefore block while revalidating", Vercel's CLI docs), or
+    /// `REVALIDATED`.
+    pub after_delete: &'static str,
 }
 
 impl Default for SiteConfig {
@@ -72,6 +77,7 @@ impl Default for SiteConfig {
             remote: Vec::new(),
             refuse: None,
             echo_after: None,
+            after_delete: "MISS",
         }
     }
 }
@@ -265,7 +271,7 @@ impl State {
                 let etag = self.etag(key);
                 self.cache.insert(slot, Entry::Fresh { etag: etag.clone() });
                 let cache = if self.deleted.remove(key) {
-                    "REVALIDATED"
+                    self.config.after_delete
                 } else {
                     "MISS"
                 };
