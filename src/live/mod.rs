@@ -401,7 +401,7 @@ impl LiveSite {
     }
 
     /// One variant of `path`, retried as the policy says, holding a slot
-    /// while it is asked. `Err` when no answer came (or the site stopped
+    /// while each attempt is asked (not while it waits to retry). `Err` when no answer came (or the site stopped
     /// the run, or the deadline came first). With a `budget`, each retry
     /// takes one request from it (the first was taken by the caller) and
     /// none is made once it is spent.
@@ -417,17 +417,13 @@ impl LiveSite {
             stale: false,
             limit: self.settings.requests.time_limit,
         };
-        let asked = async {
-            let _slot = self.slots.acquire().await;
-            self.fetch_in_slot(path, variant, budget, deadline, progress)
-                .await
-        };
+        let asked = self.fetch_in_slots(path, variant, budget, deadline, progress);
         tokio::time::timeout_at(deadline, asked)
             .await
             .unwrap_or_else(|_| Err(out_of_time()))
     }
 
-    async fn fetch_in_slot(
+    async fn fetch_in_slots(
         &self,
         path: &str,
         variant: &Variant,
@@ -451,6 +447,9 @@ impl LiveSite {
             &policy,
             &self.gate,
             move |attempt| async move {
+                // The slot is given back while the retry waits; a stop
+                // that came while this one waited for it is seen.
+                let _slot = self.slots.acquire().await;
                 if let Some(problem) = self.stopped() {
                     return Attempt::Fatal(problem);
                 }

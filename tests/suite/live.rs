@@ -772,6 +772,34 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
     assert!(probed > settings.requests.concurrency, "{probed}");
 }
 
+#[tokio::test]
+async fn a_retry_waiting_its_turn_gives_its_slot_to_another_image() {
+    let (site, _vercel) = site_and_vercel(SiteConfig::default()).await;
+    site.put("/a.png");
+    site.put("/b.png");
+    let mut settings = settings(&site, next());
+    settings.requests.concurrency = 1;
+    let client = LiveSite::new(settings).expect("client");
+
+    // The first request is answered 503: while it waits to be retried, the
+    // other image, waiting for the one slot, is asked.
+    site.fail_next(1);
+    let verification = client
+        .verify(&[image("/a.png"), image("/b.png")], None, later(), &quiet)
+        .await;
+    assert!(verification.images.iter().all(|v| v.live.is_verified()));
+    let asked: Vec<(String, u16)> = site
+        .requests()
+        .iter()
+        .map(|r| (r.query.clone().unwrap_or_default(), r.status))
+        .collect();
+    let [(first, 503), (second, 200), (third, 200)] = asked.as_slice() else {
+        panic!("{asked:?}");
+    };
+    assert_ne!(first, second, "the other image went while the retry waited");
+    assert_eq!(first, third, "then the retry");
+}
+
 /// A site that answers 429 (`Retry-After: 1`) to everything: a few refusals
 /// in a row, and nothing more is asked, whatever is left to ask.
 #[tokio::test]
