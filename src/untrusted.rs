@@ -47,6 +47,45 @@ pub fn excerpt_hiding(text: &str, secrets: &[String]) -> String {
     excerpt(&hide_url_credentials(&crate::secret::redact(text, secrets)))
 }
 
+/// The first bytes of an outside answer, read up to a limit, as text that
+/// [`excerpt_hiding`] can make safe. When the read was `cut`, whatever at
+/// its end may be the start of something that must not be shown goes
+/// first: a part of a character, the beginning of one of `secrets` (its
+/// rest was never read, so it could not be matched and taken out), and a
+/// URL's user name and password whose `@` was never read.
+pub fn bounded_text(bytes: &[u8], cut: bool, secrets: &[String]) -> String {
+    if !cut {
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
+    let end = secrets
+        .iter()
+        .filter_map(|secret| {
+            let secret = secret.as_bytes();
+            (1..secret.len().min(bytes.len() + 1))
+                .rev()
+                .find(|&k| bytes.ends_with(&secret[..k]))
+                .map(|k| bytes.len() - k)
+        })
+        .min()
+        .unwrap_or(bytes.len());
+    let mut bytes = &bytes[..end];
+    if let Err(error) = std::str::from_utf8(bytes)
+        && error.error_len().is_none()
+    {
+        bytes = &bytes[..error.valid_up_to()];
+    }
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    if let Some(at) = text.rfind("://") {
+        let rest = &text[at + 3..];
+        let open = !rest
+            .contains(|c: char| c == '/' || c == '@' || c.is_whitespace() || "'\"<>`".contains(c));
+        if open {
+            text.truncate(at + 3);
+        }
+    }
+    text
+}
+
 /// Every URL's user name and password in `text` replaced by `***`
 /// (`https://***@github.com/...`): a tool's message may quote a remote
 /// whose URL holds a token, and it must go before the text is shortened.
@@ -202,6 +241,44 @@ mod tests {
             }
         }
         assert_eq!(excerpt_hiding(&format!("a {secret} b"), &list), "a *** b");
+    }
+
+    #[test]
+    fn a_secret_cut_by_a_bounded_read_never_shows_in_part() {
+        let secret = "Zq7Kp2Wm9Xv4Lr8T";
+        let list = vec![secret.to_string()];
+        // Blanks are trimmed away; the others put the secret across the
+        // 200th character.
+        for (filler, count) in [
+            (" ", 1030),
+            ("\n", 300),
+            ("é", 190),
+            ("😀", 195),
+            ("x", 185),
+        ] {
+            let body = format!("{}{secret} tail", filler.repeat(count));
+            let bytes = body.as_bytes();
+            // Every limit from before the secret to past its end.
+            for limit in 1..bytes.len() {
+                let cut = limit < bytes.len();
+                let text = bounded_text(&bytes[..limit], cut, &list);
+                let shown = excerpt_hiding(&text, &list);
+                assert!(
+                    !shown.contains(&secret[..2]),
+                    "{filler:?} at {limit}: {shown}"
+                );
+                assert!(
+                    !shown.contains('\u{fffd}'),
+                    "{filler:?} at {limit}: {shown}"
+                );
+            }
+        }
+        assert_eq!(bounded_text(b"all of it Zq", false, &list), "all of it Zq");
+        assert_eq!(bounded_text(b"a https://u:pass", true, &[]), "a https://");
+        assert_eq!(
+            bounded_text(b"a https://u@h/x", true, &[]),
+            "a https://u@h/x"
+        );
     }
 
     #[test]

@@ -22,9 +22,13 @@ use url::Url;
 use crate::actions::Line;
 use crate::retry::{Attempt, Gate, Http, USER_AGENT, retry, server_hint};
 use crate::secret::Secret;
-use crate::untrusted::{error_chain, excerpt_hiding};
+use crate::untrusted::{bounded_text, error_chain, excerpt_hiding};
 
 pub const BATCH_SIZE: usize = 8;
+
+/// How much of an answer's body is read: Vercel's error bodies are a few
+/// hundred bytes of JSON.
+const ERROR_BODY_BYTES: usize = 16 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
@@ -368,7 +372,7 @@ impl Vercel {
             .body(body)
             .send()
             .await;
-        let response = match response {
+        let mut response = match response {
             Ok(response) => response,
             Err(error) => {
                 return Attempt::Retry {
@@ -380,12 +384,15 @@ impl Vercel {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let retryable = status == 408 || status == 429 || status >= 500;
-        let text = match response.text().await {
-            Ok(text) => text,
+        // Vercel's error bodies are short JSON: a longer one is cut, and
+        // what is kept never ends in the start of a secret.
+        let (body, cut, broke) = read_bounded(&mut response, ERROR_BODY_BYTES).await;
+        let text = match broke {
+            None => bounded_text(&body, cut, &self.hidden),
             // The status line arrived: a 2xx was accepted and a 4xx refused,
             // whatever became of the (short) body.
-            Err(_) if !retryable => String::new(),
-            Err(error) => {
+            Some(_) if !retryable => String::new(),
+            Some(error) => {
                 return Attempt::Retry {
                     error: Failure::transport(format!(
                         "the answer ({status}) was cut short: {}",
@@ -552,6 +559,28 @@ fn reset_from_body(text: &str, now: SystemTime) -> Option<Duration> {
         .map(|ms| ms.to_string())
         .or_else(|| limit.reset.map(|s| s.to_string()))?;
     crate::retry::until_epoch(&value, now)
+}
+
+/// The first `limit` bytes of an answer's body, read to its end (the rest
+/// dropped) so that the connection can serve the next request, and whether
+/// anything was dropped; on a broken body, what was read and the error.
+pub(crate) async fn read_bounded(
+    response: &mut reqwest::Response,
+    limit: usize,
+) -> (Vec<u8>, bool, Option<reqwest::Error>) {
+    let mut kept = Vec::new();
+    let mut cut = false;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - kept.len();
+                cut |= chunk.len() > room;
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) => return (kept, cut, None),
+            Err(error) => return (kept, true, Some(error)),
+        }
+    }
 }
 
 pub(crate) fn describe_transport(error: &reqwest::Error) -> String {

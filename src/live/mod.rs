@@ -33,7 +33,7 @@ use url::Url;
 use crate::actions::Line;
 use crate::retry::{Attempt, Gate, RetryPolicy, retry, server_hint};
 use crate::secret::{Secret, longest, secret_list};
-use crate::untrusted::excerpt_hiding;
+use crate::untrusted::{bounded_text, excerpt_hiding};
 use crate::vercel::{Mode, SetupError, describe_transport, http_client, reason_phrase};
 
 pub use baseline::{Baseline, Before, Observed};
@@ -401,7 +401,7 @@ impl LiveSite {
     }
 
     /// One variant of `path`, retried as the policy says, holding a slot
-    /// while it is asked. `Err` when no answer came (or the site stopped
+    /// while each attempt is asked (not while it waits to retry). `Err` when no answer came (or the site stopped
     /// the run, or the deadline came first). With a `budget`, each retry
     /// takes one request from it (the first was taken by the caller) and
     /// none is made once it is spent.
@@ -417,17 +417,13 @@ impl LiveSite {
             stale: false,
             limit: self.settings.requests.time_limit,
         };
-        let asked = async {
-            let _slot = self.slots.acquire().await;
-            self.fetch_in_slot(path, variant, budget, deadline, progress)
-                .await
-        };
+        let asked = self.fetch_in_slots(path, variant, budget, deadline, progress);
         tokio::time::timeout_at(deadline, asked)
             .await
             .unwrap_or_else(|_| Err(out_of_time()))
     }
 
-    async fn fetch_in_slot(
+    async fn fetch_in_slots(
         &self,
         path: &str,
         variant: &Variant,
@@ -451,6 +447,9 @@ impl LiveSite {
             &policy,
             &self.gate,
             move |attempt| async move {
+                // The slot is given back while the retry waits; a stop
+                // that came while this one waited for it is seen.
+                let _slot = self.slots.acquire().await;
                 if let Some(problem) = self.stopped() {
                     return Attempt::Fatal(problem);
                 }
@@ -555,27 +554,23 @@ impl LiveSite {
         // An image is read to its end (and dropped) so that the connection
         // can serve the next request; the answer is in the headers. Of
         // another answer, enough is kept that a secret starting within the
-        // part shown ends within the part read, and is taken out whole.
-        let keep = MESSAGE_BYTES + longest(&self.secrets);
-        let mut message = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) if !(200..300).contains(&status) && message.len() < keep => {
-                    let room = keep - message.len();
-                    message.extend_from_slice(&chunk[..chunk.len().min(room)]);
-                }
-                Ok(Some(_)) => {}
-                // The headers arrived: they are the answer.
-                Ok(None) | Err(_) => break,
-            }
-        }
+        // part shown ends within the part read, and is taken out whole; one
+        // that the limit cuts is dropped with all that follows.
+        let keep = if (200..300).contains(&status) {
+            0
+        } else {
+            MESSAGE_BYTES + longest(&self.secrets)
+        };
+        // A broken body still leaves the headers: they are the answer.
+        let (message, cut, _) = crate::vercel::read_bounded(&mut response, keep).await;
+        let message = bounded_text(&message, cut, &self.secrets);
         Attempt::Done(Answer {
             status,
             cache: header("x-vercel-cache").map(|v| v.trim().to_ascii_uppercase()),
             etag: header("etag"),
             location: header("location"),
             age: header("age").and_then(|v| v.trim().parse().ok()),
-            message: excerpt_hiding(&String::from_utf8_lossy(&message), &self.secrets),
+            message: excerpt_hiding(&message, &self.secrets),
         })
     }
 }

@@ -44,8 +44,11 @@ pub enum Live {
     ContentKey,
     /// Nothing was cached: the first request fetched the current image.
     NotCached,
-    /// After `mode: delete`, fetched again from the origin (`REVALIDATED`).
+    /// After `mode: delete`, answered `REVALIDATED`: fetched again.
     Revalidated,
+    /// After `mode: delete`, answered `MISS`: the cached copy was deleted,
+    /// so the request was blocked while the image was fetched again.
+    MissAfterDelete,
     /// Already `STALE` from expiry before the invalidation (`Age`, when the
     /// site said), and now served fresh: not this run's doing.
     Expired { age: Option<u64> },
@@ -183,7 +186,8 @@ impl Live {
             Live::NewContentKey => "fresh under a new content key (MISS)",
             Live::ContentKey => "fresh under its content key (HIT)",
             Live::NotCached => "fresh, not cached before",
-            Live::Revalidated => "REVALIDATED after mode: delete",
+            Live::Revalidated => "fresh after deletion (REVALIDATED)",
+            Live::MissAfterDelete => "fresh after deletion (MISS)",
             Live::Expired { .. } => "fresh, was already STALE from expiry",
             Live::Removed => "removed (404)",
             Live::Unverified(problem) => problem.label(),
@@ -367,6 +371,8 @@ fn judge(seen: &Seen, answer: &Answer, context: Context) -> Judgement {
         (Seen::Hit(old), Some("HIT")) => Judgement::Again(Seen::Hit(old.clone())),
         (Seen::Nothing, Some("HIT")) => Judgement::Again(Seen::Hit(etag)),
         (_, Some("REVALIDATED")) if context.deleted => Judgement::Final(Live::Revalidated),
+        // Cached before, then deleted: not "never cached".
+        (_, Some("MISS")) if context.deleted => Judgement::Final(Live::MissAfterDelete),
         (_, Some("MISS" | "REVALIDATED")) => Judgement::Final(Live::NotCached),
         (_, cache) => Judgement::Final(Live::Unverified(Problem::NotFromCache {
             cache: cache.map(str::to_string),

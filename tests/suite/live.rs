@@ -317,7 +317,11 @@ async fn a_variant_stale_from_expiry_is_not_credited_to_the_run() {
 
 #[tokio::test]
 async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
-    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let (site, vercel) = site_and_vercel(SiteConfig {
+        after_delete: "REVALIDATED",
+        ..remote_config()
+    })
+    .await;
     let path = remote("/a.png");
     site.put(&path);
     site.visit(&path, 640, 75, "image/webp");
@@ -334,9 +338,35 @@ async fn after_a_delete_the_variant_is_revalidated_from_the_origin() {
     );
     assert_eq!(
         verification.images[0].live.label(),
-        "REVALIDATED after mode: delete"
+        "fresh after deletion (REVALIDATED)"
     );
     assert_eq!(caches_of(&site, &path), ["HIT", "REVALIDATED"]);
+}
+
+#[tokio::test]
+async fn after_a_delete_a_miss_is_fresh_after_deletion_not_never_cached() {
+    // Vercel's CLI docs: after a deletion requests "will serve MISS".
+    let (site, vercel) = site_and_vercel(remote_config()).await;
+    let path = remote("/a.png");
+    site.put(&path);
+    site.visit(&path, 640, 75, "image/webp");
+    site.change(&path);
+
+    let mut settings = settings(&site, next());
+    settings.requests.mode = Mode::Delete;
+    let client = LiveSite::new(settings).expect("client");
+    let (_, verification) = check(&client, &vercel, DELETE, &[image(&path)]).await;
+
+    assert_eq!(
+        lives(&verification),
+        vec![(path.as_str(), &Live::MissAfterDelete)]
+    );
+    assert_eq!(
+        verification.images[0].live.label(),
+        "fresh after deletion (MISS)"
+    );
+    assert_eq!(caches_of(&site, &path), ["HIT", "MISS"]);
+    assert_eq!(verification.verified(), vec![path.as_str()]);
 }
 
 #[tokio::test]
@@ -560,12 +590,22 @@ async fn a_protected_site_needs_the_bypass_and_never_shows_it() {
 #[tokio::test]
 async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
     const SECRET: &str = "Zq7Kp2Wm9Xv4Lr8T";
-    // Before, across and after the 200 characters shown, and the 1024
-    // bytes of a body read.
-    let fillers = (185..=201).chain(1015..=1030).chain([5000]);
-    for filler in fillers {
+    // Before, across and after the 200 characters shown, and the 1040
+    // bytes of a body read (1024 and the secret's 16): after dots, after
+    // blanks (trimmed before the cut), after characters of 2 and 4 bytes.
+    let dots = (185..=201)
+        .chain(1015..=1030)
+        .chain([5000])
+        .map(|n| (n, "."));
+    let blanks = (1020..=1042)
+        .map(|n| (n, " "))
+        .chain([(1030, "\n"), (1030, "\t")]);
+    let wide = (185..=201).chain(510..=521).map(|n| (n, "é"));
+    let wider = (185..=201).chain(254..=261).map(|n| (n, "😀"));
+    for (count, filler) in dots.chain(blanks).chain(wide).chain(wider) {
+        let before = count * filler.len();
         let (site, _vercel) = site_and_vercel(SiteConfig {
-            echo_after: Some(filler),
+            echo_after: Some((count, filler)),
             ..SiteConfig::default()
         })
         .await;
@@ -578,7 +618,7 @@ async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
             .await;
         let Live::Unverified(problem @ Problem::NotAllowed { .. }) = &verification.images[0].live
         else {
-            panic!("{filler}: {:?}", verification.images[0].live);
+            panic!("{count} {filler:?}: {:?}", verification.images[0].live);
         };
         assert_eq!(
             site.requests()[0].bypass.as_deref(),
@@ -586,9 +626,11 @@ async fn a_secret_echoed_across_every_cut_never_shows_in_part() {
             "the site got it, and echoed it"
         );
         let shown = format!("{} {:?}", problem.reason(), verification.unverified());
-        assert!(!shown.contains("Zq"), "{filler}: {shown}");
-        if filler < 198 {
-            assert!(shown.contains("***"), "{filler}: {shown}");
+        assert!(!shown.contains("Zq"), "{count} {filler:?}: {shown}");
+        // Read whole and within the part shown: taken out, not cut off.
+        let shown_before = if filler.trim().is_empty() { 0 } else { count };
+        if before + SECRET.len() <= 1040 && shown_before < 198 {
+            assert!(shown.contains("***"), "{count} {filler:?}: {shown}");
         }
     }
 }
@@ -728,6 +770,34 @@ async fn a_site_stale_forever_ends_at_the_deadline_with_bounded_requests() {
     // have let 4 images be asked at all.
     let probed = verification.images.iter().filter(|v| v.probes >= 1).count();
     assert!(probed > settings.requests.concurrency, "{probed}");
+}
+
+#[tokio::test]
+async fn a_retry_waiting_its_turn_gives_its_slot_to_another_image() {
+    let (site, _vercel) = site_and_vercel(SiteConfig::default()).await;
+    site.put("/a.png");
+    site.put("/b.png");
+    let mut settings = settings(&site, next());
+    settings.requests.concurrency = 1;
+    let client = LiveSite::new(settings).expect("client");
+
+    // The first request is answered 503: while it waits to be retried, the
+    // other image, waiting for the one slot, is asked.
+    site.fail_next(1);
+    let verification = client
+        .verify(&[image("/a.png"), image("/b.png")], None, later(), &quiet)
+        .await;
+    assert!(verification.images.iter().all(|v| v.live.is_verified()));
+    let asked: Vec<(String, u16)> = site
+        .requests()
+        .iter()
+        .map(|r| (r.query.clone().unwrap_or_default(), r.status))
+        .collect();
+    let [(first, 503), (second, 200), (third, 200)] = asked.as_slice() else {
+        panic!("{asked:?}");
+    };
+    assert_ne!(first, second, "the other image went while the retry waited");
+    assert_eq!(first, third, "then the retry");
 }
 
 /// A site that answers 429 (`Retry-After: 1`) to everything: a few refusals

@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use wiremock::ResponseTemplate;
+
 use crate::common::git::GitRepo;
 use crate::common::github::FakeGitHub;
 use crate::common::markdown::{tags, to_html};
@@ -177,6 +179,43 @@ async fn tokens_stay_out_of_every_output_even_when_an_api_echoes_them() {
         local.everything()
     );
     assert!(!local.stdout.contains("add-mask") && !local.stderr.contains("add-mask"));
+}
+
+#[tokio::test]
+async fn vercel_answers_are_read_bounded_and_a_token_they_cut_never_shows_in_part() {
+    let (repo, before, after) = GitRepo::one_image_changed();
+    let github = FakeGitHub::start(repo.path(), GITHUB_TOKEN).await;
+    // 16 KiB are read: blanks (trimmed before the excerpt is cut), then the
+    // echoed `Bearer <token>` cut after 8 and after 20 of its characters,
+    // and a body whose words all lie past the limit.
+    for blanks in [16_384 - 7 - 8, 16_384 - 7 - 20, 30_000] {
+        let vercel = FakeVercel::scripted(
+            VERCEL_TOKEN,
+            Arc::new(move |request, _, _| {
+                let echoed = request.authorization.clone().unwrap_or_default();
+                ResponseTemplate::new(401)
+                    .set_body_string(format!("{}{echoed} past-the-limit", " ".repeat(blanks)))
+            }),
+        )
+        .await;
+        let ran = Action::new()
+            .against(&github.url(), &vercel.url(), repo.path())
+            .push(&before, &after)
+            .run();
+        ran.assert_code(1);
+        assert!(ran.summary.contains("Unauthorized"), "{}", ran.summary);
+        let everything = ran.everything();
+        let shown: Vec<&str> = everything
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect();
+        for part in [&VERCEL_TOKEN[..8], "past-the-limit"] {
+            assert!(
+                !shown.iter().any(|l| l.contains(part)),
+                "{blanks}: {part} shown:\n{everything}"
+            );
+        }
+    }
 }
 
 #[tokio::test]

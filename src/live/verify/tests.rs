@@ -394,6 +394,12 @@ fn after_a_delete_revalidated_is_the_answer() {
     );
     assert_eq!(
         judge(&Seen::Nothing, &ok("MISS", "\"n\""), deleted),
-        Judgement::Final(Live::NotCached)
+        Judgement::Final(Live::MissAfterDelete),
+        "deleted, so it was cached before"
+    );
+    assert_eq!(Live::MissAfterDelete.label(), "fresh after deletion (MISS)");
+    assert_eq!(
+        Live::Revalidated.label(),
+        "fresh after deletion (REVALIDATED)"
     );
 }

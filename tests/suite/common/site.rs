@@ -14,13 +14,14 @@
 //! requests it is fresh again, with the ETag of the source's current version
 //! (or gone, with the source). A variant can also be stale from expiry
 //! before any invalidation (with its `Age`). After a deletion, the next
-//! request is fetched from the source and answers `REVALIDATED`. Counting
+//! request is fetched from the source and answers `after_delete`: `MISS`,
+//! as Vercel's CLI docs say, or `REVALIDATED`. Counting
 //! requests instead of time keeps every test free of races. A path the site
 //! does not have answers 404, a query the optimizer does not allow 400, and
 //! with `bypass` set, a request without that `x-vercel-protection-bypass`
 //! 401. Hostile behaviours: `refuse` answers every request with that status
-//! (`Retry-After: 1`); `echo_after` answers 400 with that many characters
-//! followed by the bypass the request sent. Every request is recorded.
+//! (`Retry-After: 1`); `echo_after` answers 400 with a filler repeated that
+//! many times followed by the bypass the request sent. Every request is recorded.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
@@ -50,9 +51,14 @@ pub struct SiteConfig {
     pub remote: Vec<String>,
     /// Every request answered with this status and `Retry-After: 1`.
     pub refuse: Option<u16>,
-    /// Every optimizer request answered 400 with this many characters,
-    /// then the bypass secret the request sent, as a careless proxy might.
-    pub echo_after: Option<usize>,
+    /// Every optimizer request answered 400 with this filler (`"."`, blanks,
+    /// a character of several bytes) repeated this many times, then the
+    /// bypass secret the request sent, as a careless proxy might.
+    pub echo_after: Option<(usize, &'static str)>,
+    /// What the first request after a deletion answers: `MISS` ("will serve
+    /// MISS and therefore block while revalidating", Vercel's CLI docs), or
+    /// `REVALIDATED`.
+    pub after_delete: &'static str,
 }
 
 impl Default for SiteConfig {
@@ -71,6 +77,7 @@ impl Default for SiteConfig {
             remote: Vec::new(),
             refuse: None,
             echo_after: None,
+            after_delete: "MISS",
         }
     }
 }
@@ -264,7 +271,7 @@ impl State {
                 let etag = self.etag(key);
                 self.cache.insert(slot, Entry::Fresh { etag: etag.clone() });
                 let cache = if self.deleted.remove(key) {
-                    "REVALIDATED"
+                    self.config.after_delete
                 } else {
                     "MISS"
                 };
@@ -321,10 +328,10 @@ impl Respond for Responder {
         } else if record.path != state.config.optimizer {
             record.status = 404;
             ResponseTemplate::new(404).set_body_string("The page could not be found")
-        } else if let Some(filler) = state.config.echo_after {
+        } else if let Some((count, filler)) = state.config.echo_after {
             record.status = 400;
             let echoed = bypass.clone().unwrap_or_default();
-            ResponseTemplate::new(400).set_body_string(format!("{}{echoed}", ".".repeat(filler)))
+            ResponseTemplate::new(400).set_body_string(format!("{}{echoed}", filler.repeat(count)))
         } else {
             match state.key(&query, accept.as_deref()) {
                 Err(message) => {
