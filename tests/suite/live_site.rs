@@ -14,7 +14,7 @@ use crate::common::github::{FakeDeployment, FakeGitHub, OWNER_REPO};
 use crate::common::markdown::plain;
 use crate::common::site::{FakeSite, Key, SiteConfig};
 use crate::common::vercel::FakeVercel;
-use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN};
+use crate::common::{Action, GITHUB_TOKEN, Ran, VERCEL_TOKEN, without_temp_names};
 
 /// Probing at once and without pause, so that tests take a moment; the
 /// fake site revalidates after a count of requests, not after a time.
@@ -1109,7 +1109,7 @@ async fn a_bypass_echoed_across_the_cut_never_shows_in_part() {
         );
         let report = ran.report_file.clone().expect("a report file");
         assert!(report.contains("refused the request (400"), "{report}");
-        let everything = format!("{}\n{report}", ran.unmasked());
+        let everything = without_temp_names(&format!("{}\n{report}", ran.unmasked()));
         assert!(
             !everything.contains("Zq"),
             "{count} {filler:?}: part of the bypass leaked:\n{everything}"

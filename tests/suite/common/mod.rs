@@ -347,3 +347,33 @@ impl Action {
 
 /// All zeros: a created or deleted branch.
 pub const ZERO: &str = "0000000000000000000000000000000000000000";
+
+/// `text` with the random part of every temporary folder's name
+/// (`/tmp/.tmpa1B2c3/...`) blanked: six random letters and digits can spell
+/// any short string, so a test that looks for part of a secret in what a
+/// run printed must not look in them.
+pub fn without_temp_names(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("/.tmp") {
+        let (before, after) = rest.split_at(at + "/.tmp".len());
+        out.push_str(before);
+        let random = after
+            .char_indices()
+            .take(6)
+            .take_while(|(_, c)| c.is_ascii_alphanumeric())
+            .count();
+        out.push_str(&"*".repeat(random));
+        rest = &after[random..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn temp_names_are_blanked_and_nothing_else() {
+    assert_eq!(
+        without_temp_names("at /tmp/.tmpaZq9k1/runner-temp/x.json and /tmp/.tmpQ/y, Zq"),
+        "at /tmp/.tmp******/runner-temp/x.json and /tmp/.tmp*/y, Zq"
+    );
+}
