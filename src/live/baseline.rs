@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use tokio::time::Instant;
 
 use super::verify::problem_for;
-use super::{Image, LiveProgress, LiveSite, Problem, variant};
+use super::{Image, LiveProgress, LiveSite, Problem};
 
 /// What Vercel's cache said with a 2xx answer.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -95,10 +95,7 @@ impl LiveSite {
         progress: &dyn Fn(LiveProgress<'_>),
     ) -> Baseline {
         let requests = self.requests();
-        let variant = variant::probe_variant(
-            &self.settings.served.widths,
-            &self.settings.served.qualities,
-        );
+        let variant = self.probe_variant();
         let images: HashMap<String, Before> = futures_util::stream::iter(images)
             .map(|image| {
                 let variant = variant.as_ref();

@@ -400,9 +400,19 @@ impl LiveSite {
         guard.get_or_insert(problem);
     }
 
+    /// The one variant the baseline and the verification both ask for, so
+    /// that each answer is compared with the answer to the same request.
+    fn probe_variant(&self) -> Option<Variant> {
+        variant::probe_variant(
+            &self.settings.served.widths,
+            &self.settings.served.qualities,
+        )
+    }
+
     /// One variant of `path`, retried as the policy says, holding a slot
-    /// while each attempt is asked (not while it waits to retry). `Err` when no answer came (or the site stopped
-    /// the run, or the deadline came first). With a `budget`, each retry
+    /// while each attempt is asked (not while it waits to retry). `Err` when
+    /// no answer came (or the site stopped the run, or the deadline came
+    /// first). With a `budget`, each retry
     /// takes one request from it (the first was taken by the caller) and
     /// none is made once it is spent.
     async fn fetch(

@@ -415,10 +415,7 @@ impl LiveSite {
         progress: &dyn Fn(LiveProgress<'_>),
     ) -> Verification {
         let before = self.requests();
-        let variant = variant::probe_variant(
-            &self.settings.served.widths,
-            &self.settings.served.qualities,
-        );
+        let variant = self.probe_variant();
         let mut results: Vec<(usize, Verified)> =
             futures_util::stream::iter(images.iter().enumerate())
                 .map(|(index, image)| {
